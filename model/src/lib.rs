@@ -1,0 +1,1 @@
+//! `model`: Redis semantics on top of the `sim` kernel.
