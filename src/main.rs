@@ -1,6 +1,9 @@
 //! The `redsim` command line: parsing, dispatch and printing only.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use model::run::Deployment;
+use model::scenario::Scenario;
+use model::{check, report};
 use serde::Serialize;
 use std::process::ExitCode;
 
@@ -18,9 +21,17 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario file and report what happened to every write.
+    ///
+    /// Exit status: 0 when every expectation holds, 1 when one fails, 2 when the input is invalid.
     Run {
         /// The scenario (TOML).
-        scenario: std::path::PathBuf,
+        scenario: String,
+        /// Seed for every random stream (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the JSON report (one object) instead of the summary.
+        #[arg(long)]
+        json: bool,
     },
     /// Measure the simulator; the last line printed is one JSON object.
     Bench {
@@ -45,16 +56,44 @@ enum BenchKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario } => {
-            eprintln!(
-                "redsim run {}: not yet: the Redis model arrives with the next issue",
-                scenario.display()
-            );
-            ExitCode::from(2)
-        }
+        Command::Run { scenario, seed, json } => run(&scenario, seed, json),
         Command::Bench { which: BenchKind::Kernel, messages, partition } => {
             bench_kernel(messages, partition)
         }
+    }
+}
+
+/// Exit status for invalid input.
+const BAD_INPUT: u8 = 2;
+
+fn load(path: &str) -> Result<Scenario, ExitCode> {
+    Scenario::load(path).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
+fn run(path: &str, seed: Option<u64>, json: bool) -> ExitCode {
+    let scenario = match load(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let seed = seed.unwrap_or(scenario.seed);
+    let mut deployment = Deployment::build(&scenario, seed);
+    deployment.run(&scenario);
+    let outcome = check::outcome(&scenario, seed, &deployment);
+    if json {
+        println!("{}", report::json(&outcome));
+    } else {
+        print!("{}", report::summary(&outcome));
+    }
+    if outcome.expectations.passed {
+        ExitCode::SUCCESS
+    } else {
+        if !json {
+            eprintln!("reproduce with: redsim run {path} --seed {seed}");
+        }
+        ExitCode::from(1)
     }
 }
 

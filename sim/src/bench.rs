@@ -105,7 +105,7 @@ pub fn pingpong_world(seed: u64, partition: bool) -> World<PingPong> {
         .map(|&h| {
             let peers = hosts.iter().filter(|&&p| p != h).map(|&p| Addr::new(p, PORT)).collect();
             let actor = PingPong { peers, outgoing: Vec::new(), connected: 0 };
-            world.add_process(h, PORT, &format!("h{}:{PORT}", h.0), actor)
+            world.add_process(h, Some(PORT), &format!("h{}:{PORT}", h.0), actor)
         })
         .collect();
     for pid in pids {

@@ -117,10 +117,11 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         }
     }
 
-    /// Registers process `pid` listening on `addr`; false if the address is taken.
-    pub fn add_task(&mut self, pid: ProcessId, addr: Addr) -> bool {
+    /// Registers process `pid` at `addr` (listening there if `listens`); false if the address
+    /// is taken.
+    pub fn add_task(&mut self, pid: ProcessId, addr: Addr, listens: bool) -> bool {
         debug_assert_eq!(pid.0 as usize, self.tasks.len());
-        if self.listeners.insert(addr, pid).is_some() {
+        if listens && self.listeners.insert(addr, pid).is_some() {
             return false;
         }
         self.tasks.push(Task { addr, listening: false, open_ends: Vec::new(), timers: Vec::new() });

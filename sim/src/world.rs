@@ -98,15 +98,22 @@ impl<A: Actor> World<A> {
         self.wall_base_us = us;
     }
 
-    /// Adds a process listening on `port` of `host`; it does not run until [`World::start`].
-    /// Its random stream is named after `name`, so adding another process changes nothing here.
+    /// Adds a process on `host`, listening on `port` if it has one (a client has none, and its
+    /// address shows port 0). It does not run until [`World::start`]. Its random stream is named
+    /// after `name`, so adding another process changes nothing here.
     ///
     /// # Panics
     /// If another process already listens on that address.
-    pub fn add_process(&mut self, host: HostId, port: u16, name: &str, actor: A) -> ProcessId {
+    pub fn add_process(
+        &mut self,
+        host: HostId,
+        port: Option<u16>,
+        name: &str,
+        actor: A,
+    ) -> ProcessId {
         let pid = ProcessId(self.procs.len() as u32);
-        let addr = Addr::new(host, port);
-        assert!(self.k.add_task(pid, addr), "two processes listen on {name}");
+        let addr = Addr::new(host, port.unwrap_or(0));
+        assert!(self.k.add_task(pid, addr, port.is_some()), "two processes listen on {name}");
         self.procs.push(Process {
             actor,
             name: name.to_string(),

@@ -171,7 +171,12 @@ pub fn world(
     let mut w = World::new(net, seed);
     for i in 0..hosts {
         let addrs = peers[i].iter().map(|&j| Addr::new(ids[j], PORT)).collect();
-        w.add_process(ids[i], PORT, &format!("h{i}:{PORT}"), Chatter::new(i as u32, addrs, period));
+        w.add_process(
+            ids[i],
+            Some(PORT),
+            &format!("h{i}:{PORT}"),
+            Chatter::new(i as u32, addrs, period),
+        );
     }
     w
 }

@@ -1,0 +1,79 @@
+//! The outcome as people read it (`redsim run`) and as tools read it (`--json`).
+
+use crate::check::Outcome;
+use crate::scenario::Role;
+use std::fmt::Write;
+
+/// Virtual milliseconds as seconds: `26.391s`.
+pub fn secs(ms: u64) -> String {
+    format!("{}.{:03}s", ms / 1000, ms % 1000)
+}
+
+/// The `--json` report: one object on one line.
+pub fn json(o: &Outcome) -> String {
+    serde_json::to_string(o).expect("the outcome serialises")
+}
+
+/// The human-readable summary.
+pub fn summary(o: &Outcome) -> String {
+    let mut s = String::new();
+    let _ =
+        writeln!(s, "scenario {} (seed {}): {} simulated", o.scenario, o.seed, secs(o.duration_ms));
+    if o.promotions.is_empty() {
+        let _ = writeln!(s, "promotions:    none");
+    }
+    for (i, p) in o.promotions.iter().enumerate() {
+        let head = if i == 0 { "promotions:   " } else { "              " };
+        let epoch = p.epoch.map(|e| format!(", epoch {e}")).unwrap_or_default();
+        let _ = writeln!(s, "{head} {} at {}{epoch}, by {}", p.node, secs(p.at_ms), p.by);
+    }
+    let roles: Vec<String> = o
+        .final_roles
+        .iter()
+        .map(|(n, r)| {
+            let r = match r {
+                Role::Master => "master",
+                Role::Replica => "replica",
+                Role::Down => "down",
+            };
+            format!("{n} {r}")
+        })
+        .collect();
+    let _ = writeln!(s, "final roles:   {}", roles.join(", "));
+    let _ = writeln!(s, "final master:  {}", o.final_master.as_deref().unwrap_or("none"));
+    let w = &o.writes;
+    let _ = writeln!(
+        s,
+        "writes:        {} acknowledged, {} failed, {} indeterminate, {} lost",
+        w.acked, w.failed, w.indeterminate, w.lost
+    );
+    if !w.lost_keys.is_empty() {
+        let shown: Vec<&str> = w.lost_keys.iter().take(10).map(String::as_str).collect();
+        let more = if w.lost_keys.len() > 10 {
+            format!(" ... and {} more", w.lost_keys.len() - 10)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(s, "lost keys:     {}{more}", shown.join(", "));
+    }
+    let _ = writeln!(s, "split brain:   {} (two or more writable masters)", secs(o.split_brain_ms));
+    let _ = writeln!(s, "unavailable:   {} (longest total a client saw)", secs(o.unavailable_ms));
+    if !o.sentinel_events.is_empty() {
+        let _ = writeln!(s, "sentinel events:");
+        for e in &o.sentinel_events {
+            let _ = writeln!(s, "  {:>9}  {}  {} {}", secs(e.at_ms), e.sentinel, e.event, e.detail);
+        }
+    }
+    for warning in &o.warnings {
+        let _ = writeln!(s, "warning: {warning}");
+    }
+    if o.expectations.passed {
+        let _ = writeln!(s, "expectations:  all hold");
+    } else {
+        let _ = writeln!(s, "expectations:  {} FAILED", o.expectations.failures.len());
+        for f in &o.expectations.failures {
+            let _ = writeln!(s, "  - {f}");
+        }
+    }
+    s
+}

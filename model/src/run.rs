@@ -1,0 +1,266 @@
+//! Running a scenario: build the world (hosts, links, processes), start every process at time
+//! zero, apply the timeline's faults and commands at their times, and stop at `duration`.
+
+use crate::client::{Client, ClientKind};
+use crate::node::{Directory, Node};
+use crate::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
+use crate::sentinel::Sentinel;
+use crate::server::Server;
+use sim::filter::Packet;
+use sim::net::Verdict;
+use sim::tcp::SynSchedule;
+use sim::{Addr, HostId, Instant, Network, ProcessId, TraceLevel, World};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The wall clock at virtual time zero: 24 Nov 2026 00:00:00 UTC (log lines show dates).
+pub const WALL_CLOCK_BASE_US: u64 = 1_795_478_400 * 1_000_000;
+
+/// A process coming up or going down, as the runner applied it (for availability checks).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Life {
+    /// Started or restarted.
+    Up,
+    /// Killed.
+    Down,
+    /// Stopped.
+    Paused,
+    /// Continued after a pause.
+    Resumed,
+}
+
+/// A running deployment: the world and where each scenario process lives in it.
+pub struct Deployment {
+    /// The simulation.
+    pub world: World<Node>,
+    /// Host names.
+    pub dir: Arc<Directory>,
+    /// `[[redis]]` processes.
+    pub redis: Vec<ProcessId>,
+    /// `[[sentinel]]` processes.
+    pub sentinels: Vec<ProcessId>,
+    /// `[[client]]` processes.
+    pub clients: Vec<ProcessId>,
+    /// redis-cli, one per host that runs `command` events.
+    pub cli: BTreeMap<HostId, ProcessId>,
+    /// Faults applied to processes, in time order.
+    pub lifecycle: Vec<(Instant, ProcessId, Life)>,
+    /// Things the timeline asked for that could not be done (an iptables `-D` of a missing rule).
+    pub warnings: Vec<String>,
+}
+
+/// Where to send the trace of a run.
+pub struct TraceTo {
+    /// The sink.
+    pub out: Box<dyn std::io::Write>,
+    /// What to record.
+    pub level: TraceLevel,
+}
+
+impl Deployment {
+    /// Builds the deployment of `scenario` with `seed`; nothing has run yet.
+    pub fn build(scenario: &Scenario, seed: u64) -> Deployment {
+        let dir = Directory::new(scenario.hosts.clone());
+        let mut net = Network::new(seed);
+        for h in &scenario.hosts {
+            net.add_host(h, scenario.loopback_latency);
+        }
+        for &(a, b, lat, loss) in &scenario.links {
+            net.connect(a, b, lat, loss);
+        }
+        net.full_mesh(scenario.latency, scenario.loss);
+        let mut world = World::new(net, seed);
+        world.set_wall_clock_base(WALL_CLOCK_BASE_US);
+        world.set_syn_schedule(SynSchedule::linux(scenario.syn_linear_timeouts));
+        let name = |a: Addr| dir.addr(a);
+        let redis = scenario
+            .redis
+            .iter()
+            .map(|r| {
+                let node =
+                    Node::Server(Box::new(Server::new(dir.clone(), r.addr.port, r.config.clone())));
+                world.add_process(r.addr.host, Some(r.addr.port), &name(r.addr), node)
+            })
+            .collect();
+        let sentinels = scenario
+            .sentinels
+            .iter()
+            .map(|s| {
+                let node = Node::Sentinel(Box::new(Sentinel::new(
+                    dir.clone(),
+                    s.addr.port,
+                    s.config.clone(),
+                )));
+                world.add_process(s.addr.host, Some(s.addr.port), &name(s.addr), node)
+            })
+            .collect();
+        let clients = scenario
+            .clients
+            .iter()
+            .map(|c| {
+                let kind = match &c.mode {
+                    ClientMode::Sentinel { sentinels, service, replica } => ClientKind::Sentinel {
+                        sentinels: sentinels.clone(),
+                        service: service.clone(),
+                        replica: *replica,
+                    },
+                    ClientMode::Plain(addr) => ClientKind::Plain { addr: *addr },
+                };
+                let client = Client::new(dir.clone(), &c.name, kind, c.socket_timeout, c.workload);
+                world.add_process(
+                    c.host,
+                    None,
+                    &format!("client/{}", c.name),
+                    Node::Client(Box::new(client)),
+                )
+            })
+            .collect();
+        let mut cli = BTreeMap::new();
+        for ev in &scenario.events {
+            let host = match &ev.action {
+                Action::Command { from, .. } => *from,
+                Action::SentinelFailover(i) => scenario.sentinels[*i].addr.host,
+                _ => continue,
+            };
+            cli.entry(host).or_insert_with(|| {
+                let label = format!("redis-cli@{}", dir.name(host));
+                let client =
+                    Client::new(dir.clone(), &label, ClientKind::Cli, sim::Duration::ZERO, None);
+                world.add_process(host, None, &label, Node::Client(Box::new(client)))
+            });
+        }
+        Deployment {
+            world,
+            dir,
+            redis,
+            sentinels,
+            clients,
+            cli,
+            lifecycle: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The process of a scenario reference.
+    pub fn pid(&self, p: ProcRef) -> ProcessId {
+        match p {
+            ProcRef::Redis(i) => self.redis[i],
+            ProcRef::Sentinel(i) => self.sentinels[i],
+        }
+    }
+
+    /// Starts every process (servers, then sentinels, then clients), at the current time.
+    pub fn start_all(&mut self) {
+        let all: Vec<ProcessId> = self.world.pids().collect();
+        for pid in all {
+            self.world.start(pid);
+            self.lifecycle.push((self.world.now(), pid, Life::Up));
+        }
+    }
+
+    /// Applies one timeline action now.
+    pub fn apply(&mut self, scenario: &Scenario, action: &Action) {
+        let now = self.world.now();
+        match action {
+            Action::Kill(p) => {
+                let pid = self.pid(*p);
+                self.world.kill(pid);
+                self.lifecycle.push((now, pid, Life::Down));
+            }
+            Action::Restart(p) => {
+                let pid = self.pid(*p);
+                self.world.restart(pid);
+                self.lifecycle.push((now, pid, Life::Up));
+            }
+            Action::Pause(p, d) => {
+                let pid = self.pid(*p);
+                self.world.pause(pid, Some(*d));
+                self.lifecycle.push((now, pid, Life::Paused));
+                self.lifecycle.push((now + *d, pid, Life::Resumed));
+            }
+            Action::ClockJump(p, us) => self.world.clock_jump(self.pid(*p), *us),
+            Action::Iptables { host, cmd } => {
+                if let Err(e) = self.world.iptables(*host, cmd) {
+                    self.warnings.push(format!(
+                        "{now}: iptables on {}: {}: {cmd}",
+                        self.dir.name(*host),
+                        e.message
+                    ));
+                }
+            }
+            Action::Partition { groups, oneway } => self.world.partition(groups, *oneway),
+            Action::Heal => self.world.heal(),
+            Action::Latency { a, b, range } => {
+                self.world.set_latency(*a, *b, *range);
+            }
+            Action::Command { argv, on, from } => {
+                let cli = self.cli[from];
+                let target = match on {
+                    CommandTarget::Node(p) => Some(self.world.addr(self.pid(*p))),
+                    CommandTarget::Master { ask } => self.ask_master(*from, *ask),
+                };
+                let argv = argv.clone();
+                self.world.inject(cli, |node, ctx| {
+                    let client = node.as_client_mut().expect("redis-cli is a client");
+                    match target {
+                        Some(addr) => client.run_command(ctx, argv, addr),
+                        None => client.record_unsent(
+                            ctx,
+                            argv,
+                            "no sentinel answered get-master-addr-by-name".to_string(),
+                        ),
+                    }
+                });
+            }
+            Action::SentinelFailover(i) => {
+                let s = &scenario.sentinels[*i];
+                let cli = self.cli[&s.addr.host];
+                let argv = vec![
+                    "SENTINEL".to_string(),
+                    "FAILOVER".to_string(),
+                    s.config.master_name.clone(),
+                ];
+                let addr = s.addr;
+                self.world.inject(cli, |node, ctx| {
+                    node.as_client_mut()
+                        .expect("redis-cli is a client")
+                        .run_command(ctx, argv, addr)
+                });
+            }
+        }
+        self.lifecycle.sort_by_key(|l| l.0);
+    }
+
+    /// `redis-cli -h $(redis-cli -h <sentinel> SENTINEL get-master-addr-by-name ...)` from `from`:
+    /// the first sentinel (or the one asked) that is running and reachable names the master.
+    fn ask_master(&self, from: HostId, ask: Option<usize>) -> Option<Addr> {
+        let candidates: Vec<ProcessId> = match ask {
+            Some(i) => vec![self.sentinels[i]],
+            None => self.sentinels.clone(),
+        };
+        candidates.into_iter().find_map(|pid| {
+            if self.world.state(pid) != sim::ProcState::Running {
+                return None;
+            }
+            let s = self.world.addr(pid);
+            let net = self.world.net();
+            let there = Packet { src: from, dst: s.host, sport: 40000, dport: s.port };
+            let back = Packet { src: s.host, dst: from, sport: s.port, dport: 40000 };
+            if net.verdict(&there) != Verdict::Pass || net.verdict(&back) != Verdict::Pass {
+                return None;
+            }
+            let (host, port) = self.world.actor(pid).as_sentinel()?.reported_master()?;
+            Some(Addr::new(self.dir.resolve(&host)?, port))
+        })
+    }
+
+    /// Runs the whole scenario: start, the timeline, then until `duration`.
+    pub fn run(&mut self, scenario: &Scenario) {
+        self.start_all();
+        for ev in &scenario.events {
+            self.world.run_until(ev.at);
+            self.apply(scenario, &ev.action);
+        }
+        self.world.run_until(Instant::ZERO + scenario.duration);
+    }
+}

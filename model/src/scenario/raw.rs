@@ -1,0 +1,172 @@
+//! The scenario file as TOML says it, with the position of every value that validation may
+//! complain about. Unknown keys are errors (`deny_unknown_fields`).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// A directive value: a string, an integer, or a boolean (`true` = `yes`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Value {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+}
+
+impl Value {
+    pub fn text(&self) -> String {
+        match self {
+            Value::Str(s) => s.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Bool(true) => "yes".to_string(),
+            Value::Bool(false) => "no".to_string(),
+        }
+    }
+}
+
+/// One value or a list of them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
+
+/// A count or a list of keys.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum CountOrKeys {
+    Count(u64),
+    Keys(Vec<String>),
+}
+
+/// A string, or `false` for nil.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum StrOrFalse {
+    Str(String),
+    Bool(bool),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Scenario {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub seed: Option<u64>,
+    pub duration: Spanned<String>,
+    #[serde(default)]
+    pub network: Network,
+    #[serde(default)]
+    pub host: Vec<Host>,
+    #[serde(default)]
+    pub link: Vec<Link>,
+    #[serde(default)]
+    pub redis: Vec<Process>,
+    #[serde(default)]
+    pub sentinel: Vec<Process>,
+    #[serde(default)]
+    pub client: Vec<Client>,
+    #[serde(default)]
+    pub event: Vec<Spanned<Event>>,
+    pub expect: Option<Expect>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Network {
+    pub latency: Option<Spanned<String>>,
+    pub loss: Option<Spanned<f64>>,
+    pub tcp_syn_linear_timeouts: Option<Spanned<u32>>,
+    pub loopback_latency: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Host {
+    pub name: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    pub between: Spanned<Vec<Spanned<String>>>,
+    pub latency: Option<Spanned<String>>,
+    pub loss: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Process {
+    pub host: Spanned<String>,
+    pub port: Spanned<u16>,
+    #[serde(default)]
+    pub config: BTreeMap<Spanned<String>, Spanned<Value>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Client {
+    pub name: Spanned<String>,
+    pub host: Spanned<String>,
+    pub sentinels: Option<Vec<Spanned<String>>>,
+    pub service: Option<Spanned<String>>,
+    pub role: Option<Spanned<String>>,
+    pub connect: Option<Spanned<String>>,
+    pub socket_timeout: Option<Spanned<String>>,
+    pub workload: Option<Spanned<Workload>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Workload {
+    pub writes_per_sec: Option<u32>,
+    pub reads_per_sec: Option<u32>,
+    pub start: Option<Spanned<String>>,
+    pub stop: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Event {
+    pub at: Spanned<String>,
+    pub kill: Option<Spanned<String>>,
+    pub restart: Option<Spanned<String>>,
+    pub pause: Option<Spanned<String>>,
+    #[serde(rename = "for")]
+    pub for_: Option<Spanned<String>>,
+    pub iptables: Option<Spanned<String>>,
+    pub on: Option<Spanned<String>>,
+    pub partition: Option<Spanned<Vec<Vec<Spanned<String>>>>>,
+    pub oneway: Option<bool>,
+    pub heal: Option<Spanned<bool>>,
+    pub clock_jump: Option<Spanned<String>>,
+    pub by: Option<Spanned<String>>,
+    pub latency: Option<Spanned<String>>,
+    pub between: Option<Spanned<Vec<Spanned<String>>>>,
+    pub command: Option<Spanned<Vec<String>>>,
+    pub from: Option<Spanned<String>>,
+    pub sentinel_failover: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Expect {
+    pub promotions: Option<u32>,
+    pub promoted: Option<Vec<Spanned<String>>>,
+    pub final_master: Option<Spanned<OneOrMany>>,
+    pub final_roles: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+    pub lost_writes: Option<CountOrKeys>,
+    pub events: Option<Vec<Spanned<String>>>,
+    pub no_events: Option<Vec<Spanned<String>>>,
+    pub get: Option<Vec<Get>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Get {
+    pub on: Spanned<String>,
+    pub key: String,
+    pub value: StrOrFalse,
+}

@@ -1,0 +1,786 @@
+//! A Redis 7.0 server: the dataset, clients, command processing in `processCommand`'s order,
+//! replication (`replication.rs`) and persistence across restarts (`persist.rs`).
+//!
+//! Modelled as in Redis 7.0: the checks before a command runs (NOREPLICAS, READONLY, pub/sub
+//! context, MASTERDOWN), MULTI/EXEC, PUBLISH/SUBSCRIBE, CLIENT KILL TYPE (skipping the caller),
+//! CONFIG REWRITE, WAIT, ROLE, INFO. Left out: other data types, expiry, AUTH/ACL, scripting,
+//! LOADING windows (loading is instantaneous), Redis Cluster. `serverCron`'s once-a-second work
+//! runs on a 1 s timer; the 100 ms parts it skips do nothing the model observes.
+
+pub mod config;
+mod persist;
+mod replication;
+#[cfg(test)]
+mod tests;
+
+use crate::info::{Info, ReplicaFields, ServerInfo, SlaveLine};
+use crate::node::{Directory, Level, Msg, NodeCtx, Note, Timer, log};
+use crate::resp::{ClientType, Command, ReplicaOf, Reply, SetCond};
+use config::ServerConfig;
+pub use persist::{Disk, Snapshot};
+pub(crate) use replication::{LinkState, Repl, ReplicaPeer};
+use serde::{Deserialize, Serialize};
+use sim::{Addr, CloseReason, ConnId, Duration, Input};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A replication fact, noted when it changes (for checks, explanations and timelines).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "repl", rename_all = "kebab-case")]
+pub enum ReplNote {
+    /// The process (re)started with this dataset and role.
+    Started { keys: usize, master: Option<String>, replid: String, loaded_from: String },
+    /// The role changed: `master` is `None` for a master, the address followed otherwise.
+    Role { master: Option<String>, replid: String, offset: i64 },
+    /// `master_link_status` changed.
+    Link { up: bool, offset: i64 },
+    /// A full resynchronisation replaced the dataset.
+    FullSync { from: String, flushed_keys: usize, loaded_keys: usize, replid: String, offset: i64 },
+    /// A partial resynchronisation continued the history.
+    PartialSync { from: String, offset: i64 },
+    /// `REPLICAOF NO ONE` turned this replica into a master, at the request of `client` (its
+    /// `CLIENT SETNAME`, empty if none) connected from `from_host`.
+    Promoted {
+        replid: String,
+        replid2: String,
+        second_offset: i64,
+        client: String,
+        from_host: String,
+    },
+    /// Whether this server would accept a client's write now (master, and not refusing with
+    /// NOREPLICAS).
+    Writable { writable: bool },
+}
+
+/// Connection kinds as `CLIENT KILL TYPE` sees them.
+#[derive(Clone, Debug)]
+pub(crate) struct Peer {
+    pub addr: Addr,
+    pub name: String,
+    pub subs: Vec<String>,
+    /// Commands queued by MULTI; `true` once a queued command was rejected.
+    pub multi: Option<(Vec<Command>, bool)>,
+    /// Set once this connection asked for replication.
+    pub replica: Option<ReplicaPeer>,
+    /// Replication offset right after this client's last write (for WAIT).
+    pub woff: i64,
+    /// A WAIT this client is blocked in: (replicas wanted, target offset).
+    pub waiting: Option<(i64, i64)>,
+}
+
+impl Peer {
+    fn kind(&self) -> ClientType {
+        if self.replica.is_some() {
+            ClientType::Replica
+        } else if !self.subs.is_empty() {
+            ClientType::Pubsub
+        } else {
+            ClientType::Normal
+        }
+    }
+}
+
+/// Everything a server holds in memory: lost when the process dies.
+pub(crate) struct Runtime {
+    pub run_id: String,
+    pub pid: u32,
+    pub started: sim::Instant,
+    /// The running configuration (REPLICAOF changes it; CONFIG REWRITE saves it).
+    pub cfg: ServerConfig,
+    pub data: BTreeMap<String, String>,
+    pub repl: Repl,
+    pub clients: BTreeMap<ConnId, Peer>,
+    pub dirty: u64,
+    pub last_save_unix: u64,
+    pub cron_loops: u64,
+    pub writable_noted: Option<bool>,
+}
+
+/// A Redis server process.
+pub struct Server {
+    dir: Arc<Directory>,
+    port: u16,
+    /// The config file: the scenario's directives plus whatever CONFIG REWRITE saved.
+    conf: ServerConfig,
+    disk: Disk,
+    rt: Option<Box<Runtime>>,
+}
+
+/// Seconds of this process's wall clock (Redis's `server.unixtime`).
+pub(crate) fn unixtime(ctx: &NodeCtx<'_>) -> u64 {
+    ctx.wall_us() / 1_000_000
+}
+
+impl Server {
+    /// A server listening on `port` with configuration file `conf`; nothing on disk yet.
+    pub fn new(dir: Arc<Directory>, port: u16, conf: ServerConfig) -> Self {
+        Server { dir, port, conf, disk: Disk::default(), rt: None }
+    }
+
+    // ---------------------------------------------------------------- observers
+
+    /// True while the process runs.
+    pub fn is_up(&self) -> bool {
+        self.rt.is_some()
+    }
+
+    /// `role:master` (and running).
+    pub fn is_master(&self) -> bool {
+        self.rt.as_ref().is_some_and(|rt| rt.repl.link.is_none())
+    }
+
+    /// The address this server replicates from, if it is a replica.
+    pub fn master_addr(&self) -> Option<(String, u16)> {
+        self.rt.as_ref()?.repl.link.as_ref().map(|l| (l.host.clone(), l.port))
+    }
+
+    /// The value of `key`, if running and present.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.rt.as_ref()?.data.get(key).map(String::as_str)
+    }
+
+    /// The dataset (empty when down).
+    pub fn data(&self) -> Option<&BTreeMap<String, String>> {
+        self.rt.as_ref().map(|rt| &rt.data)
+    }
+
+    /// The run id of the running process.
+    pub fn run_id(&self) -> Option<&str> {
+        self.rt.as_ref().map(|rt| rt.run_id.as_str())
+    }
+
+    /// The configuration file as it stands (scenario directives + CONFIG REWRITE).
+    pub fn config_file(&self) -> &ServerConfig {
+        &self.conf
+    }
+
+    /// `INFO` as this server would answer it now (`None` when down).
+    pub fn info(&self, ctx_unixtime: u64, now: sim::Instant) -> Option<Info> {
+        let rt = self.rt.as_deref()?;
+        Some(Info::Server(self.server_info(rt, ctx_unixtime, now)))
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /// The process starts: read the config file, load what persistence kept, start the crons.
+    pub fn start(&mut self, ctx: &mut NodeCtx<'_>) {
+        let run_id = ctx.rng().hex40();
+        let pid = 1000 + ctx.rng().below(60_000) as u32;
+        let cfg = self.conf.clone();
+        let (data, repl, loaded_from) = persist::load(&self.disk, &cfg, ctx.rng());
+        let keys = data.len();
+        let rt = Runtime {
+            run_id,
+            pid,
+            started: ctx.now(),
+            cfg,
+            data,
+            repl,
+            clients: BTreeMap::new(),
+            dirty: 0,
+            last_save_unix: unixtime(ctx),
+            cron_loops: 0,
+            writable_noted: None,
+        };
+        let replid = rt.repl.replid.clone();
+        let master = rt.repl.link.as_ref().map(|l| format!("{}:{}", l.host, l.port));
+        self.rt = Some(Box::new(rt));
+        self.log(ctx, Level::Notice, format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started"));
+        self.log(ctx, Level::Notice, format!("Running mode=standalone, port={}.", self.port));
+        self.log(ctx, Level::Notice, "Server initialized");
+        if keys > 0 {
+            self.log(ctx, Level::Notice, format!("DB loaded from {loaded_from}: {keys} keys"));
+        }
+        self.log(ctx, Level::Notice, "Ready to accept connections");
+        ctx.note(Note::Repl(ReplNote::Started { keys, master, replid, loaded_from }));
+        self.note_writable(ctx);
+        // serverCron first runs 1 ms after start; its once-a-second part runs then.
+        ctx.set_timer(Timer::ServerCron, Duration::from_millis(1));
+    }
+
+    /// The process dies: memory is gone, the disk stays.
+    pub fn crash(&mut self) {
+        self.rt = None;
+    }
+
+    /// One input.
+    pub fn handle(&mut self, ctx: &mut NodeCtx<'_>, input: Input<Msg, Timer>) {
+        if self.rt.is_none() {
+            return;
+        }
+        match input {
+            Input::Timer(Timer::ServerCron) => {
+                self.cron(ctx);
+                ctx.set_timer(Timer::ServerCron, Duration::from_secs(1));
+            }
+            Input::Timer(Timer::WaitTimeout(conn)) => self.wait_timeout(ctx, conn),
+            Input::Timer(_) => {}
+            Input::Accepted(conn, addr) => {
+                let rt = self.rt.as_mut().expect("running");
+                rt.clients.insert(
+                    conn,
+                    Peer {
+                        addr,
+                        name: String::new(),
+                        subs: Vec::new(),
+                        multi: None,
+                        replica: None,
+                        woff: 0,
+                        waiting: None,
+                    },
+                );
+            }
+            Input::Message(conn, Msg::Cmd(cmd)) => {
+                if self.rt.as_ref().expect("running").clients.contains_key(&conn) {
+                    self.command(ctx, conn, cmd);
+                } else if self.is_master_link(conn) {
+                    // REPLCONF GETACK and friends arrive as stream items, never as commands.
+                }
+            }
+            Input::Message(conn, msg) => self.on_master_stream(ctx, conn, msg),
+            Input::Connected(conn) => self.master_connected(ctx, conn),
+            Input::ConnectFailed(conn, e) => self.master_connect_failed(ctx, conn, e),
+            Input::Closed(conn, reason) => self.closed(ctx, conn, reason),
+        }
+        self.note_writable(ctx);
+    }
+
+    fn closed(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, reason: CloseReason) {
+        let rt = self.rt.as_mut().expect("running");
+        if let Some(peer) = rt.clients.remove(&conn) {
+            if peer.replica.is_some() {
+                self.replica_gone(ctx, conn, &peer, reason);
+            }
+            return;
+        }
+        if self.is_master_link(conn) {
+            self.master_link_lost(ctx);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    pub(crate) fn rt(&mut self) -> &mut Runtime {
+        self.rt.as_mut().expect("the process is running")
+    }
+
+    /// The role mark Redis prints in logs.
+    fn role_mark(&self) -> char {
+        if self.is_master() { 'M' } else { 'S' }
+    }
+
+    pub(crate) fn log(&self, ctx: &mut NodeCtx<'_>, level: Level, text: impl Into<String>) {
+        log(ctx, level, self.role_mark(), text);
+    }
+
+    /// Notes a change of writability (master, up, not refusing with NOREPLICAS).
+    fn note_writable(&mut self, ctx: &mut NodeCtx<'_>) {
+        let rt = self.rt.as_mut().expect("running");
+        let writable = rt.repl.link.is_none() && rt.good_replicas_ok();
+        if rt.writable_noted != Some(writable) {
+            rt.writable_noted = Some(writable);
+            ctx.note(Note::Repl(ReplNote::Writable { writable }));
+        }
+    }
+
+    fn reply(ctx: &mut NodeCtx<'_>, conn: ConnId, r: Reply) {
+        ctx.send(conn, Msg::Reply(r));
+    }
+
+    // ---------------------------------------------------------------- commands
+
+    /// `processCommand`: the checks, in Redis's order, then execution (or queueing in MULTI).
+    fn command(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, cmd: Command) {
+        let rt = self.rt();
+        let peer = rt.clients.get_mut(&conn).expect("a known client");
+        if let Some((queue, aborted)) = &mut peer.multi {
+            match cmd {
+                Command::Exec | Command::Discard | Command::Multi => {}
+                Command::Invalid { error, .. } => {
+                    *aborted = true;
+                    return Self::reply(ctx, conn, Reply::err(error));
+                }
+                other => {
+                    queue.push(other);
+                    return Self::reply(ctx, conn, Reply::Status("QUEUED".into()));
+                }
+            }
+        }
+        if let Some(r) = self.reject(conn, &cmd) {
+            return Self::reply(ctx, conn, r);
+        }
+        if let Some(r) = self.execute(ctx, conn, cmd) {
+            Self::reply(ctx, conn, r);
+        }
+    }
+
+    /// The checks `processCommand` makes before running a command.
+    fn reject(&mut self, conn: ConnId, cmd: &Command) -> Option<Reply> {
+        let rt = self.rt();
+        if let Command::Invalid { error, .. } = cmd {
+            return Some(Reply::err(error.clone()));
+        }
+        let write = cmd.is_write();
+        let from_master = false;
+        if write && !rt.good_replicas_ok() {
+            return Some(Reply::err("NOREPLICAS Not enough good replicas to write."));
+        }
+        if rt.repl.link.is_some() && rt.cfg.replica_read_only && !from_master && write {
+            return Some(Reply::err("READONLY You can't write against a read only replica."));
+        }
+        let peer = &rt.clients[&conn];
+        if !peer.subs.is_empty() && !matches!(cmd, Command::Ping(_) | Command::Subscribe(_)) {
+            let name = cmd.argv()[0].to_ascii_lowercase();
+            return Some(Reply::err(format!(
+                "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+            )));
+        }
+        let stale_ok = matches!(
+            cmd,
+            Command::Info(_)
+                | Command::Role
+                | Command::ReplicaOf(_)
+                | Command::ConfigGet(_)
+                | Command::ConfigRewrite
+                | Command::ClientKill(_)
+                | Command::ClientSetName(_)
+                | Command::Subscribe(_)
+                | Command::Publish { .. }
+                | Command::Multi
+                | Command::Exec
+                | Command::Discard
+                | Command::ReplConf(_)
+                | Command::Psync { .. }
+        );
+        let link_down = rt.repl.link.as_ref().is_some_and(|l| !l.is_up());
+        if link_down && !rt.cfg.replica_serve_stale_data && !stale_ok {
+            return Some(Reply::err(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            ));
+        }
+        if peer.replica.is_some() && (write || matches!(cmd, Command::Get(_) | Command::Exists(_)))
+        {
+            return Some(Reply::err("ERR Replica can't interact with the keyspace"));
+        }
+        None
+    }
+
+    /// Runs a command; `None` when the reply is deferred (blocked WAIT, PSYNC) or already sent.
+    fn execute(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, cmd: Command) -> Option<Reply> {
+        let write = cmd.is_write();
+        let reply = match cmd {
+            Command::Ping(None) => Reply::Status("PONG".into()),
+            Command::Ping(Some(m)) | Command::Echo(m) => Reply::bulk(m),
+            Command::Get(k) => Reply::Bulk(self.rt().data.get(&k).cloned()),
+            Command::Set { key, value, cond, get } => {
+                let rt = self.rt();
+                let old = rt.data.get(&key).cloned();
+                let go = match cond {
+                    SetCond::Always => true,
+                    SetCond::IfAbsent => old.is_none(),
+                    SetCond::IfPresent => old.is_some(),
+                };
+                if go {
+                    rt.data.insert(key.clone(), value.clone());
+                    self.propagate_write(
+                        ctx,
+                        conn,
+                        Command::Set { key, value, cond: SetCond::Always, get: false },
+                    );
+                }
+                match (get, go) {
+                    (true, _) => Reply::Bulk(old),
+                    (false, true) => Reply::Ok,
+                    (false, false) => Reply::Bulk(None),
+                }
+            }
+            Command::Del(keys) => {
+                let rt = self.rt();
+                let removed: Vec<String> =
+                    keys.into_iter().filter(|k| rt.data.remove(k).is_some()).collect();
+                let n = removed.len() as i64;
+                if n > 0 {
+                    self.propagate_write(ctx, conn, Command::Del(removed));
+                }
+                Reply::Int(n)
+            }
+            Command::Incr(k) => {
+                let rt = self.rt();
+                let cur = rt.data.get(&k).map_or(Some(0), |v| v.parse::<i64>().ok());
+                match cur.and_then(|v| v.checked_add(1)) {
+                    Some(v) => {
+                        rt.data.insert(k.clone(), v.to_string());
+                        self.propagate_write(ctx, conn, Command::Incr(k));
+                        Reply::Int(v)
+                    }
+                    None => Reply::err("ERR value is not an integer or out of range"),
+                }
+            }
+            Command::Exists(keys) => {
+                let rt = self.rt();
+                Reply::Int(keys.iter().filter(|k| rt.data.contains_key(*k)).count() as i64)
+            }
+            Command::DbSize => Reply::Int(self.rt().data.len() as i64),
+            Command::FlushAll => {
+                self.rt().data.clear();
+                self.propagate_write(ctx, conn, Command::FlushAll);
+                Reply::Ok
+            }
+            Command::Select(0) => Reply::Ok,
+            Command::Select(_) => Reply::err("ERR DB index is out of range"),
+            Command::Role => self.role_reply(),
+            Command::Info(_) => {
+                Reply::Info(Box::new(self.info(unixtime(ctx), ctx.now()).expect("running")))
+            }
+            Command::ReplicaOf(target) => return Some(self.replicaof(ctx, conn, target)),
+            Command::Wait { replicas, timeout_ms } => {
+                return self.wait(ctx, conn, replicas, timeout_ms);
+            }
+            Command::ReplConf(rc) => return self.replconf(ctx, conn, rc),
+            Command::Psync { replid, offset } => return self.psync(ctx, conn, replid, offset),
+            Command::Publish { channel, message } => {
+                let n = self.publish_local(ctx, &channel, &message);
+                // Outside cluster mode every PUBLISH is propagated (pubsub.c publishCommand).
+                self.propagate(ctx, Command::Publish { channel, message });
+                Reply::Int(n)
+            }
+            Command::Subscribe(channels) => {
+                let peer = self.rt().clients.get_mut(&conn).expect("known");
+                for ch in channels {
+                    if !peer.subs.contains(&ch) {
+                        peer.subs.push(ch.clone());
+                    }
+                    let count = peer.subs.len() as i64;
+                    ctx.send(
+                        conn,
+                        Msg::Reply(Reply::Array(Some(vec![
+                            Reply::bulk("subscribe"),
+                            Reply::bulk(ch),
+                            Reply::Int(count),
+                        ]))),
+                    );
+                }
+                return None;
+            }
+            Command::Multi => {
+                let peer = self.rt().clients.get_mut(&conn).expect("known");
+                if peer.multi.is_some() {
+                    Reply::err("ERR MULTI calls can not be nested")
+                } else {
+                    peer.multi = Some((Vec::new(), false));
+                    Reply::Ok
+                }
+            }
+            Command::Discard => match self.rt().clients.get_mut(&conn).expect("known").multi.take()
+            {
+                Some(_) => Reply::Ok,
+                None => Reply::err("ERR DISCARD without MULTI"),
+            },
+            Command::Exec => return Some(self.exec(ctx, conn)),
+            Command::ConfigRewrite => {
+                self.conf = self.rt().cfg.clone();
+                self.log(ctx, Level::Notice, "CONFIG REWRITE executed with success.");
+                Reply::Ok
+            }
+            Command::ConfigGet(p) => match self.rt().cfg.get(&p) {
+                Some(v) => Reply::strings([p, v]),
+                None => Reply::Array(Some(Vec::new())),
+            },
+            Command::ClientKill(kind) => Reply::Int(self.client_kill(ctx, conn, kind)),
+            Command::ClientSetName(n) => {
+                self.rt().clients.get_mut(&conn).expect("known").name = n;
+                Reply::Ok
+            }
+            Command::Sentinel(_) => {
+                Reply::err("ERR unknown command 'SENTINEL', with args beginning with: ".to_string())
+            }
+            Command::Invalid { error, .. } => Reply::err(error),
+        };
+        if write {
+            let off = self.rt().repl.offset;
+            if let Some(p) = self.rt().clients.get_mut(&conn) {
+                p.woff = off;
+            }
+        }
+        Some(reply)
+    }
+
+    fn exec(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId) -> Reply {
+        let Some((queue, aborted)) = self.rt().clients.get_mut(&conn).expect("known").multi.take()
+        else {
+            return Reply::err("ERR EXEC without MULTI");
+        };
+        if aborted {
+            return Reply::err("EXECABORT Transaction discarded because of previous errors.");
+        }
+        let mut replies = Vec::with_capacity(queue.len());
+        for cmd in queue {
+            if !self.rt().clients.contains_key(&conn) {
+                break;
+            }
+            let r = match self.reject(conn, &cmd) {
+                Some(r) => r,
+                None => self.execute(ctx, conn, cmd).unwrap_or(Reply::Ok),
+            };
+            replies.push(r);
+        }
+        Reply::Array(Some(replies))
+    }
+
+    /// Delivers a message to this server's subscribers of `channel`; returns how many.
+    fn publish_local(&mut self, ctx: &mut NodeCtx<'_>, channel: &str, message: &str) -> i64 {
+        let mut n = 0;
+        for (&c, peer) in &self.rt.as_ref().expect("running").clients {
+            if peer.subs.iter().any(|s| s == channel) {
+                ctx.send(
+                    c,
+                    Msg::Push { channel: channel.to_string(), message: message.to_string() },
+                );
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// `CLIENT KILL TYPE <kind>`, skipping the caller.
+    fn client_kill(&mut self, ctx: &mut NodeCtx<'_>, caller: ConnId, kind: ClientType) -> i64 {
+        if kind == ClientType::Master {
+            return i64::from(self.kill_master_link(ctx));
+        }
+        let rt = self.rt();
+        let victims: Vec<ConnId> = rt
+            .clients
+            .iter()
+            .filter(|(c, p)| **c != caller && p.kind() == kind)
+            .map(|(c, _)| *c)
+            .collect();
+        for &c in &victims {
+            ctx.close(c);
+            let peer = self.rt().clients.remove(&c).expect("listed");
+            if peer.replica.is_some() {
+                self.replica_gone(ctx, c, &peer, CloseReason::Eof);
+            }
+        }
+        victims.len() as i64
+    }
+
+    fn role_reply(&self) -> Reply {
+        let rt = self.rt.as_ref().expect("running");
+        match &rt.repl.link {
+            None => {
+                let mut replicas = Vec::new();
+                for p in rt.clients.values() {
+                    if let Some(r) = &p.replica {
+                        if r.is_online() {
+                            replicas.push(Reply::Array(Some(vec![
+                                Reply::bulk(self.dir.name(p.addr.host)),
+                                Reply::bulk(r.listening_port.to_string()),
+                                Reply::bulk(r.ack_off.to_string()),
+                            ])));
+                        }
+                    }
+                }
+                Reply::Array(Some(vec![
+                    Reply::bulk("master"),
+                    Reply::Int(rt.repl.offset),
+                    Reply::Array(Some(replicas)),
+                ]))
+            }
+            Some(l) => Reply::Array(Some(vec![
+                Reply::bulk("slave"),
+                Reply::bulk(l.host.clone()),
+                Reply::Int(i64::from(l.port)),
+                Reply::bulk(l.state.role_name()),
+                Reply::Int(if l.is_up() { rt.repl.offset } else { -1 }),
+            ])),
+        }
+    }
+
+    fn server_info(&self, rt: &Runtime, unix: u64, now: sim::Instant) -> ServerInfo {
+        let repl = &rt.repl;
+        let replica = repl.link.as_ref().map(|l| ReplicaFields {
+            master_host: l.host.clone(),
+            master_port: l.port,
+            link_up: l.is_up(),
+            last_io_seconds_ago: if l.is_up() {
+                unix.saturating_sub(l.last_io_unix) as i64
+            } else {
+                -1
+            },
+            sync_in_progress: matches!(l.state, LinkState::Transfer { .. }),
+            read_repl_offset: repl.offset,
+            repl_offset: repl.offset,
+            link_down_since_seconds: (!l.is_up())
+                .then(|| l.down_since_unix.map_or(-1, |d| unix.saturating_sub(d) as i64)),
+            priority: rt.cfg.replica_priority,
+            read_only: rt.cfg.replica_read_only,
+            announced: rt.cfg.replica_announced,
+        });
+        let slaves: Vec<SlaveLine> = repl
+            .replicas
+            .iter()
+            .filter_map(|c| rt.clients.get(c))
+            .filter_map(|p| {
+                let r = p.replica.as_ref()?;
+                Some(SlaveLine {
+                    ip: self.dir.name(p.addr.host).to_string(),
+                    port: r.listening_port,
+                    state: r.state_name(),
+                    offset: r.ack_off,
+                    lag: if r.is_online() { unix.saturating_sub(r.ack_unix) as i64 } else { 0 },
+                })
+            })
+            .collect();
+        let min_on = rt.cfg.min_replicas_to_write > 0 && rt.cfg.min_replicas_max_lag > 0;
+        ServerInfo {
+            run_id: rt.run_id.clone(),
+            tcp_port: self.port,
+            uptime_in_seconds: (now - rt.started).as_secs(),
+            replica,
+            connected_slaves: slaves.len(),
+            min_slaves_good_slaves: min_on.then_some(repl.good),
+            slaves,
+            master_replid: repl.replid.clone(),
+            master_replid2: repl.replid2.clone(),
+            master_repl_offset: repl.offset,
+            second_repl_offset: repl.second_offset,
+            backlog_active: repl.backlog.is_some(),
+            backlog_size: rt.cfg.repl_backlog_size,
+            backlog_first_byte_offset: repl.backlog.as_ref().map_or(0, |b| b.first_byte()),
+            backlog_histlen: repl.backlog.as_ref().map_or(0, |b| b.histlen()),
+            keys: rt.data.len(),
+        }
+    }
+
+    /// `serverCron`'s once-a-second work: replication, then persistence.
+    fn cron(&mut self, ctx: &mut NodeCtx<'_>) {
+        self.replication_cron(ctx);
+        persist::cron(self, ctx);
+        self.rt().cron_loops += 1;
+    }
+
+    /// `WAIT numreplicas timeout`.
+    fn wait(
+        &mut self,
+        ctx: &mut NodeCtx<'_>,
+        conn: ConnId,
+        replicas: i64,
+        timeout_ms: i64,
+    ) -> Option<Reply> {
+        let rt = self.rt();
+        if rt.repl.link.is_some() {
+            return Some(Reply::err(
+                "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.",
+            ));
+        }
+        let target = rt.clients[&conn].woff;
+        let acked = rt.replicas_acked(target);
+        if acked >= replicas {
+            return Some(Reply::Int(acked));
+        }
+        rt.clients.get_mut(&conn).expect("known").waiting = Some((replicas, target));
+        if timeout_ms > 0 {
+            ctx.set_timer(Timer::WaitTimeout(conn), Duration::from_millis(timeout_ms as u64));
+        }
+        // Ask the replicas for an acknowledgement now (REPLCONF GETACK goes through the stream).
+        self.propagate(ctx, Command::ReplConf(crate::resp::ReplConf::GetAck));
+        None
+    }
+
+    fn wait_timeout(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId) {
+        let rt = self.rt();
+        let Some(peer) = rt.clients.get_mut(&conn) else { return };
+        let Some((_, target)) = peer.waiting.take() else { return };
+        let acked = rt.replicas_acked(target);
+        Self::reply(ctx, conn, Reply::Int(acked));
+    }
+
+    /// Replies to the WAITs that the latest acknowledgements satisfy.
+    fn wake_waiters(&mut self, ctx: &mut NodeCtx<'_>) {
+        let rt = self.rt();
+        let waiting: Vec<(ConnId, i64, i64)> =
+            rt.clients.iter().filter_map(|(c, p)| p.waiting.map(|(n, t)| (*c, n, t))).collect();
+        for (c, n, target) in waiting {
+            let acked = rt.replicas_acked(target);
+            if acked >= n {
+                rt.clients.get_mut(&c).expect("listed").waiting = None;
+                ctx.cancel_timer(Timer::WaitTimeout(c));
+                Self::reply(ctx, c, Reply::Int(acked));
+            }
+        }
+    }
+
+    fn replicaof(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, target: ReplicaOf) -> Reply {
+        let who = self.client_info(conn);
+        match target {
+            ReplicaOf::NoOne => {
+                if self.rt().repl.link.is_some() {
+                    let peer = &self.rt.as_ref().expect("running").clients[&conn];
+                    let by = (peer.name.clone(), self.dir.name(peer.addr.host).to_string());
+                    self.unset_master(ctx, by);
+                    self.log(
+                        ctx,
+                        Level::Notice,
+                        format!("MASTER MODE enabled (user request from '{who}')"),
+                    );
+                }
+                Reply::Ok
+            }
+            ReplicaOf::Master(host, port) => {
+                if self.rt().clients[&conn].replica.is_some() {
+                    return Reply::err("ERR Command is not valid when client is a replica.");
+                }
+                if self
+                    .master_addr()
+                    .is_some_and(|(h, p)| h.eq_ignore_ascii_case(&host) && p == port)
+                {
+                    self.log(ctx, Level::Notice, "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+                    return Reply::Status("OK Already connected to specified master".into());
+                }
+                self.set_master(ctx, host.clone(), port);
+                self.log(
+                    ctx,
+                    Level::Notice,
+                    format!("REPLICAOF {host}:{port} enabled (user request from '{who}')"),
+                );
+                Reply::Ok
+            }
+        }
+    }
+
+    /// `catClientInfoString`, abridged: `id=.. addr=ip:port name=..`.
+    fn client_info(&self, conn: ConnId) -> String {
+        let rt = self.rt.as_ref().expect("running");
+        match rt.clients.get(&conn) {
+            Some(p) => format!(
+                "id={} addr={}:{} name={}",
+                conn.0,
+                self.dir.name(p.addr.host),
+                p.addr.port,
+                p.name
+            ),
+            None => format!("id={}", conn.0),
+        }
+    }
+}
+
+impl Runtime {
+    /// `checkGoodReplicasStatus`: true unless min-replicas-to-write is on, this is a master, and
+    /// too few replicas acknowledged recently (as last counted).
+    pub fn good_replicas_ok(&self) -> bool {
+        self.repl.link.is_some()
+            || self.cfg.min_replicas_to_write == 0
+            || self.cfg.min_replicas_max_lag == 0
+            || self.repl.good >= self.cfg.min_replicas_to_write
+    }
+
+    /// Replicas whose acknowledged offset is at least `target`.
+    pub fn replicas_acked(&self, target: i64) -> i64 {
+        self.repl
+            .replicas
+            .iter()
+            .filter_map(|c| self.clients.get(c)?.replica.as_ref())
+            .filter(|r| r.is_online() && r.ack_off >= target)
+            .count() as i64
+    }
+}
