@@ -170,12 +170,17 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         .iter()
         .filter(|n| sentinel_set.contains(&n.pid))
         .filter_map(|n| match &n.note {
-            Note::Log { event: Some(e), text, .. } => Some(SentinelEvent {
-                at_ms: ms(n.at),
-                sentinel: name(n.pid),
-                event: e.clone(),
-                detail: text.clone(),
-            }),
+            // The default `loglevel notice` does not write verbose events (`+role-change`).
+            Note::Log { event: Some(e), text, level, .. }
+                if *level >= crate::node::Level::Notice =>
+            {
+                Some(SentinelEvent {
+                    at_ms: ms(n.at),
+                    sentinel: name(n.pid),
+                    event: e.clone(),
+                    detail: text.clone(),
+                })
+            }
             _ => None,
         })
         .collect();
@@ -407,19 +412,30 @@ fn check_expectations(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Exp
         }
         _ => {}
     }
-    if !e.events.is_empty() {
-        let mut it = out.sentinel_events.iter();
-        for (i, want) in e.events.iter().enumerate() {
-            if !it.any(|ev| ev.event == *want) {
-                let seen = e.events[..i].join(" ");
-                failures.push(if seen.is_empty() {
-                    format!("events: `{want}` never happened")
-                } else {
-                    format!("events: `{want}` did not happen after `{seen}`")
-                });
-                break;
-            }
+    for key in &e.lost_keys_include {
+        if !out.writes.lost_keys.contains(key) {
+            failures.push(format!("lost-keys-include: `{key}` was not lost"));
         }
+    }
+    let in_order =
+        |label: &str, wanted: &[String], on: Option<&str>, failures: &mut Vec<String>| {
+            let mut it =
+                out.sentinel_events.iter().filter(|ev| on.is_none_or(|s| ev.sentinel == s));
+            for (i, want) in wanted.iter().enumerate() {
+                if !it.any(|ev| ev.event == *want) {
+                    let seen = wanted[..i].join(" ");
+                    failures.push(if seen.is_empty() {
+                        format!("{label}: `{want}` never happened")
+                    } else {
+                        format!("{label}: `{want}` did not happen after `{seen}`")
+                    });
+                    break;
+                }
+            }
+        };
+    in_order("events", &e.events, None, &mut failures);
+    for (sentinel, wanted) in &e.events_on {
+        in_order(&format!("events-on {sentinel}"), wanted, Some(sentinel), &mut failures);
     }
     for no in &e.no_events {
         if let Some(ev) = out.sentinel_events.iter().find(|ev| ev.event == *no) {

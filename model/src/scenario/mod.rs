@@ -156,10 +156,14 @@ pub struct Expect {
     pub final_roles: Vec<(String, Role)>,
     /// `lost-writes`.
     pub lost_writes: Option<LostWrites>,
+    /// `lost-keys-include` (an extension): these keys are among the lost ones.
+    pub lost_keys_include: Vec<String>,
     /// `events`: in this order, on any sentinel.
     pub events: Vec<String>,
     /// `no-events`.
     pub no_events: Vec<String>,
+    /// `events-on` (an extension): events that must appear in this order on one sentinel.
+    pub events_on: Vec<(String, Vec<String>)>,
     /// `get`.
     pub get: Vec<GetExpect>,
 }
@@ -671,7 +675,7 @@ impl Scenario {
             events.push(Timed { at, action, line });
         }
         events.sort_by_key(|t| t.at);
-        let expect = Self::expect(&cx, raw.expect.as_ref(), &redis)?;
+        let expect = Self::expect(&cx, raw.expect.as_ref(), &redis, &sentinels)?;
         Ok(Scenario {
             path: path.to_string(),
             source: text.to_string(),
@@ -701,6 +705,7 @@ impl Scenario {
         cx: &Ctx<'_>,
         e: Option<&raw::Expect>,
         redis: &[RedisSpec],
+        sentinels: &[SentinelSpec],
     ) -> Result<Expect, ScenarioError> {
         let Some(e) = e else { return Ok(Expect::default()) };
         let redis_name = |s: &Spanned<String>| -> Result<String, ScenarioError> {
@@ -734,7 +739,10 @@ impl Scenario {
                 None => None,
                 Some(fm) => Some(match fm.get_ref() {
                     OneOrMany::One(s) => vec![redis_name(&Spanned::new(fm.span(), s.clone()))?],
-                    OneOrMany::Many(v) => v.iter().map(redis_name).collect::<Result<_, _>>()?,
+                    OneOrMany::Many(v) => v
+                        .iter()
+                        .map(|s| redis_name(&Spanned::new(fm.span(), s.clone())))
+                        .collect::<Result<_, _>>()?,
                 }),
             },
             final_roles: match &e.final_roles {
@@ -761,8 +769,28 @@ impl Scenario {
                 CountOrKeys::Count(n) => LostWrites::Count(*n),
                 CountOrKeys::Keys(k) => LostWrites::Keys(k.clone()),
             }),
+            lost_keys_include: e.lost_keys_include.clone().unwrap_or_default(),
             events: e.events.iter().flatten().map(known_event).collect::<Result<_, _>>()?,
             no_events: e.no_events.iter().flatten().map(known_event).collect::<Result<_, _>>()?,
+            events_on: match &e.events_on {
+                None => Vec::new(),
+                Some(m) => m
+                    .iter()
+                    .map(|(k, v)| {
+                        let a = cx.addr(k)?;
+                        if !sentinels.iter().any(|s| s.addr == a) {
+                            return cx.err(
+                                k.span(),
+                                format!("no sentinel listens on `{}`", k.get_ref()),
+                            );
+                        }
+                        Ok((
+                            k.get_ref().clone(),
+                            v.iter().map(known_event).collect::<Result<_, _>>()?,
+                        ))
+                    })
+                    .collect::<Result<_, ScenarioError>>()?,
+            },
             get: e
                 .get
                 .iter()

@@ -30,7 +30,7 @@ impl Value {
 #[serde(untagged)]
 pub enum OneOrMany {
     One(String),
-    Many(Vec<Spanned<String>>),
+    Many(Vec<String>),
 }
 
 /// A count or a list of keys.
@@ -158,8 +158,10 @@ pub struct Expect {
     pub final_master: Option<Spanned<OneOrMany>>,
     pub final_roles: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     pub lost_writes: Option<CountOrKeys>,
+    pub lost_keys_include: Option<Vec<String>>,
     pub events: Option<Vec<Spanned<String>>>,
     pub no_events: Option<Vec<Spanned<String>>>,
+    pub events_on: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     pub get: Option<Vec<Get>>,
 }
 

@@ -1,11 +1,31 @@
-//! Redis Sentinel 7.0. (Placeholder: monitoring and failover land with the Sentinel issue.)
+//! Redis Sentinel 7.0 (`sentinel.c`), one monitored master per sentinel.
+//!
+//! - `instance.rs`: the tables (master, replicas, other sentinels) with links, times and flags;
+//! - `monitor.rs`: connections, PING/INFO/hello timers, replies, SDOWN, what INFO replies trigger;
+//! - `hello.rs`: hello messages, discovery of sentinels, configuration propagation, the switch;
+//! - `election.rs`: ODOWN, asking the other sentinels, epochs and votes;
+//! - `failover.rs` and `select.rs`: the failover state machine and replica selection;
+//! - `commands.rs`: what Sentinel answers (SENTINEL subcommands, INFO, ROLE, PING, PUBLISH).
+//!
+//! Every time is this process's wall clock in milliseconds, as `mstime()` is in Redis, so a clock
+//! jump affects the sentinel as it does a real one. The timer (`sentinelTimer`) runs every 52-100
+//! ms (`1000 / (10 + rand() % 10)`).
 
+mod commands;
 pub mod config;
+mod election;
+mod failover;
+mod hello;
+pub mod instance;
+mod monitor;
+mod select;
 
-use crate::node::{Directory, Msg, NodeCtx, Timer};
+use crate::node::{Directory, Level, Msg, NodeCtx, Note, Timer};
 use config::SentinelConfig;
+use instance::{FailoverState, Instance, Kind, MasterState};
 use serde::{Deserialize, Serialize};
-use sim::Input;
+use sim::{ConnId, Duration, Input};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Every event Sentinel 7.0 logs (`sentinel-semantics.md` §6.3), for validating expectations.
@@ -54,14 +74,55 @@ pub const EVENTS: &[&str] = &[
     "-tilt",
 ];
 
+/// `SENTINEL_HELLO_CHANNEL`.
+pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
+
+/// One replica as the leader weighed it for promotion.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// `ip:port`.
+    pub name: String,
+    /// `slave_priority` from its last INFO.
+    pub priority: u32,
+    /// `slave_repl_offset` from its last INFO.
+    pub offset: i64,
+    /// Its run id (empty if unknown).
+    pub run_id: String,
+    /// Why it could not be chosen, if so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded: Option<String>,
+}
+
 /// Why a sentinel did something: the numbers behind an event, for explanations.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "why", rename_all = "kebab-case")]
 pub enum Why {
     /// The sentinel's id, noted at start (`Sentinel ID is ...`).
     Identity { run_id: String },
+    /// `+sdown`: how long the instance had been silent, against `down-after-milliseconds`, or
+    /// the other trigger.
+    Sdown { instance: String, silent_ms: i64, down_after_ms: i64, cause: String },
+    /// `+odown`: the sentinels (itself included) that reported the master down.
+    Odown { master: String, agreeing: Vec<String>, quorum: u32 },
+    /// The votes counted for an election round.
+    Votes {
+        epoch: u64,
+        votes: Vec<(String, String)>,
+        winner: Option<String>,
+        needed: u64,
+        sentinels: u64,
+    },
+    /// The replicas weighed for promotion, best first, and those excluded.
+    Selection { candidates: Vec<Candidate>, chosen: Option<String> },
     /// The leader sent `SLAVEOF NO ONE` to `replica` in failover epoch `epoch`.
     SentPromotion { replica: String, epoch: u64 },
+    /// `+convert-to-slave`/`+fix-slave-config`: the instance and the master it was pointed at.
+    Reconfigured { instance: String, master: String, reported_role_for_ms: i64 },
+    /// This sentinel's configuration for the master is now `master` at config epoch `epoch`
+    /// (set by the leader at promotion, adopted by the others from hellos).
+    Config { epoch: u64, master: String },
+    /// `+tilt`: the clock moved by this much between two ticks.
+    Tilt { delta_ms: i64 },
 }
 
 /// What a sentinel believes about its master.
@@ -73,50 +134,398 @@ pub struct MasterView {
     pub config_epoch: u64,
 }
 
+/// What the sentinel's config file keeps across restarts (`sentinelFlushConfig`).
+#[derive(Clone, Debug, Default)]
+struct Saved {
+    my_id: Option<String>,
+    current_epoch: u64,
+    master: Option<(String, u16)>,
+    config_epoch: u64,
+    leader_epoch: u64,
+    replicas: Vec<(String, u16)>,
+    sentinels: Vec<(String, u16, String)>,
+}
+
+/// An instance entry, by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Master,
+    Replica(usize),
+    Sentinel(usize),
+}
+
+/// A running sentinel's memory.
+pub(crate) struct Runtime {
+    pub my_id: String,
+    pub current_epoch: u64,
+    pub master: Instance,
+    pub ms: MasterState,
+    pub replicas: Vec<Instance>,
+    pub sentinels: Vec<Instance>,
+    pub tilt: bool,
+    pub tilt_start_time: i64,
+    pub previous_time: i64,
+    pub next_id: u32,
+    /// Connections accepted from clients, with the event channels they subscribed to.
+    pub clients: BTreeMap<ConnId, Vec<String>>,
+    pub started: sim::Instant,
+    /// The configuration must be saved once this input is handled.
+    pub flush: bool,
+}
+
+impl Runtime {
+    pub fn inst(&self, s: Slot) -> &Instance {
+        match s {
+            Slot::Master => &self.master,
+            Slot::Replica(i) => &self.replicas[i],
+            Slot::Sentinel(i) => &self.sentinels[i],
+        }
+    }
+
+    pub fn inst_mut(&mut self, s: Slot) -> &mut Instance {
+        match s {
+            Slot::Master => &mut self.master,
+            Slot::Replica(i) => &mut self.replicas[i],
+            Slot::Sentinel(i) => &mut self.sentinels[i],
+        }
+    }
+
+    /// Every slot, in table order: the master, its replicas, its sentinels.
+    pub fn slots(&self) -> Vec<Slot> {
+        std::iter::once(Slot::Master)
+            .chain((0..self.replicas.len()).map(Slot::Replica))
+            .chain((0..self.sentinels.len()).map(Slot::Sentinel))
+            .collect()
+    }
+
+    /// The replica entry with id `id`.
+    pub fn replica_by_id(&self, id: u32) -> Option<usize> {
+        self.replicas.iter().position(|r| r.id == id)
+    }
+
+    /// The promoted replica's slot, during a failover.
+    pub fn promoted(&self) -> Option<usize> {
+        self.ms.promoted.and_then(|id| self.replica_by_id(id))
+    }
+
+    /// `%@`: `master <name> <ip> <port>`, or `<type> <name> <ip> <port> @ <master> <ip> <port>`.
+    pub fn describe(&self, s: Slot) -> String {
+        let i = self.inst(s);
+        match s {
+            Slot::Master => format!("master {} {} {}", i.name, i.host, i.port),
+            _ => format!(
+                "{} {} {} {} @ {} {} {}",
+                i.kind.type_str(),
+                i.name,
+                i.host,
+                i.port,
+                self.master.name,
+                self.master.host,
+                self.master.port
+            ),
+        }
+    }
+
+    /// A fresh entry id.
+    pub fn new_id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
 /// A Sentinel process.
 pub struct Sentinel {
-    #[allow(dead_code)]
     dir: Arc<Directory>,
-    #[allow(dead_code)]
     port: u16,
     config: SentinelConfig,
-    up: bool,
+    saved: Saved,
+    rt: Option<Box<Runtime>>,
+}
+
+/// `mstime()`: this process's wall clock in milliseconds.
+pub(crate) fn mstime(ctx: &NodeCtx<'_>) -> i64 {
+    (ctx.wall_us() / 1000) as i64
 }
 
 impl Sentinel {
     /// A sentinel on `port` with its configuration file.
     pub fn new(dir: Arc<Directory>, port: u16, config: SentinelConfig) -> Self {
-        Sentinel { dir, port, config, up: false }
+        Sentinel { dir, port, config, saved: Saved::default(), rt: None }
     }
 
-    /// The master this sentinel names (its table address), while running.
+    // ---------------------------------------------------------------- observers
+
+    /// The master this sentinel names (its table address) and its config epoch, while running.
     pub fn master_view(&self) -> Option<MasterView> {
-        self.up.then(|| MasterView {
-            addr: format!("{}:{}", self.config.master_host, self.config.master_port),
-            config_epoch: 0,
-        })
+        let rt = self.rt.as_ref()?;
+        Some(MasterView { addr: rt.master.addr(), config_epoch: rt.ms.config_epoch })
     }
 
     /// The master address `SENTINEL get-master-addr-by-name` would give now, while running.
     pub fn reported_master(&self) -> Option<(String, u16)> {
-        self.up.then(|| (self.config.master_host.clone(), self.config.master_port))
+        let rt = self.rt.as_ref()?;
+        let i = self.current_master_addr(rt);
+        Some((i.0.to_string(), i.1))
     }
 
     /// This sentinel's run id, while running.
     pub fn run_id(&self) -> Option<&str> {
-        None
+        self.rt.as_ref().map(|rt| rt.my_id.as_str())
     }
 
-    /// Starts.
-    pub fn start(&mut self, _ctx: &mut NodeCtx<'_>) {
-        self.up = true;
+    /// True while in TILT mode.
+    pub fn in_tilt(&self) -> bool {
+        self.rt.as_ref().is_some_and(|rt| rt.tilt)
+    }
+
+    /// `sentinelGetCurrentMasterAddress`: the promoted replica's once the failover this sentinel
+    /// leads reached RECONF_SLAVES, else the table's.
+    fn current_master_addr<'a>(&self, rt: &'a Runtime) -> (&'a str, u16) {
+        if rt.master.flags.failover_in_progress
+            && rt.ms.failover_state >= FailoverState::ReconfSlaves
+        {
+            if let Some(i) = rt.promoted() {
+                return (&rt.replicas[i].host, rt.replicas[i].port);
+            }
+        }
+        (&rt.master.host, rt.master.port)
+    }
+
+    // ---------------------------------------------------------------- lifecycle
+
+    /// Starts: loads the config file (id, epochs, known replicas and sentinels), logs `+monitor`.
+    pub fn start(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let my_id = match &self.saved.my_id {
+            Some(id) => id.clone(),
+            None => {
+                let id = ctx.rng().hex40();
+                self.saved.my_id = Some(id.clone());
+                id
+            }
+        };
+        let (host, port) = self
+            .saved
+            .master
+            .clone()
+            .unwrap_or((self.config.master_host.clone(), self.config.master_port));
+        let mut master =
+            Instance::new(0, Kind::Master, self.config.master_name.clone(), host, port, now);
+        master.link = instance::Link::new(now);
+        let c = &self.config;
+        let ms = MasterState {
+            quorum: c.quorum,
+            down_after_ms: c.down_after_ms as i64,
+            failover_timeout_ms: c.failover_timeout_ms as i64,
+            parallel_syncs: c.parallel_syncs,
+            master_reboot_down_after_ms: c.master_reboot_down_after_ms as i64,
+            config_epoch: self.saved.config_epoch,
+            leader: None,
+            leader_epoch: self.saved.leader_epoch,
+            failover_epoch: 0,
+            failover_state: FailoverState::None,
+            failover_state_change_time: 0,
+            failover_start_time: 0,
+            failover_delay_logged: 0,
+            promoted: None,
+        };
+        let mut rt = Runtime {
+            my_id: my_id.clone(),
+            current_epoch: self.saved.current_epoch,
+            master,
+            ms,
+            replicas: Vec::new(),
+            sentinels: Vec::new(),
+            tilt: false,
+            tilt_start_time: 0,
+            previous_time: now,
+            next_id: 0,
+            clients: BTreeMap::new(),
+            started: ctx.now(),
+            flush: false,
+        };
+        // Known replicas and sentinels are loaded silently (no +slave / +sentinel).
+        for (h, p) in &self.saved.replicas {
+            let id = rt.new_id();
+            rt.replicas.push(Instance::new(
+                id,
+                Kind::Replica,
+                format!("{h}:{p}"),
+                h.clone(),
+                *p,
+                now,
+            ));
+        }
+        for (h, p, runid) in &self.saved.sentinels {
+            let id = rt.new_id();
+            let mut s = Instance::new(id, Kind::Sentinel, runid.clone(), h.clone(), *p, now);
+            s.runid = Some(runid.clone());
+            rt.sentinels.push(s);
+        }
+        self.rt = Some(Box::new(rt));
+        self.save();
+        crate::node::log(ctx, Level::Warning, 'X', format!("Sentinel ID is {my_id}"));
+        ctx.note(Note::Why(Why::Identity { run_id: my_id }));
+        let quorum = self.config.quorum;
+        self.event(
+            ctx,
+            Level::Warning,
+            "+monitor",
+            Some(Slot::Master),
+            &format!("quorum {quorum}"),
+        );
+        // serverCron first runs 1 ms after start.
+        ctx.set_timer(Timer::SentinelTick, Duration::from_millis(1));
+    }
+
+    /// Dies: everything but the config file is gone.
+    pub fn crash(&mut self) {
+        self.rt = None;
     }
 
     /// One input.
-    pub fn handle(&mut self, _ctx: &mut NodeCtx<'_>, _input: Input<Msg, Timer>) {}
+    pub fn handle(&mut self, ctx: &mut NodeCtx<'_>, input: Input<Msg, Timer>) {
+        if self.rt.is_none() {
+            return;
+        }
+        match input {
+            Input::Timer(Timer::SentinelTick) => {
+                self.tick(ctx);
+                // `hz = 10 + rand() % 10`; serverCron comes back after 1000 / hz ms.
+                let hz = 10 + ctx.rng().below(10) as u64;
+                ctx.set_timer(Timer::SentinelTick, Duration::from_millis(1000 / hz));
+            }
+            Input::Timer(_) => {}
+            Input::Accepted(conn, _) => {
+                self.rt().clients.insert(conn, Vec::new());
+            }
+            Input::Message(conn, msg) => {
+                if self.rt().clients.contains_key(&conn) {
+                    if let Msg::Cmd(cmd) = msg {
+                        self.command(ctx, conn, cmd);
+                    }
+                } else {
+                    self.link_message(ctx, conn, msg);
+                }
+            }
+            Input::Connected(_) => {}
+            Input::ConnectFailed(conn, _) | Input::Closed(conn, _) => {
+                if self.rt().clients.remove(&conn).is_none() {
+                    self.link_error(conn);
+                }
+            }
+        }
+        if std::mem::take(&mut self.rt().flush) {
+            self.save();
+        }
+    }
 
-    /// Dies.
-    pub fn crash(&mut self) {
-        self.up = false;
+    pub(crate) fn rt(&mut self) -> &mut Runtime {
+        self.rt.as_mut().expect("the sentinel is running")
+    }
+
+    /// `sentinelFlushConfig`: what a restart will remember.
+    fn save(&mut self) {
+        let rt = self.rt.as_ref().expect("running");
+        self.saved = Saved {
+            my_id: Some(rt.my_id.clone()),
+            current_epoch: rt.current_epoch,
+            master: Some((rt.master.host.clone(), rt.master.port)),
+            config_epoch: rt.ms.config_epoch,
+            leader_epoch: rt.ms.leader_epoch,
+            replicas: rt.replicas.iter().map(|r| (r.host.clone(), r.port)).collect(),
+            sentinels: rt
+                .sentinels
+                .iter()
+                .map(|s| (s.host.clone(), s.port, s.runid.clone().unwrap_or_default()))
+                .collect(),
+        };
+    }
+
+    // ---------------------------------------------------------------- the timer
+
+    /// `sentinelTimer`: TILT check, then the master, its replicas and its sentinels, then the
+    /// switch if a failover reached UPDATE_CONFIG.
+    fn tick(&mut self, ctx: &mut NodeCtx<'_>) {
+        self.check_tilt(ctx);
+        for slot in self.rt().slots() {
+            self.handle_instance(ctx, slot);
+        }
+        if self.rt().ms.failover_state == FailoverState::UpdateConfig {
+            self.switch_to_promoted(ctx);
+        }
+    }
+
+    /// `sentinelCheckTiltCondition`.
+    fn check_tilt(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let trigger = self.config.tilt_trigger_ms as i64;
+        let rt = self.rt();
+        let delta = now - rt.previous_time;
+        rt.previous_time = now;
+        if delta < 0 || delta > trigger {
+            rt.tilt = true;
+            rt.tilt_start_time = now;
+            ctx.note(Note::Why(Why::Tilt { delta_ms: delta }));
+            self.event(ctx, Level::Warning, "+tilt", None, "#tilt mode entered");
+        }
+    }
+
+    /// `sentinelHandleRedisInstance`.
+    fn handle_instance(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot) {
+        self.reconnect(ctx, slot);
+        self.send_periodic(ctx, slot);
+        let now = mstime(ctx);
+        let period = self.config.tilt_period_ms as i64;
+        let rt = self.rt();
+        if rt.tilt {
+            if now - rt.tilt_start_time < period {
+                return;
+            }
+            rt.tilt = false;
+            self.event(ctx, Level::Warning, "-tilt", None, "#tilt mode exited");
+        }
+        self.check_sdown(ctx, slot);
+        if slot == Slot::Master {
+            self.check_odown(ctx);
+            if self.start_failover_if_needed(ctx) {
+                self.ask_other_sentinels(ctx, true);
+            }
+            self.failover_state_machine(ctx);
+            self.ask_other_sentinels(ctx, false);
+        }
+    }
+
+    // ---------------------------------------------------------------- events
+
+    /// `sentinelEvent`: logs `<event> <message>` and publishes it on the channel of that name.
+    /// With `who`, the message starts with the instance (`%@`).
+    pub(crate) fn event(
+        &mut self,
+        ctx: &mut NodeCtx<'_>,
+        level: Level,
+        event: &str,
+        who: Option<Slot>,
+        rest: &str,
+    ) {
+        let rt = self.rt();
+        let mut msg = who.map(|s| rt.describe(s)).unwrap_or_default();
+        if !rest.is_empty() {
+            if !msg.is_empty() {
+                msg.push(' ');
+            }
+            msg.push_str(rest);
+        }
+        for (&c, subs) in &rt.clients {
+            if subs.iter().any(|s| s == event) {
+                ctx.send(c, Msg::Push { channel: event.to_string(), message: msg.clone() });
+            }
+        }
+        ctx.note(Note::Log { level, role: 'X', event: Some(event.to_string()), text: msg });
+    }
+
+    /// A plain log line (not an event).
+    pub(crate) fn log(&self, ctx: &mut NodeCtx<'_>, level: Level, text: impl Into<String>) {
+        crate::node::log(ctx, level, 'X', text);
     }
 }

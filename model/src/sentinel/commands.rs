@@ -1,0 +1,297 @@
+//! What a sentinel answers (`sentinelCommand`, `sentinelInfoCommand`, `sentinelRoleCommand`,
+//! `sentinelPublishCommand`): the SENTINEL subcommands clients and other sentinels use, INFO with
+//! the `master0:` line, ROLE, PING, PUBLISH of hellos, SUBSCRIBE to event channels.
+
+use super::instance::{Instance, Kind, Role};
+use super::{HELLO_CHANNEL, Runtime, Sentinel, Slot, mstime};
+use crate::info::{Info, SentinelInfo, SentinelMasterLine};
+use crate::node::{Msg, NodeCtx};
+use crate::resp::{Command, Reply, SentinelCmd};
+use sim::ConnId;
+
+/// `addReplySentinelRedisInstance`: the field/value map of one entry.
+fn instance_map(rt: &Runtime, inst: &Instance, now: i64) -> Reply {
+    let mut kv: Vec<(String, String)> = vec![
+        ("name".into(), inst.name.clone()),
+        ("ip".into(), inst.host.clone()),
+        ("port".into(), inst.port.to_string()),
+        ("runid".into(), inst.runid.clone().unwrap_or_default()),
+        ("flags".into(), inst.flags_str()),
+        ("link-pending-commands".into(), inst.link.pending_commands.to_string()),
+        ("link-refcount".into(), "1".into()),
+    ];
+    if inst.kind == Kind::Master && inst.flags.failover_in_progress {
+        kv.push(("failover-state".into(), rt.ms.failover_state.as_str().into()));
+    }
+    let l = &inst.link;
+    kv.push((
+        "last-ping-sent".into(),
+        if l.act_ping_time != 0 { now - l.act_ping_time } else { 0 }.to_string(),
+    ));
+    kv.push(("last-ok-ping-reply".into(), (now - l.last_avail_time).to_string()));
+    kv.push(("last-ping-reply".into(), (now - l.last_pong_time).to_string()));
+    if inst.flags.s_down {
+        kv.push(("s-down-time".into(), (now - inst.s_down_since_time).to_string()));
+    }
+    if inst.flags.o_down {
+        kv.push(("o-down-time".into(), (now - inst.o_down_since_time).to_string()));
+    }
+    kv.push(("down-after-milliseconds".into(), rt.ms.down_after_ms.to_string()));
+    if inst.kind != Kind::Sentinel {
+        kv.push((
+            "info-refresh".into(),
+            if inst.info_refresh != 0 { now - inst.info_refresh } else { 0 }.to_string(),
+        ));
+        let role = if inst.role_reported == Role::Master { "master" } else { "slave" };
+        kv.push(("role-reported".into(), role.into()));
+        kv.push(("role-reported-time".into(), (now - inst.role_reported_time).to_string()));
+    }
+    match inst.kind {
+        Kind::Master => {
+            kv.push(("config-epoch".into(), rt.ms.config_epoch.to_string()));
+            kv.push(("num-slaves".into(), rt.replicas.len().to_string()));
+            kv.push(("num-other-sentinels".into(), rt.sentinels.len().to_string()));
+            kv.push(("quorum".into(), rt.ms.quorum.to_string()));
+            kv.push(("failover-timeout".into(), rt.ms.failover_timeout_ms.to_string()));
+            kv.push(("parallel-syncs".into(), rt.ms.parallel_syncs.to_string()));
+        }
+        Kind::Replica => {
+            kv.push(("master-link-down-time".into(), inst.master_link_down_time.to_string()));
+            kv.push((
+                "master-link-status".into(),
+                if inst.slave_master_link_up { "ok" } else { "err" }.into(),
+            ));
+            kv.push((
+                "master-host".into(),
+                inst.slave_master_host.clone().unwrap_or_else(|| "?".into()),
+            ));
+            kv.push(("master-port".into(), inst.slave_master_port.to_string()));
+            kv.push(("slave-priority".into(), inst.slave_priority.to_string()));
+            kv.push(("slave-repl-offset".into(), inst.slave_repl_offset.to_string()));
+            kv.push(("replica-announced".into(), u8::from(inst.replica_announced).to_string()));
+        }
+        Kind::Sentinel => {
+            kv.push(("last-hello-message".into(), (now - inst.last_hello_time).to_string()));
+            kv.push(("voted-leader".into(), inst.leader.clone().unwrap_or_else(|| "?".into())));
+            kv.push(("voted-leader-epoch".into(), inst.leader_epoch.to_string()));
+        }
+    }
+    Reply::strings(kv.into_iter().flat_map(|(k, v)| [k, v]))
+}
+
+impl Sentinel {
+    /// A command from a client of this sentinel.
+    pub(crate) fn command(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, cmd: Command) {
+        let reply = match cmd {
+            Command::Ping(None) => Reply::Status("PONG".into()),
+            Command::Ping(Some(m)) => Reply::bulk(m),
+            Command::Publish { channel, message } => {
+                if channel != HELLO_CHANNEL {
+                    Reply::err("ERR Only HELLO messages are accepted by Sentinel instances.")
+                } else {
+                    self.process_hello(ctx, &message);
+                    Reply::Int(1)
+                }
+            }
+            Command::Subscribe(channels) => {
+                let subs = self.rt().clients.entry(conn).or_default();
+                for ch in channels {
+                    if !subs.contains(&ch) {
+                        subs.push(ch.clone());
+                    }
+                    let n = subs.len() as i64;
+                    ctx.send(
+                        conn,
+                        Msg::Reply(Reply::Array(Some(vec![
+                            Reply::bulk("subscribe"),
+                            Reply::bulk(ch),
+                            Reply::Int(n),
+                        ]))),
+                    );
+                }
+                return;
+            }
+            Command::Info(_) => Reply::Info(Box::new(self.info(ctx))),
+            Command::Role => {
+                let name = self.rt().master.name.clone();
+                Reply::Array(Some(vec![Reply::bulk("sentinel"), Reply::strings([name])]))
+            }
+            Command::ClientSetName(_) => Reply::Ok,
+            Command::Sentinel(sub) => self.sentinel_command(ctx, sub),
+            Command::Invalid { error, .. } => Reply::err(error),
+            other => {
+                let argv = other.argv();
+                let args: String = argv[1..].iter().map(|a| format!("'{a}' ")).collect();
+                Reply::err(format!(
+                    "ERR unknown command '{}', with args beginning with: {args}",
+                    argv[0]
+                ))
+            }
+        };
+        ctx.send(conn, Msg::Reply(reply));
+    }
+
+    /// `INFO` as a sentinel answers it.
+    fn info(&mut self, ctx: &NodeCtx<'_>) -> Info {
+        let now = mstime(ctx);
+        let port = self.port;
+        let rt = self.rt();
+        let m = &rt.master;
+        let status = if m.flags.o_down {
+            "odown"
+        } else if m.flags.s_down {
+            "sdown"
+        } else {
+            "ok"
+        };
+        Info::Sentinel(SentinelInfo {
+            run_id: rt.my_id.clone(),
+            tcp_port: port,
+            uptime_in_seconds: (ctx.now() - rt.started).as_secs(),
+            tilt: rt.tilt,
+            tilt_since_seconds: if rt.tilt { (now - rt.tilt_start_time) / 1000 } else { -1 },
+            masters: vec![SentinelMasterLine {
+                name: m.name.clone(),
+                status,
+                address: m.addr(),
+                slaves: rt.replicas.len(),
+                sentinels: rt.sentinels.len() + 1,
+            }],
+        })
+    }
+
+    fn sentinel_command(&mut self, ctx: &mut NodeCtx<'_>, sub: SentinelCmd) -> Reply {
+        let now = mstime(ctx);
+        let no_such = || Reply::err("ERR No such master with that name");
+        let name = self.rt().master.name.clone();
+        match sub {
+            SentinelCmd::Masters => {
+                let rt = self.rt.as_ref().expect("running");
+                Reply::Array(Some(vec![instance_map(rt, &rt.master, now)]))
+            }
+            SentinelCmd::Master(n) if n == name => {
+                let rt = self.rt.as_ref().expect("running");
+                instance_map(rt, &rt.master, now)
+            }
+            SentinelCmd::Replicas(n) if n == name => {
+                let rt = self.rt.as_ref().expect("running");
+                Reply::Array(Some(
+                    rt.replicas
+                        .iter()
+                        .filter(|r| r.replica_announced)
+                        .map(|r| instance_map(rt, r, now))
+                        .collect(),
+                ))
+            }
+            SentinelCmd::Sentinels(n) if n == name => {
+                let rt = self.rt.as_ref().expect("running");
+                Reply::Array(Some(rt.sentinels.iter().map(|s| instance_map(rt, s, now)).collect()))
+            }
+            SentinelCmd::Master(_) | SentinelCmd::Replicas(_) | SentinelCmd::Sentinels(_) => {
+                no_such()
+            }
+            SentinelCmd::GetMasterAddrByName(n) if n == name => {
+                let rt = self.rt.as_ref().expect("running");
+                let (h, p) = self.current_master_addr(rt);
+                Reply::strings([h.to_string(), p.to_string()])
+            }
+            SentinelCmd::GetMasterAddrByName(_) => Reply::Array(None),
+            SentinelCmd::IsMasterDownByAddr { ip, port, epoch, runid } => {
+                let rt = self.rt();
+                let known = rt.master.host == ip && rt.master.port == port;
+                let down = known && !rt.tilt && rt.master.flags.s_down;
+                let (leader, leader_epoch) = if known && runid != "*" {
+                    self.vote_leader(ctx, epoch, &runid)
+                } else {
+                    (None, 0)
+                };
+                Reply::Array(Some(vec![
+                    Reply::Int(i64::from(down)),
+                    Reply::bulk(leader.unwrap_or_else(|| "*".to_string())),
+                    Reply::Int(leader_epoch as i64),
+                ]))
+            }
+            SentinelCmd::CkQuorum(n) if n == name => {
+                let rt = self.rt();
+                let usable =
+                    1 + rt.sentinels.iter().filter(|s| !s.flags.s_down && !s.flags.o_down).count();
+                let voters = rt.sentinels.len() + 1;
+                let no_quorum = usable < rt.ms.quorum as usize;
+                let no_auth = usable < voters / 2 + 1;
+                if !no_quorum && !no_auth {
+                    Reply::Status(format!(
+                        "OK {usable} usable Sentinels. Quorum and failover authorization can be reached"
+                    ))
+                } else {
+                    let mut e = format!("NOQUORUM {usable} usable Sentinels. ");
+                    if no_quorum {
+                        e.push_str("Not enough available Sentinels to reach the specified quorum for this master");
+                    }
+                    if no_auth {
+                        if no_quorum {
+                            e.push_str(". ");
+                        }
+                        e.push_str("Not enough available Sentinels to reach the majority and authorize a failover");
+                    }
+                    Reply::err(e)
+                }
+            }
+            SentinelCmd::Failover(n) if n == name => {
+                if self.rt().master.flags.failover_in_progress {
+                    return Reply::err("INPROG Failover already in progress");
+                }
+                if self.pick_replica(now).0.is_none() {
+                    return Reply::err("NOGOODSLAVE No suitable replica to promote");
+                }
+                self.log(
+                    ctx,
+                    crate::node::Level::Warning,
+                    format!("Executing user requested FAILOVER of '{name}'"),
+                );
+                self.start_failover(ctx);
+                self.rt().master.flags.force_failover = true;
+                Reply::Ok
+            }
+            SentinelCmd::CkQuorum(_) | SentinelCmd::Failover(_) => no_such(),
+            SentinelCmd::Reset(pattern) => {
+                if glob(&pattern, &name) {
+                    self.reset(ctx);
+                    Reply::Int(1)
+                } else {
+                    Reply::Int(0)
+                }
+            }
+            SentinelCmd::MyId => Reply::bulk(self.rt().my_id.clone()),
+        }
+    }
+
+    /// `SENTINEL RESET`: forget the replicas and the other sentinels (re-learned from INFO and
+    /// hellos), reset the master's state.
+    fn reset(&mut self, ctx: &mut NodeCtx<'_>) {
+        let (host, port) = {
+            let m = &self.rt().master;
+            (m.host.clone(), m.port)
+        };
+        let rt = self.rt();
+        for conn in rt.sentinels.iter().filter_map(|s| s.link.cc.as_ref()) {
+            ctx.close(conn.id);
+        }
+        rt.sentinels.clear();
+        self.reset_and_change_address(ctx, &host, port);
+        self.event(ctx, crate::node::Level::Warning, "+reset-master", Some(Slot::Master), "");
+    }
+}
+
+/// Redis's `stringmatch` for the patterns people use with SENTINEL RESET: `*`, `?`, literals.
+fn glob(pattern: &str, s: &str) -> bool {
+    fn go(p: &[u8], s: &[u8]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
+            (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    go(pattern.as_bytes(), s.as_bytes())
+}

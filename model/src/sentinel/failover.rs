@@ -1,0 +1,301 @@
+//! The failover state machine (`sentinelStartFailoverIfNeeded`, `sentinelFailoverStateMachine` and
+//! its steps, `sentinelAbortFailover`). One state's work per tick: WAIT_START counts votes,
+//! SELECT_SLAVE picks a replica, SEND_SLAVEOF_NOONE promotes it, WAIT_PROMOTION waits for its
+//! INFO to say `role:master` (see `monitor.rs`), RECONF_SLAVES re-points the other replicas
+//! `parallel-syncs` at a time, UPDATE_CONFIG switches the table (at the end of the tick).
+
+use super::instance::FailoverState;
+use super::select::{Periods, select};
+use super::{Sentinel, Slot, Why, mstime};
+use crate::node::{Level, NodeCtx, Note, ctime};
+
+impl Sentinel {
+    /// `sentinelStartFailoverIfNeeded`: ODOWN, none in progress, and 2 x failover-timeout since
+    /// the last attempt (or vote for another).
+    pub(crate) fn start_failover_if_needed(&mut self, ctx: &mut NodeCtx<'_>) -> bool {
+        let now = mstime(ctx);
+        let rt = self.rt();
+        if !rt.master.flags.o_down || rt.master.flags.failover_in_progress {
+            return false;
+        }
+        let gate = rt.ms.failover_start_time + rt.ms.failover_timeout_ms * 2;
+        if now < gate {
+            if rt.ms.failover_delay_logged != rt.ms.failover_start_time {
+                rt.ms.failover_delay_logged = rt.ms.failover_start_time;
+                let when = ctime((gate.max(0) as u64) * 1000);
+                self.log(
+                    ctx,
+                    Level::Warning,
+                    format!("Next failover delay: I will not start a failover before {when}"),
+                );
+            }
+            return false;
+        }
+        self.start_failover(ctx);
+        true
+    }
+
+    /// `sentinelStartFailover`: a new epoch, WAIT_START, and the start time with 0-999 ms jitter.
+    pub(crate) fn start_failover(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let jitter = ctx.rng().below(1000) as i64;
+        let rt = self.rt();
+        rt.ms.failover_state = FailoverState::WaitStart;
+        rt.master.flags.failover_in_progress = true;
+        rt.current_epoch += 1;
+        rt.ms.failover_epoch = rt.current_epoch;
+        let epoch = rt.current_epoch;
+        self.event(ctx, Level::Warning, "+new-epoch", None, &epoch.to_string());
+        self.event(ctx, Level::Warning, "+try-failover", Some(Slot::Master), "");
+        let rt = self.rt();
+        rt.ms.failover_start_time = now + jitter;
+        rt.ms.failover_state_change_time = now;
+    }
+
+    /// `sentinelFailoverStateMachine`: one step.
+    pub(crate) fn failover_state_machine(&mut self, ctx: &mut NodeCtx<'_>) {
+        if !self.rt().master.flags.failover_in_progress {
+            return;
+        }
+        match self.rt().ms.failover_state {
+            FailoverState::WaitStart => self.wait_start(ctx),
+            FailoverState::SelectSlave => self.select_slave(ctx),
+            FailoverState::SendSlaveofNoone => self.send_slaveof_noone(ctx),
+            FailoverState::WaitPromotion => {
+                let now = mstime(ctx);
+                let rt = self.rt();
+                if now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms {
+                    self.event(
+                        ctx,
+                        Level::Warning,
+                        "-failover-abort-slave-timeout",
+                        Some(Slot::Master),
+                        "",
+                    );
+                    self.abort_failover(ctx);
+                }
+            }
+            FailoverState::ReconfSlaves => self.reconf_next_slave(ctx),
+            FailoverState::None | FailoverState::UpdateConfig => {}
+        }
+    }
+
+    fn set_state(&mut self, ctx: &NodeCtx<'_>, state: FailoverState) {
+        let now = mstime(ctx);
+        let ms = &mut self.rt().ms;
+        ms.failover_state = state;
+        ms.failover_state_change_time = now;
+    }
+
+    /// `sentinelFailoverWaitStart`.
+    fn wait_start(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let epoch = self.rt().ms.failover_epoch;
+        let (leader, tally) = self.get_leader(ctx, epoch);
+        let rt = self.rt();
+        let is_leader = leader.as_deref() == Some(rt.my_id.as_str());
+        if !is_leader && !rt.master.flags.force_failover {
+            let timeout =
+                (self.config.election_timeout_ms as i64).min(self.rt().ms.failover_timeout_ms);
+            if now - self.rt().ms.failover_start_time > timeout {
+                ctx.note(Note::Why(tally));
+                self.event(
+                    ctx,
+                    Level::Warning,
+                    "-failover-abort-not-elected",
+                    Some(Slot::Master),
+                    "",
+                );
+                self.abort_failover(ctx);
+            }
+            return;
+        }
+        ctx.note(Note::Why(tally));
+        self.event(ctx, Level::Warning, "+elected-leader", Some(Slot::Master), "");
+        self.set_state(ctx, FailoverState::SelectSlave);
+        self.event(ctx, Level::Warning, "+failover-state-select-slave", Some(Slot::Master), "");
+    }
+
+    /// Runs `sentinelSelectSlave` on the current tables.
+    pub(crate) fn pick_replica(&mut self, now: i64) -> (Option<usize>, Vec<super::Candidate>) {
+        let periods = Periods {
+            ping_ms: self.config.ping_period_ms as i64,
+            info_ms: self.config.info_period_ms as i64,
+            down_after_ms: self.rt().ms.down_after_ms,
+        };
+        let rt = self.rt();
+        select(&rt.master, &rt.replicas, now, &periods)
+    }
+
+    /// `sentinelFailoverSelectSlave`.
+    fn select_slave(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let (chosen, candidates) = self.pick_replica(now);
+        let chosen_name = chosen.map(|i| self.rt().replicas[i].addr());
+        ctx.note(Note::Why(Why::Selection { candidates, chosen: chosen_name }));
+        let Some(i) = chosen else {
+            self.event(
+                ctx,
+                Level::Warning,
+                "-failover-abort-no-good-slave",
+                Some(Slot::Master),
+                "",
+            );
+            self.abort_failover(ctx);
+            return;
+        };
+        self.event(ctx, Level::Warning, "+selected-slave", Some(Slot::Replica(i)), "");
+        let rt = self.rt();
+        rt.replicas[i].flags.promoted = true;
+        rt.ms.promoted = Some(rt.replicas[i].id);
+        self.set_state(ctx, FailoverState::SendSlaveofNoone);
+        self.event(
+            ctx,
+            Level::Notice,
+            "+failover-state-send-slaveof-noone",
+            Some(Slot::Replica(i)),
+            "",
+        );
+    }
+
+    /// `sentinelFailoverSendSlaveOfNoOne`.
+    fn send_slaveof_noone(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let Some(i) = self.rt().promoted() else { return };
+        let rt = self.rt();
+        if rt.replicas[i].link.disconnected {
+            if now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms {
+                self.event(
+                    ctx,
+                    Level::Warning,
+                    "-failover-abort-slave-timeout",
+                    Some(Slot::Master),
+                    "",
+                );
+                self.abort_failover(ctx);
+            }
+            return;
+        }
+        if !self.send_slaveof(ctx, Slot::Replica(i), None) {
+            return;
+        }
+        let rt = self.rt();
+        let (replica, epoch) = (rt.replicas[i].addr(), rt.ms.failover_epoch);
+        ctx.note(Note::Why(Why::SentPromotion { replica, epoch }));
+        self.event(
+            ctx,
+            Level::Notice,
+            "+failover-state-wait-promotion",
+            Some(Slot::Replica(i)),
+            "",
+        );
+        self.set_state(ctx, FailoverState::WaitPromotion);
+    }
+
+    /// `sentinelAbortFailover`: the start time is kept, so the next attempt waits 2F.
+    pub(crate) fn abort_failover(&mut self, ctx: &NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let rt = self.rt();
+        rt.master.flags.failover_in_progress = false;
+        rt.master.flags.force_failover = false;
+        rt.ms.failover_state = FailoverState::None;
+        rt.ms.failover_state_change_time = now;
+        if let Some(i) = rt.promoted() {
+            rt.replicas[i].flags.promoted = false;
+        }
+        rt.ms.promoted = None;
+    }
+
+    /// `sentinelFailoverReconfNextSlave`, then `sentinelFailoverDetectEnd`.
+    fn reconf_next_slave(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let reconf_timeout = self.config.slave_reconf_timeout_ms as i64;
+        let Some(p) = self.rt().promoted() else { return };
+        let rt = self.rt();
+        let target = (rt.replicas[p].host.clone(), rt.replicas[p].port);
+        let parallel = rt.ms.parallel_syncs;
+        let mut in_progress =
+            rt.replicas.iter().filter(|r| r.flags.reconf_sent || r.flags.reconf_inprog).count()
+                as u32;
+        for i in 0..self.rt().replicas.len() {
+            if in_progress >= parallel {
+                break;
+            }
+            let r = &mut self.rt().replicas[i];
+            if r.flags.promoted || r.flags.reconf_done {
+                continue;
+            }
+            if r.flags.reconf_sent && now - r.slave_reconf_sent_time > reconf_timeout {
+                r.flags.reconf_sent = false;
+                r.flags.reconf_done = true;
+                self.event(
+                    ctx,
+                    Level::Notice,
+                    "-slave-reconf-sent-timeout",
+                    Some(Slot::Replica(i)),
+                    "",
+                );
+            }
+            let r = &self.rt().replicas[i];
+            if r.flags.reconf_sent || r.flags.reconf_inprog || r.link.disconnected {
+                continue;
+            }
+            if self.send_slaveof(ctx, Slot::Replica(i), Some(target.clone())) {
+                let r = &mut self.rt().replicas[i];
+                r.flags.reconf_sent = true;
+                r.slave_reconf_sent_time = now;
+                self.event(ctx, Level::Notice, "+slave-reconf-sent", Some(Slot::Replica(i)), "");
+                in_progress += 1;
+            }
+        }
+        self.detect_end(ctx);
+    }
+
+    /// `sentinelFailoverDetectEnd`.
+    fn detect_end(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let rt = self.rt();
+        let Some(p) = rt.promoted() else { return };
+        if rt.replicas[p].flags.s_down {
+            return;
+        }
+        let mut not_reconfigured = rt
+            .replicas
+            .iter()
+            .filter(|r| !(r.flags.promoted || r.flags.reconf_done || r.flags.s_down))
+            .count();
+        let timeout = now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms;
+        if timeout {
+            not_reconfigured = 0;
+            self.event(ctx, Level::Warning, "+failover-end-for-timeout", Some(Slot::Master), "");
+        }
+        if not_reconfigured == 0 {
+            self.event(ctx, Level::Warning, "+failover-end", Some(Slot::Master), "");
+            self.set_state(ctx, FailoverState::UpdateConfig);
+        }
+        if timeout {
+            let rt = self.rt();
+            let target = (rt.replicas[p].host.clone(), rt.replicas[p].port);
+            for i in 0..rt.replicas.len() {
+                let f = self.rt().replicas[i].flags;
+                if f.promoted
+                    || f.reconf_done
+                    || f.reconf_sent
+                    || self.rt().replicas[i].link.disconnected
+                {
+                    continue;
+                }
+                if self.send_slaveof(ctx, Slot::Replica(i), Some(target.clone())) {
+                    self.event(
+                        ctx,
+                        Level::Notice,
+                        "+slave-reconf-sent-be",
+                        Some(Slot::Replica(i)),
+                        "",
+                    );
+                    self.rt().replicas[i].flags.reconf_sent = true;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Hello messages (`sentinelSendHello`, `sentinelProcessHelloMessage`): every 2 s each sentinel
+//! publishes `<ip>,<port>,<runid>,<current_epoch>,<master>,<master-ip>,<master-port>,<config_epoch>`
+//! on `__sentinel__:hello` through every master, replica and sentinel it is connected to. From
+//! them sentinels discover each other, adopt higher epochs, and switch to a configuration with a
+//! higher config epoch (`+config-update-from`, `+switch-master`): the last failover wins wherever
+//! it propagates. The switch itself (`sentinelResetMasterAndChangeAddress`) is here too.
+
+use super::instance::{FailoverState, Flags, Instance, Kind, Role};
+use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
+use crate::node::{Level, NodeCtx};
+use crate::resp::Command;
+
+impl Sentinel {
+    /// `sentinelSendHello` to the instance in `slot`. Only the reply moves `last_pub_time`.
+    pub(crate) fn send_hello(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot) {
+        if self.rt().inst(slot).link.disconnected {
+            return;
+        }
+        let ip = match &self.config.announce_ip {
+            Some(ip) => ip.clone(),
+            None => self.dir.name(ctx.addr().host).to_string(),
+        };
+        let port = self.port;
+        let rt = self.rt.as_ref().expect("running");
+        let (mhost, mport) = self.current_master_addr(rt);
+        let payload = format!(
+            "{ip},{port},{},{},{},{mhost},{mport},{}",
+            rt.my_id, rt.current_epoch, rt.master.name, rt.ms.config_epoch
+        );
+        let cmd = Command::Publish { channel: HELLO_CHANNEL.to_string(), message: payload };
+        self.send_cmd(ctx, slot, cmd, super::instance::Callback::Publish);
+    }
+
+    /// `sentinelForceHelloUpdateForMaster`: make every link due for a hello on the next tick.
+    pub(crate) fn force_hello_update(&mut self) {
+        let publish = self.config.publish_period_ms as i64;
+        let rt = self.rt();
+        for s in rt.slots() {
+            let inst = rt.inst_mut(s);
+            if inst.last_pub_time > publish {
+                inst.last_pub_time -= publish + 1;
+            }
+        }
+    }
+
+    /// `sentinelProcessHelloMessage`.
+    pub(crate) fn process_hello(&mut self, ctx: &mut NodeCtx<'_>, hello: &str) {
+        let t: Vec<&str> = hello.split(',').collect();
+        if t.len() != 8 || t[4] != self.rt().master.name {
+            return;
+        }
+        let now = mstime(ctx);
+        let (ip, runid) = (t[0], t[2]);
+        let port: u16 = t[1].parse().unwrap_or(0);
+        let current_epoch: u64 = t[3].parse().unwrap_or(0);
+        let (master_ip, master_port) = (t[5], t[6].parse::<u16>().unwrap_or(0));
+        let config_epoch: u64 = t[7].parse().unwrap_or(0);
+        let find =
+            |s: &Instance| s.host == ip && s.port == port && s.runid.as_deref() == Some(runid);
+        let mut si = self.rt().sentinels.iter().position(find);
+        if si.is_none() {
+            let rt = self.rt();
+            let before = rt.sentinels.len();
+            rt.sentinels.retain(|s| s.runid.as_deref() != Some(runid));
+            let removed = rt.sentinels.len() != before;
+            if removed {
+                self.event(
+                    ctx,
+                    Level::Notice,
+                    "+sentinel-address-switch",
+                    Some(Slot::Master),
+                    &format!("ip {ip} port {port} for {runid}"),
+                );
+            } else if let Some(other) =
+                self.rt().sentinels.iter().position(|s| s.host == ip && s.port == port)
+            {
+                self.event(
+                    ctx,
+                    Level::Notice,
+                    "+sentinel-invalid-addr",
+                    Some(Slot::Sentinel(other)),
+                    "",
+                );
+                let obsolete = self.rt().sentinels[other].runid.clone();
+                self.rt().sentinels.retain(|s| s.runid != obsolete);
+            }
+            let rt = self.rt();
+            let id = rt.new_id();
+            let mut s =
+                Instance::new(id, Kind::Sentinel, runid.to_string(), ip.to_string(), port, now);
+            s.runid = Some(runid.to_string());
+            rt.sentinels.push(s);
+            rt.flush = true;
+            let i = rt.sentinels.len() - 1;
+            if !removed {
+                self.event(ctx, Level::Notice, "+sentinel", Some(Slot::Sentinel(i)), "");
+            }
+            si = Some(i);
+        }
+        let rt = self.rt();
+        if current_epoch > rt.current_epoch {
+            rt.current_epoch = current_epoch;
+            rt.flush = true;
+            self.event(ctx, Level::Warning, "+new-epoch", None, &current_epoch.to_string());
+        }
+        let rt = self.rt();
+        if let Some(i) = si {
+            if rt.ms.config_epoch < config_epoch {
+                rt.ms.config_epoch = config_epoch;
+                let master = format!("{master_ip}:{master_port}");
+                ctx.note(crate::node::Note::Why(super::Why::Config {
+                    epoch: config_epoch,
+                    master,
+                }));
+                if master_port != rt.master.port || master_ip != rt.master.host {
+                    let (name, old_ip, old_port) =
+                        (rt.master.name.clone(), rt.master.host.clone(), rt.master.port);
+                    self.event(
+                        ctx,
+                        Level::Warning,
+                        "+config-update-from",
+                        Some(Slot::Sentinel(i)),
+                        "",
+                    );
+                    self.event(
+                        ctx,
+                        Level::Warning,
+                        "+switch-master",
+                        None,
+                        &format!("{name} {old_ip} {old_port} {master_ip} {master_port}"),
+                    );
+                    self.reset_and_change_address(ctx, master_ip, master_port);
+                }
+            }
+            // The switch keeps sentinel entries, so `i` still names the sender.
+            self.rt().sentinels[i].last_hello_time = now;
+        }
+    }
+
+    /// `sentinelFailoverSwitchToPromotedSlave`: the leader's switch after `+failover-end`.
+    pub(crate) fn switch_to_promoted(&mut self, ctx: &mut NodeCtx<'_>) {
+        let rt = self.rt();
+        let (to_host, to_port) = match rt.promoted() {
+            Some(p) => (rt.replicas[p].host.clone(), rt.replicas[p].port),
+            None => (rt.master.host.clone(), rt.master.port),
+        };
+        let m = &rt.master;
+        let text = format!("{} {} {} {to_host} {to_port}", m.name, m.host, m.port);
+        self.event(ctx, Level::Warning, "+switch-master", None, &text);
+        self.reset_and_change_address(ctx, &to_host, to_port);
+    }
+
+    /// `sentinelResetMasterAndChangeAddress`: remember the replicas (not the new master) and the
+    /// old master, reset the master entry (flags, failover state and links; SDOWN/ODOWN vanish
+    /// without events), move it to the new address, and re-create the replicas (`+slave` each),
+    /// old replicas by address, the old master last.
+    pub(crate) fn reset_and_change_address(
+        &mut self,
+        ctx: &mut NodeCtx<'_>,
+        host: &str,
+        port: u16,
+    ) {
+        let now = mstime(ctx);
+        let rt = self.rt();
+        let mut keep: Vec<(String, u16)> = rt
+            .replicas
+            .iter()
+            .filter(|r| !(r.host == host && r.port == port))
+            .map(|r| (r.host.clone(), r.port))
+            .collect();
+        keep.sort();
+        if !(rt.master.host == host && rt.master.port == port) {
+            keep.push((rt.master.host.clone(), rt.master.port));
+        }
+        // sentinelResetMaster(master, SENTINEL_RESET_NO_SENTINELS).
+        for conn in rt.replicas.iter().flat_map(|r| [&r.link.cc, &r.link.pc]).flatten() {
+            ctx.close(conn.id);
+        }
+        rt.replicas.clear();
+        self.close_link(ctx, Slot::Master, false);
+        self.close_link(ctx, Slot::Master, true);
+        let rt = self.rt();
+        let m = &mut rt.master;
+        m.flags = Flags::default();
+        m.runid = None;
+        m.slave_master_host = None;
+        m.link.act_ping_time = now;
+        m.link.last_ping_time = 0;
+        m.link.last_avail_time = now;
+        m.link.last_pong_time = now;
+        m.role_reported_time = now;
+        m.role_reported = Role::Master;
+        m.host = host.to_string();
+        m.port = port;
+        m.o_down_since_time = 0;
+        m.s_down_since_time = 0;
+        rt.ms.leader = None;
+        rt.ms.failover_state = FailoverState::None;
+        rt.ms.failover_state_change_time = 0;
+        rt.ms.failover_start_time = 0;
+        rt.ms.promoted = None;
+        for (h, p) in keep {
+            let id = rt.new_id();
+            rt.replicas.push(Instance::new(id, Kind::Replica, format!("{h}:{p}"), h, p, now));
+        }
+        rt.flush = true;
+        for i in 0..self.rt().replicas.len() {
+            self.event(ctx, Level::Notice, "+slave", Some(Slot::Replica(i)), "");
+        }
+    }
+}
