@@ -19,6 +19,8 @@ mod hello;
 pub mod instance;
 mod monitor;
 mod select;
+#[cfg(test)]
+mod tests;
 
 use crate::node::{Directory, Level, Msg, NodeCtx, Note, Timer};
 use config::SentinelConfig;
