@@ -5,6 +5,7 @@ use model::run::Deployment;
 use model::scenario::Scenario;
 use model::{check, report};
 use serde::Serialize;
+use sim::TraceLevel;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -32,6 +33,21 @@ enum Command {
         /// Print the JSON report (one object) instead of the summary.
         #[arg(long)]
         json: bool,
+        /// Write the trace (JSON Lines) to this file while the run streams.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<String>,
+        /// What the trace records: `events` (faults, log lines, state changes, client operations)
+        /// or `messages` (also every message, connection and timer).
+        #[arg(long, value_enum, default_value_t = Level::Events)]
+        trace_level: Level,
+    },
+    /// Re-run a recorded trace and compare it line by line.
+    ///
+    /// Exit status: 0 when every line matches, 1 at the first differing line (reported as
+    /// `line N`), 2 when the trace cannot be read.
+    Replay {
+        /// The trace (written by `redsim run --trace`).
+        trace: String,
     },
     /// Measure the simulator; the last line printed is one JSON object.
     Bench {
@@ -48,6 +64,23 @@ enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum Level {
+    /// Faults, log lines, state changes, client operations.
+    Events,
+    /// Also every message, connection event and timer.
+    Messages,
+}
+
+impl From<Level> for TraceLevel {
+    fn from(l: Level) -> Self {
+        match l {
+            Level::Events => TraceLevel::Events,
+            Level::Messages => TraceLevel::Messages,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum BenchKind {
     /// The kernel alone: 8 actors ping-ponging over a full mesh.
     Kernel,
@@ -56,7 +89,10 @@ enum BenchKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, json } => run(&scenario, seed, json),
+        Command::Run { scenario, seed, json, trace, trace_level } => {
+            run(&scenario, seed, json, trace.as_deref(), trace_level.into())
+        }
+        Command::Replay { trace } => replay(&trace),
         Command::Bench { which: BenchKind::Kernel, messages, partition } => {
             bench_kernel(messages, partition)
         }
@@ -73,15 +109,38 @@ fn load(path: &str) -> Result<Scenario, ExitCode> {
     })
 }
 
-fn run(path: &str, seed: Option<u64>, json: bool) -> ExitCode {
+fn run(
+    path: &str,
+    seed: Option<u64>,
+    json: bool,
+    trace: Option<&str>,
+    level: TraceLevel,
+) -> ExitCode {
     let scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let seed = seed.unwrap_or(scenario.seed);
     let mut deployment = Deployment::build(&scenario, seed);
+    if let Some(file) = trace {
+        let out = match std::fs::File::create(file) {
+            Ok(f) => std::io::BufWriter::new(f),
+            Err(e) => {
+                eprintln!("error: cannot write the trace to {file}: {e}");
+                return ExitCode::from(BAD_INPUT);
+            }
+        };
+        if let Err(e) = deployment.trace_to(&scenario, Box::new(out), level) {
+            eprintln!("error: cannot write the trace to {file}: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    }
     deployment.run(&scenario);
     let outcome = check::outcome(&scenario, seed, &deployment);
+    if let Err(e) = deployment.finish_trace(&outcome) {
+        eprintln!("error: writing the trace failed: {e}");
+        return ExitCode::from(BAD_INPUT);
+    }
     if json {
         println!("{}", report::json(&outcome));
     } else {
@@ -94,6 +153,34 @@ fn run(path: &str, seed: Option<u64>, json: bool) -> ExitCode {
             eprintln!("reproduce with: redsim run {path} --seed {seed}");
         }
         ExitCode::from(1)
+    }
+}
+
+fn replay(path: &str) -> ExitCode {
+    let replayed = match model::replay::replay(path) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    match replayed.divergence {
+        None => {
+            println!(
+                "{path}: replayed {} lines of {} (seed {}): identical",
+                replayed.lines, replayed.scenario.name, replayed.seed
+            );
+            ExitCode::SUCCESS
+        }
+        Some(d) => {
+            println!("{path}: line {} differs", d.line);
+            println!(
+                "  recorded: {}",
+                d.recorded.as_deref().unwrap_or("(the recording ends here)")
+            );
+            println!("  replayed: {}", d.replayed.as_deref().unwrap_or("(the replay ends here)"));
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -35,7 +35,8 @@ struct Deploy {
 
 fn fault(redis: usize, sentinels: usize) -> impl Strategy<Value = Fault> {
     let hosts = redis + sentinels;
-    let set = proptest::collection::btree_set(0..hosts, 1..=hosts.min(4)).prop_map(|s| s.into_iter().collect::<Vec<_>>());
+    let set = proptest::collection::btree_set(0..hosts, 1..=hosts.min(4))
+        .prop_map(|s| s.into_iter().collect::<Vec<_>>());
     prop_oneof![
         (0..redis).prop_map(Fault::KillRedis),
         (0..redis).prop_map(Fault::RestartRedis),
@@ -50,8 +51,16 @@ fn fault(redis: usize, sentinels: usize) -> impl Strategy<Value = Fault> {
 
 fn deploy() -> impl Strategy<Value = Deploy> {
     (1usize..=3, 3usize..=5).prop_flat_map(|(replicas, sentinels)| {
-        let faults = proptest::collection::vec((5_000u64..45_000, fault(replicas + 1, sentinels)), 1..6);
-        (any::<u64>(), Just(replicas), Just(sentinels), 1..=sentinels, prop_oneof![Just(2_000u64), Just(5_000)], faults)
+        let faults =
+            proptest::collection::vec((5_000u64..45_000, fault(replicas + 1, sentinels)), 1..6);
+        (
+            any::<u64>(),
+            Just(replicas),
+            Just(sentinels),
+            1..=sentinels,
+            prop_oneof![Just(2_000u64), Just(5_000)],
+            faults,
+        )
             .prop_map(|(seed, replicas, sentinels, quorum, down_after_ms, mut faults)| {
                 faults.sort_by_key(|f| f.0);
                 Deploy { seed, replicas, sentinels, quorum, down_after_ms, faults }
@@ -82,19 +91,31 @@ fn scenario(d: &Deploy) -> String {
     }
     for (at, f) in &d.faults {
         let _ = write!(s, "[[event]]\nat = \"{at}ms\"\n");
-        let names = |v: &Vec<usize>| v.iter().map(|&i| format!("\"{}\"", host(i))).collect::<Vec<_>>().join(", ");
+        let names = |v: &Vec<usize>| {
+            v.iter().map(|&i| format!("\"{}\"", host(i))).collect::<Vec<_>>().join(", ")
+        };
         let others = |v: &Vec<usize>| {
-            (0..redis + d.sentinels).filter(|i| !v.contains(i)).map(|i| format!("\"{}\"", host(i))).collect::<Vec<_>>().join(", ")
+            (0..redis + d.sentinels)
+                .filter(|i| !v.contains(i))
+                .map(|i| format!("\"{}\"", host(i)))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         match f {
             Fault::KillRedis(i) => _ = writeln!(s, "kill = \"r{i}:6379\""),
             Fault::RestartRedis(i) => _ = writeln!(s, "restart = \"r{i}:6379\""),
             Fault::KillSentinel(j) => _ = writeln!(s, "kill = \"s{j}:26379\""),
             Fault::RestartSentinel(j) => _ = writeln!(s, "restart = \"s{j}:26379\""),
-            Fault::PauseSentinel(j, ms) => _ = writeln!(s, "pause = \"s{j}:26379\"\nfor = \"{ms}ms\""),
-            Fault::Isolate(v) | Fault::OneWay(v) if v.len() == redis + d.sentinels => _ = writeln!(s, "heal = true"),
+            Fault::PauseSentinel(j, ms) => {
+                _ = writeln!(s, "pause = \"s{j}:26379\"\nfor = \"{ms}ms\"")
+            }
+            Fault::Isolate(v) | Fault::OneWay(v) if v.len() == redis + d.sentinels => {
+                _ = writeln!(s, "heal = true")
+            }
             Fault::Isolate(v) => _ = writeln!(s, "partition = [[{}], [{}]]", names(v), others(v)),
-            Fault::OneWay(v) => _ = writeln!(s, "partition = [[{}], [{}]]\noneway = true", names(v), others(v)),
+            Fault::OneWay(v) => {
+                _ = writeln!(s, "partition = [[{}], [{}]]\noneway = true", names(v), others(v))
+            }
             Fault::Heal => _ = writeln!(s, "heal = true"),
         }
     }
@@ -118,7 +139,9 @@ fn run(d: &Deploy) -> (BTreeMap<u64, BTreeSet<String>>, BTreeMap<u64, BTreeSet<S
             Note::Why(Why::Identity { run_id }) => {
                 ids.insert(n.pid, run_id.clone());
             }
-            Note::Why(Why::Votes { epoch, winner: Some(winner), .. }) if ids.get(&n.pid) == Some(winner) => {
+            Note::Why(Why::Votes { epoch, winner: Some(winner), .. })
+                if ids.get(&n.pid) == Some(winner) =>
+            {
                 leaders.entry(*epoch).or_default().insert(w.name(n.pid).to_string());
             }
             Note::Why(Why::Config { epoch, master }) => {

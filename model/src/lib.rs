@@ -13,11 +13,13 @@
 //! - [`check`]: outcomes from outside the actors: promotions, lost writes, split brain,
 //!   availability, expectations.
 //! - [`report`]: the human summary and the `--json` report.
+//! - [`replay`]: re-running a recorded trace and finding the first line that differs.
 
 pub mod check;
 pub mod client;
 pub mod info;
 pub mod node;
+pub mod replay;
 pub mod report;
 pub mod resp;
 pub mod run;

@@ -49,14 +49,6 @@ pub struct Deployment {
     pub warnings: Vec<String>,
 }
 
-/// Where to send the trace of a run.
-pub struct TraceTo {
-    /// The sink.
-    pub out: Box<dyn std::io::Write>,
-    /// What to record.
-    pub level: TraceLevel,
-}
-
 impl Deployment {
     /// Builds the deployment of `scenario` with `seed`; nothing has run yet.
     pub fn build(scenario: &Scenario, seed: u64) -> Deployment {
@@ -139,6 +131,28 @@ impl Deployment {
             lifecycle: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    /// Starts writing the trace to `out` (before the run): the header embeds the scenario, so the
+    /// trace replays on its own.
+    pub fn trace_to(
+        &mut self,
+        scenario: &Scenario,
+        out: Box<dyn std::io::Write>,
+        level: TraceLevel,
+    ) -> std::io::Result<()> {
+        let meta = serde_json::json!({ "path": scenario.path, "scenario": scenario.source });
+        self.world.trace_to(out, level, scenario.digest(), meta)
+    }
+
+    /// Ends the trace with the outcome (a last `extra` line) and flushes it; returns the number of
+    /// lines written.
+    pub fn finish_trace(&mut self, outcome: &crate::check::Outcome) -> std::io::Result<u64> {
+        if self.world.tracing() {
+            let data = serde_json::to_value(outcome).expect("the outcome serialises");
+            self.world.trace_extra("outcome", data);
+        }
+        self.world.finish_trace()
     }
 
     /// The process of a scenario reference.

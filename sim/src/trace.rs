@@ -105,6 +105,9 @@ pub enum TraceEvent<M, T, N> {
     Timer { t: u64, pid: ProcessId, timer: T },
     /// An actor's note (log line, observation, state change).
     Note { t: u64, pid: ProcessId, note: N },
+    /// Something the embedding model records about the run as a whole (for redsim: the outcome,
+    /// last).
+    Extra { t: u64, name: String, data: serde_json::Value },
 }
 
 impl<M, T, N> TraceEvent<M, T, N> {
@@ -121,6 +124,7 @@ impl<M, T, N> TraceEvent<M, T, N> {
                 | TraceEvent::Heal { .. }
                 | TraceEvent::Latency { .. }
                 | TraceEvent::Note { .. }
+                | TraceEvent::Extra { .. }
         )
     }
 }

@@ -153,6 +153,17 @@ impl<A: Actor> World<A> {
         Ok(())
     }
 
+    /// Writes a line about the run as a whole (at every level), if tracing.
+    pub fn trace_extra(&mut self, name: &str, data: serde_json::Value) {
+        let t = self.k.now.as_micros();
+        self.k.trace_event(TraceEvent::Extra { t, name: name.to_string(), data });
+    }
+
+    /// True while a trace is being written.
+    pub fn tracing(&self) -> bool {
+        self.k.tracer.is_some()
+    }
+
     /// Stops tracing: flushes, and returns the number of lines written or the first write error.
     pub fn finish_trace(&mut self) -> io::Result<u64> {
         self.k.trace_messages = false;

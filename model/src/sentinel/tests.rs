@@ -56,7 +56,12 @@ fn add_peer(s: &mut Sentinel, host: &str, runid: &str) -> usize {
 fn is_master_down(s: &mut Sentinel, out: &mut Out, epoch: u64, runid: &str) -> Reply {
     let conn = sim::ConnId(901);
     s.handle(&mut out.ctx(at(1)), Input::Accepted(conn, Addr::new(HostId(4), 40000)));
-    let cmd = Command::Sentinel(SentinelCmd::IsMasterDownByAddr { ip: "m".into(), port: 6379, epoch, runid: runid.into() });
+    let cmd = Command::Sentinel(SentinelCmd::IsMasterDownByAddr {
+        ip: "m".into(),
+        port: 6379,
+        epoch,
+        runid: runid.into(),
+    });
     s.handle(&mut out.ctx(at(2)), Input::Message(conn, Msg::Cmd(cmd)));
     out.effects
         .iter()
@@ -178,7 +183,13 @@ fn a_clock_jump_enters_tilt_and_tilt_skips_the_acting_half() {
     assert!(ev.contains(&"+sdown master mymaster m 6379".to_string()), "{ev:?}");
 }
 
-fn replica_info(run_id: &str, master: &str, link_up: bool, offset: i64, priority: u32) -> ServerInfo {
+fn replica_info(
+    run_id: &str,
+    master: &str,
+    link_up: bool,
+    offset: i64,
+    priority: u32,
+) -> ServerInfo {
     ServerInfo {
         run_id: run_id.into(),
         tcp_port: 6379,
@@ -238,7 +249,14 @@ fn a_failover_goes_through_every_state_one_step_per_tick() {
     for (i, (h, run)) in [("r1", "bbbb"), ("r2", "aaaa")].iter().enumerate() {
         let rt = s.rt();
         let id = rt.new_id();
-        rt.replicas.push(Instance::new(id, Kind::Replica, format!("{h}:6379"), h.to_string(), 6379, BASE_MS));
+        rt.replicas.push(Instance::new(
+            id,
+            Kind::Replica,
+            format!("{h}:6379"),
+            h.to_string(),
+            6379,
+            BASE_MS,
+        ));
         let mut info = replica_info(run, "m", false, 100, 100);
         if i == 0 {
             info.replica.as_mut().unwrap().repl_offset = 90;
@@ -272,24 +290,44 @@ fn a_failover_goes_through_every_state_one_step_per_tick() {
     let ev = step(&mut s, &mut out, now + 120);
     assert_eq!(ev, ["+failover-state-wait-promotion slave r2:6379 r2 6379 @ mymaster m 6379"]);
     let promote = &s.rt().replicas[1];
-    assert_eq!(promote.link.cc.as_ref().unwrap().callbacks.len(), 6, "MULTI, SLAVEOF, CONFIG REWRITE, 2 x CLIENT KILL, EXEC");
+    assert_eq!(
+        promote.link.cc.as_ref().unwrap().callbacks.len(),
+        6,
+        "MULTI, SLAVEOF, CONFIG REWRITE, 2 x CLIENT KILL, EXEC"
+    );
     // The promoted replica's next INFO says role:master.
     let mut info = replica_info("aaaa", "m", false, 100, 100);
     info.replica = None;
     feed_info(&mut s, &mut out, now + 1000, Slot::Replica(1), info);
     let ev = events(&out.take());
-    assert!(ev.contains(&"+promoted-slave slave r2:6379 r2 6379 @ mymaster m 6379".to_string()), "{ev:?}");
+    assert!(
+        ev.contains(&"+promoted-slave slave r2:6379 r2 6379 @ mymaster m 6379".to_string()),
+        "{ev:?}"
+    );
     assert_eq!(s.rt().ms.failover_state, FailoverState::ReconfSlaves);
     assert_eq!(s.rt().ms.config_epoch, 1);
-    assert_eq!(s.reported_master(), Some(("r2".into(), 6379)), "get-master-addr-by-name names the promoted replica");
+    assert_eq!(
+        s.reported_master(),
+        Some(("r2".into(), 6379)),
+        "get-master-addr-by-name names the promoted replica"
+    );
     assert_eq!(s.master_view().unwrap().addr, "m:6379", "the table still names the old master");
     // RECONF_SLAVES re-points r1; its INFO then shows the new master with the link up.
     let ev = step(&mut s, &mut out, now + 1100);
     assert_eq!(ev, ["+slave-reconf-sent slave r1:6379 r1 6379 @ mymaster m 6379"]);
-    feed_info(&mut s, &mut out, now + 2000, Slot::Replica(0), replica_info("bbbb", "r2", true, 110, 100));
+    feed_info(
+        &mut s,
+        &mut out,
+        now + 2000,
+        Slot::Replica(0),
+        replica_info("bbbb", "r2", true, 110, 100),
+    );
     assert_eq!(
         events(&out.take()),
-        ["+slave-reconf-inprog slave r1:6379 r1 6379 @ mymaster m 6379", "+slave-reconf-done slave r1:6379 r1 6379 @ mymaster m 6379"]
+        [
+            "+slave-reconf-inprog slave r1:6379 r1 6379 @ mymaster m 6379",
+            "+slave-reconf-done slave r1:6379 r1 6379 @ mymaster m 6379"
+        ]
     );
     let ev = step(&mut s, &mut out, now + 2100);
     assert_eq!(ev, ["+failover-end master mymaster m 6379"]);
@@ -311,7 +349,14 @@ fn a_hello_with_a_newer_config_epoch_switches_an_observer() {
     let (mut s, mut out) = started(2);
     let rt = s.rt();
     let id = rt.new_id();
-    rt.replicas.push(Instance::new(id, Kind::Replica, "r1:6379".into(), "r1".into(), 6379, BASE_MS));
+    rt.replicas.push(Instance::new(
+        id,
+        Kind::Replica,
+        "r1:6379".into(),
+        "r1".into(),
+        6379,
+        BASE_MS,
+    ));
     s.process_hello(&mut out.ctx(at(50)), "s2,26379,peer,3,mymaster,r1,6379,3");
     assert_eq!(
         events(&out.take()),

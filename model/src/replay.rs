@@ -1,0 +1,98 @@
+//! Replaying a trace: the header names the format version, the seed, the trace level and embeds
+//! the scenario; the run is repeated and every line it produces is compared with the recorded one
+//! as it is produced. The first differing line is reported by its 1-based number.
+
+use crate::check;
+use crate::run::Deployment;
+use crate::scenario::{Scenario, ScenarioError};
+use sim::trace::{CompareWriter, Divergence, TraceReadError, read_header};
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, BufReader, Write};
+use std::rc::Rc;
+
+/// Why a trace could not be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The file or its header could not be read.
+    #[error("{path}: {source}")]
+    Read { path: String, source: TraceReadError },
+    /// The header does not embed a scenario.
+    #[error(
+        "{path}: the header embeds no scenario (meta.scenario): this trace was not written by `redsim run --trace`"
+    )]
+    NoScenario { path: String },
+    /// The embedded scenario does not parse.
+    #[error("the scenario embedded in {path} is invalid: {source}")]
+    Scenario { path: String, source: ScenarioError },
+    /// The embedded scenario does not match the digest.
+    #[error(
+        "{path}: the embedded scenario's digest is {found}, the header says {expected}: the trace was edited"
+    )]
+    Digest { path: String, found: String, expected: String },
+}
+
+/// The result of a replay.
+#[derive(Debug)]
+pub struct Replayed {
+    /// The scenario that was run again.
+    pub scenario: Scenario,
+    /// The seed.
+    pub seed: u64,
+    /// The first line that differs, if any.
+    pub divergence: Option<Divergence>,
+    /// Lines produced by the replay.
+    pub lines: u64,
+}
+
+/// A `Write` into a shared comparer, so it can be finished after the world lets go of it.
+struct Shared(Rc<RefCell<CompareWriter<BufReader<File>>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The scenario a trace embeds, and its header.
+pub fn embedded_scenario(path: &str) -> Result<(Scenario, sim::TraceHeader), ReplayError> {
+    let read = |source| ReplayError::Read { path: path.to_string(), source };
+    let file = File::open(path).map_err(|e| read(e.into()))?;
+    let header = read_header(&mut BufReader::new(file)).map_err(read)?;
+    let (Some(text), Some(spath)) =
+        (header.meta["scenario"].as_str(), header.meta["path"].as_str())
+    else {
+        return Err(ReplayError::NoScenario { path: path.to_string() });
+    };
+    let scenario = Scenario::parse(spath, text)
+        .map_err(|source| ReplayError::Scenario { path: path.to_string(), source })?;
+    if scenario.digest() != header.digest {
+        return Err(ReplayError::Digest {
+            path: path.to_string(),
+            found: scenario.digest(),
+            expected: header.digest,
+        });
+    }
+    Ok((scenario, header))
+}
+
+/// Runs the trace's scenario again with its seed and level, comparing line by line.
+pub fn replay(path: &str) -> Result<Replayed, ReplayError> {
+    let (scenario, header) = embedded_scenario(path)?;
+    let read = |e: io::Error| ReplayError::Read { path: path.to_string(), source: e.into() };
+    let recorded = BufReader::new(File::open(path).map_err(read)?);
+    let cmp = Rc::new(RefCell::new(CompareWriter::new(recorded)));
+    let mut d = Deployment::build(&scenario, header.seed);
+    d.trace_to(&scenario, Box::new(Shared(cmp.clone())), header.level).map_err(read)?;
+    d.run(&scenario);
+    let outcome = check::outcome(&scenario, header.seed, &d);
+    let lines = d.finish_trace(&outcome).map_err(read)?;
+    drop(d);
+    let cmp =
+        Rc::try_unwrap(cmp).map_err(|_| ()).expect("the world released the trace").into_inner();
+    let divergence = cmp.finish().map_err(read)?;
+    Ok(Replayed { scenario, seed: header.seed, divergence, lines })
+}
