@@ -122,17 +122,20 @@ fn scenario(d: &Deploy) -> String {
     s
 }
 
+/// Who or what, per epoch.
+type ByEpoch = BTreeMap<u64, BTreeSet<String>>;
+
 /// Runs the deployment; returns the leaders elected per epoch and the masters named per config
 /// epoch, and the number of promotions.
-fn run(d: &Deploy) -> (BTreeMap<u64, BTreeSet<String>>, BTreeMap<u64, BTreeSet<String>>, usize) {
+fn run(d: &Deploy) -> (ByEpoch, ByEpoch, usize) {
     let text = scenario(d);
     let s = Scenario::parse("generated.toml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     let mut dep = Deployment::build(&s, d.seed);
     dep.run(&s);
     let w = &dep.world;
     let mut ids: BTreeMap<sim::ProcessId, String> = BTreeMap::new();
-    let mut leaders: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
-    let mut configs: BTreeMap<u64, BTreeSet<String>> = BTreeMap::new();
+    let mut leaders = ByEpoch::new();
+    let mut configs = ByEpoch::new();
     let mut promotions = 0;
     for n in w.notes() {
         match &n.note {
