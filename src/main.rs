@@ -1,9 +1,10 @@
 //! The `redsim` command line: parsing, dispatch and printing only.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use model::record::Record;
 use model::run::Deployment;
 use model::scenario::Scenario;
-use model::{check, report};
+use model::{check, explain, report};
 use serde::Serialize;
 use sim::TraceLevel;
 use std::process::ExitCode;
@@ -40,6 +41,18 @@ enum Command {
         /// or `messages` (also every message, connection and timer).
         #[arg(long, value_enum, default_value_t = Level::Events)]
         trace_level: Level,
+        /// Print the explanation of the run (as `redsim explain`) instead of the summary.
+        #[arg(long, conflicts_with = "json")]
+        explain: bool,
+    },
+    /// Tell the story of a run: why each sentinel event happened, what each client saw, what was
+    /// lost and why, and the field report's two questions answered for this run.
+    Explain {
+        /// A scenario (TOML), or a trace written by `redsim run --trace`.
+        file: String,
+        /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Re-run a recorded trace and compare it line by line.
     ///
@@ -89,9 +102,17 @@ enum BenchKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, json, trace, trace_level } => {
-            run(&scenario, seed, json, trace.as_deref(), trace_level.into())
+        Command::Run { scenario, seed, json, trace, trace_level, explain } => {
+            let output = if json {
+                Output::Json
+            } else if explain {
+                Output::Explain
+            } else {
+                Output::Summary
+            };
+            run(&scenario, seed, output, trace.as_deref(), trace_level.into())
         }
+        Command::Explain { file, seed } => explain(&file, seed),
         Command::Replay { trace } => replay(&trace),
         Command::Bench { which: BenchKind::Kernel, messages, partition } => {
             bench_kernel(messages, partition)
@@ -109,10 +130,18 @@ fn load(path: &str) -> Result<Scenario, ExitCode> {
     })
 }
 
+/// What `redsim run` prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Output {
+    Summary,
+    Json,
+    Explain,
+}
+
 fn run(
     path: &str,
     seed: Option<u64>,
-    json: bool,
+    output: Output,
     trace: Option<&str>,
     level: TraceLevel,
 ) -> ExitCode {
@@ -141,19 +170,51 @@ fn run(
         eprintln!("error: writing the trace failed: {e}");
         return ExitCode::from(BAD_INPUT);
     }
-    if json {
-        println!("{}", report::json(&outcome));
-    } else {
-        print!("{}", report::summary(&outcome));
+    match output {
+        Output::Json => println!("{}", report::json(&outcome)),
+        Output::Summary => print!("{}", report::summary(&outcome)),
+        Output::Explain => print!(
+            "{}",
+            explain::explain(&Record::from_run(&scenario, seed, &deployment, &outcome))
+        ),
     }
     if outcome.expectations.passed {
         ExitCode::SUCCESS
     } else {
-        if !json {
+        if output != Output::Json {
             eprintln!("reproduce with: redsim run {path} --seed {seed}");
         }
         ExitCode::from(1)
     }
+}
+
+/// True when `path` starts like a trace file (its header line).
+fn is_trace(path: &str) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .is_ok_and(|n| head[..n].starts_with(b"{\"redsim_trace\""))
+}
+
+fn explain(path: &str, seed: Option<u64>) -> ExitCode {
+    if is_trace(path) {
+        if seed.is_some() {
+            eprintln!("error: a trace records its own seed; --seed applies to scenarios");
+            return ExitCode::from(BAD_INPUT);
+        }
+        return match Record::from_trace(path) {
+            Ok(record) => {
+                print!("{}", explain::explain(&record));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(BAD_INPUT)
+            }
+        };
+    }
+    run(path, seed, Output::Explain, None, TraceLevel::Events)
 }
 
 fn replay(path: &str) -> ExitCode {

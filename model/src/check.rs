@@ -8,12 +8,12 @@ use crate::run::{Deployment, Life};
 use crate::scenario::{LostWrites, Role, Scenario};
 use crate::sentinel::Why;
 use crate::server::ReplNote;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim::{Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A replica executing `REPLICAOF NO ONE`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promotion {
     /// When (virtual ms).
     pub at_ms: u64,
@@ -27,7 +27,7 @@ pub struct Promotion {
 }
 
 /// The client writes, counted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Writes {
     /// Acknowledged with OK.
     pub acked: u64,
@@ -42,7 +42,7 @@ pub struct Writes {
 }
 
 /// One sentinel log event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentinelEvent {
     /// When (virtual ms).
     pub at_ms: u64,
@@ -55,7 +55,7 @@ pub struct SentinelEvent {
 }
 
 /// Expectation results.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expectations {
     /// True when every expectation holds.
     pub passed: bool,
@@ -64,7 +64,7 @@ pub struct Expectations {
 }
 
 /// What happened in a run: the `--json` report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// Scenario name.
     pub scenario: String,
@@ -89,7 +89,7 @@ pub struct Outcome {
     /// The scenario's `[expect]`.
     pub expectations: Expectations,
     /// Timeline actions that could not be carried out.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// Every client operation (not in the JSON report).
     #[serde(skip)]
@@ -107,7 +107,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
     let end = w.now();
     let server = |pid: ProcessId| w.actor(pid).as_server().expect("a redis process");
 
-    // History: completed operations, then those still in flight (indeterminate).
+    // The history: every operation (those in flight at the end were noted as indeterminate).
     let mut history: Vec<OpRecord> = w
         .notes()
         .iter()
@@ -116,11 +116,6 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             _ => None,
         })
         .collect();
-    for &pid in d.clients.iter().chain(d.cli.values()) {
-        if let Some(c) = w.actor(pid).as_client() {
-            history.extend(c.in_flight(end));
-        }
-    }
     history.sort_by_key(|o| (o.invoked_us, o.client.clone(), o.seq));
 
     let final_roles: BTreeMap<String, Role> = d

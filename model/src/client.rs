@@ -228,21 +228,28 @@ impl Client {
         &self.name
     }
 
-    /// Operations still in flight (at the end of a run they are indeterminate).
-    pub fn in_flight(&self, now: Instant) -> Vec<OpRecord> {
-        let lost = |seq, op: &Op, invoked: Instant, node: Option<Addr>| OpRecord {
+    /// The run ends: every operation still in flight is recorded as indeterminate.
+    pub fn end_of_run(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = ctx.now().as_micros();
+        let lost = |seq, op: Op, invoked: Instant, node: Option<Addr>| OpRecord {
             client: self.name.clone(),
             seq,
-            op: op.clone(),
+            op,
             invoked_us: invoked.as_micros(),
-            completed_us: now.as_micros(),
+            completed_us: now,
             node: node.map(|a| self.dir.addr(a)),
             result: OpResult::Lost { error: "no reply before the end of the run".to_string() },
         };
-        let mut v: Vec<OpRecord> =
-            self.pending.iter().map(|p| lost(p.seq, &p.op, p.invoked, p.node)).collect();
-        v.extend(self.cli.iter().map(|c| lost(c.seq, &c.op, c.invoked, Some(c.node))));
-        v
+        let mut records: Vec<OpRecord> =
+            self.pending.take().into_iter().map(|p| lost(p.seq, p.op, p.invoked, p.node)).collect();
+        records.extend(
+            std::mem::take(&mut self.cli)
+                .into_iter()
+                .map(|c| lost(c.seq, c.op, c.invoked, Some(c.node))),
+        );
+        for r in records {
+            ctx.note(Note::Op(r));
+        }
     }
 
     /// Starts: a workload client schedules its first operation.

@@ -17,8 +17,10 @@
 
 pub mod check;
 pub mod client;
+pub mod explain;
 pub mod info;
 pub mod node;
+pub mod record;
 pub mod replay;
 pub mod report;
 pub mod resp;

@@ -268,7 +268,8 @@ impl Deployment {
         })
     }
 
-    /// Runs the whole scenario: start, the timeline, then until `duration`.
+    /// Runs the whole scenario: start, the timeline, then until `duration`; operations still in
+    /// flight then are recorded as indeterminate.
     pub fn run(&mut self, scenario: &Scenario) {
         self.start_all();
         for ev in &scenario.events {
@@ -276,5 +277,11 @@ impl Deployment {
             self.apply(scenario, &ev.action);
         }
         self.world.run_until(Instant::ZERO + scenario.duration);
+        let clients: Vec<ProcessId> =
+            self.clients.iter().chain(self.cli.values()).copied().collect();
+        for pid in clients {
+            self.world
+                .inject(pid, |node, ctx| node.as_client_mut().expect("a client").end_of_run(ctx));
+        }
     }
 }

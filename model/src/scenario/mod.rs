@@ -112,7 +112,7 @@ pub struct ClientSpec {
 }
 
 /// A role in `final-roles`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// `role:master`.

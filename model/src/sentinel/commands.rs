@@ -265,19 +265,10 @@ impl Sentinel {
         }
     }
 
-    /// `SENTINEL RESET`: forget the replicas and the other sentinels (re-learned from INFO and
-    /// hellos), reset the master's state.
+    /// `SENTINEL RESET`: forget the replicas and the other sentinels (re-learned from the
+    /// master's INFO and from hellos) and reset the master's state (`sentinelResetMaster`).
     fn reset(&mut self, ctx: &mut NodeCtx<'_>) {
-        let (host, port) = {
-            let m = &self.rt().master;
-            (m.host.clone(), m.port)
-        };
-        let rt = self.rt();
-        for conn in rt.sentinels.iter().filter_map(|s| s.link.cc.as_ref()) {
-            ctx.close(conn.id);
-        }
-        rt.sentinels.clear();
-        self.reset_and_change_address(ctx, &host, port);
+        self.reset_master(ctx, false);
         self.event(ctx, crate::node::Level::Warning, "+reset-master", Some(Slot::Master), "");
     }
 }

@@ -130,7 +130,12 @@ impl SentinelConfig {
                     return Err(DirectiveError::new(d, "argument must be greater than 0"));
                 }
             }
-            "failover-timeout" => self.failover_timeout_ms = ms(&per_master(value)?)?,
+            "failover-timeout" => {
+                self.failover_timeout_ms = ms(&per_master(value)?)?;
+                if self.failover_timeout_ms == 0 {
+                    return Err(DirectiveError::new(d, "negative or zero time parameter."));
+                }
+            }
             "parallel-syncs" => self.parallel_syncs = ms(&per_master(value)?)? as u32,
             "master-reboot-down-after-period" => {
                 self.master_reboot_down_after_ms = ms(&per_master(value)?)?

@@ -59,10 +59,7 @@ impl Sentinel {
             |s: &Instance| s.host == ip && s.port == port && s.runid.as_deref() == Some(runid);
         let mut si = self.rt().sentinels.iter().position(find);
         if si.is_none() {
-            let rt = self.rt();
-            let before = rt.sentinels.len();
-            rt.sentinels.retain(|s| s.runid.as_deref() != Some(runid));
-            let removed = rt.sentinels.len() != before;
+            let removed = self.drop_sentinels(ctx, |s| s.runid.as_deref() == Some(runid));
             if removed {
                 self.event(
                     ctx,
@@ -82,7 +79,7 @@ impl Sentinel {
                     "",
                 );
                 let obsolete = self.rt().sentinels[other].runid.clone();
-                self.rt().sentinels.retain(|s| s.runid != obsolete);
+                self.drop_sentinels(ctx, |s| s.runid == obsolete);
             }
             let rt = self.rt();
             let id = rt.new_id();
@@ -137,6 +134,19 @@ impl Sentinel {
         }
     }
 
+    /// Forgets the sentinel entries matching `which`, closing their connections; true if any.
+    fn drop_sentinels(&mut self, ctx: &mut NodeCtx<'_>, which: impl Fn(&Instance) -> bool) -> bool {
+        let rt = self.rt();
+        let before = rt.sentinels.len();
+        for s in rt.sentinels.iter().filter(|s| which(s)) {
+            if let Some(cc) = &s.link.cc {
+                ctx.close(cc.id);
+            }
+        }
+        rt.sentinels.retain(|s| !which(s));
+        rt.sentinels.len() != before
+    }
+
     /// `sentinelFailoverSwitchToPromotedSlave`: the leader's switch after `+failover-end`.
     pub(crate) fn switch_to_promoted(&mut self, ctx: &mut NodeCtx<'_>) {
         let rt = self.rt();
@@ -150,10 +160,46 @@ impl Sentinel {
         self.reset_and_change_address(ctx, &to_host, to_port);
     }
 
+    /// `sentinelResetMaster`: drop the replica entries (and the sentinel entries unless
+    /// `keep_sentinels`), close the master's links, clear its flags (SDOWN/ODOWN vanish without
+    /// events), run id, vote and failover state, and restart its link timestamps.
+    pub(crate) fn reset_master(&mut self, ctx: &mut NodeCtx<'_>, keep_sentinels: bool) {
+        let now = mstime(ctx);
+        let rt = self.rt();
+        let mut dropped: Vec<&Instance> = rt.replicas.iter().collect();
+        if !keep_sentinels {
+            dropped.extend(rt.sentinels.iter());
+        }
+        for conn in dropped.iter().flat_map(|r| [&r.link.cc, &r.link.pc]).flatten() {
+            ctx.close(conn.id);
+        }
+        rt.replicas.clear();
+        if !keep_sentinels {
+            rt.sentinels.clear();
+        }
+        self.close_link(ctx, Slot::Master, false);
+        self.close_link(ctx, Slot::Master, true);
+        let rt = self.rt();
+        let m = &mut rt.master;
+        m.flags = Flags::default();
+        m.runid = None;
+        m.slave_master_host = None;
+        m.link.act_ping_time = now;
+        m.link.last_ping_time = 0;
+        m.link.last_avail_time = now;
+        m.link.last_pong_time = now;
+        m.role_reported_time = now;
+        m.role_reported = Role::Master;
+        rt.ms.leader = None;
+        rt.ms.failover_state = FailoverState::None;
+        rt.ms.failover_state_change_time = 0;
+        rt.ms.failover_start_time = 0;
+        rt.ms.promoted = None;
+    }
+
     /// `sentinelResetMasterAndChangeAddress`: remember the replicas (not the new master) and the
-    /// old master, reset the master entry (flags, failover state and links; SDOWN/ODOWN vanish
-    /// without events), move it to the new address, and re-create the replicas (`+slave` each),
-    /// old replicas by address, the old master last.
+    /// old master, reset the master entry keeping the sentinels, move it to the new address, and
+    /// re-create the replicas (`+slave` each), old replicas by address, the old master last.
     pub(crate) fn reset_and_change_address(
         &mut self,
         ctx: &mut NodeCtx<'_>,
@@ -172,33 +218,13 @@ impl Sentinel {
         if !(rt.master.host == host && rt.master.port == port) {
             keep.push((rt.master.host.clone(), rt.master.port));
         }
-        // sentinelResetMaster(master, SENTINEL_RESET_NO_SENTINELS).
-        for conn in rt.replicas.iter().flat_map(|r| [&r.link.cc, &r.link.pc]).flatten() {
-            ctx.close(conn.id);
-        }
-        rt.replicas.clear();
-        self.close_link(ctx, Slot::Master, false);
-        self.close_link(ctx, Slot::Master, true);
+        self.reset_master(ctx, true);
         let rt = self.rt();
         let m = &mut rt.master;
-        m.flags = Flags::default();
-        m.runid = None;
-        m.slave_master_host = None;
-        m.link.act_ping_time = now;
-        m.link.last_ping_time = 0;
-        m.link.last_avail_time = now;
-        m.link.last_pong_time = now;
-        m.role_reported_time = now;
-        m.role_reported = Role::Master;
         m.host = host.to_string();
         m.port = port;
         m.o_down_since_time = 0;
         m.s_down_since_time = 0;
-        rt.ms.leader = None;
-        rt.ms.failover_state = FailoverState::None;
-        rt.ms.failover_state_change_time = 0;
-        rt.ms.failover_start_time = 0;
-        rt.ms.promoted = None;
         for (h, p) in keep {
             let id = rt.new_id();
             rt.replicas.push(Instance::new(id, Kind::Replica, format!("{h}:{p}"), h, p, now));

@@ -426,16 +426,31 @@ impl Sentinel {
         self.rt.as_mut().expect("the sentinel is running")
     }
 
-    /// `sentinelFlushConfig`: what a restart will remember.
+    /// `sentinelFlushConfig` (`rewriteConfigSentinelOption`): what a restart will remember. The
+    /// master written is the current one (the promoted replica once a failover this sentinel
+    /// leads reached RECONF_SLAVES), and in the replica list the old master takes its place.
     fn save(&mut self) {
         let rt = self.rt.as_ref().expect("running");
+        let (mh, mp) = self.current_master_addr(rt);
+        let (mh, mp) = (mh.to_string(), mp);
+        let replicas = rt
+            .replicas
+            .iter()
+            .map(|r| {
+                if r.host == mh && r.port == mp {
+                    (rt.master.host.clone(), rt.master.port)
+                } else {
+                    (r.host.clone(), r.port)
+                }
+            })
+            .collect();
         self.saved = Saved {
             my_id: Some(rt.my_id.clone()),
             current_epoch: rt.current_epoch,
-            master: Some((rt.master.host.clone(), rt.master.port)),
+            master: Some((mh, mp)),
             config_epoch: rt.ms.config_epoch,
             leader_epoch: rt.ms.leader_epoch,
-            replicas: rt.replicas.iter().map(|r| (r.host.clone(), r.port)).collect(),
+            replicas,
             sentinels: rt
                 .sentinels
                 .iter()

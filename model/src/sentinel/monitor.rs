@@ -235,7 +235,8 @@ impl Sentinel {
         inst.link.last_pong_time = now;
     }
 
-    /// `sentinelCheckSubjectivelyDown`, with the link recycling it does first.
+    /// `sentinelCheckSubjectivelyDown`: how long since the instance was last known good (read
+    /// first), link recycling, then SDOWN.
     pub(crate) fn check_sdown(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot) {
         let now = mstime(ctx);
         let cfg = &self.config;
@@ -248,6 +249,13 @@ impl Sentinel {
         let (down_after, reboot_after) = (rt.ms.down_after_ms, rt.ms.master_reboot_down_after_ms);
         let inst = rt.inst(slot);
         let l = &inst.link;
+        let elapsed = if l.act_ping_time != 0 {
+            now - l.act_ping_time
+        } else if l.disconnected {
+            now - l.last_avail_time
+        } else {
+            0
+        };
         let recycle_cc = l.cc.is_some()
             && now - l.cc_conn_time > min_reconnect
             && l.act_ping_time != 0
@@ -256,6 +264,11 @@ impl Sentinel {
         let recycle_pc = l.pc.is_some()
             && now - l.pc_conn_time > min_reconnect
             && now - l.pc_last_activity > publish * 3;
+        let claims_replica = inst.kind == Kind::Master
+            && inst.role_reported == Role::Slave
+            && now - inst.role_reported_time > down_after + info_period * 2;
+        let rebooted =
+            inst.flags.master_reboot && now - inst.master_reboot_since_time > reboot_after;
         if recycle_cc {
             self.close_link(ctx, slot, false);
         }
@@ -264,19 +277,6 @@ impl Sentinel {
         }
         let rt = self.rt();
         let inst = rt.inst(slot);
-        let l = &inst.link;
-        let elapsed = if l.act_ping_time != 0 {
-            now - l.act_ping_time
-        } else if l.disconnected {
-            now - l.last_avail_time
-        } else {
-            0
-        };
-        let claims_replica = inst.kind == Kind::Master
-            && inst.role_reported == Role::Slave
-            && now - inst.role_reported_time > down_after + info_period * 2;
-        let rebooted =
-            inst.flags.master_reboot && now - inst.master_reboot_since_time > reboot_after;
         if elapsed > down_after || claims_replica || rebooted {
             if !inst.flags.s_down {
                 let cause = if elapsed > down_after {
