@@ -1,5 +1,7 @@
 //! The `redsim` command line: parsing, dispatch and printing only.
 
+mod explore_cli;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use model::record::Record;
 use model::run::Deployment;
@@ -62,6 +64,14 @@ enum Command {
         /// The trace (written by `redsim run --trace`).
         trace: String,
     },
+    /// Run many seeds of a scenario, each with the fault schedule it draws from the scenario's
+    /// `[explore]` table, and summarise the outcomes and the failed properties.
+    ///
+    /// Exit status: 0 when every seed passes, 1 when one fails, 2 when the input is invalid.
+    Explore(explore_cli::ExploreArgs),
+    /// Reduce a failing seed's fault schedule to a minimal one that still fails the same
+    /// property, and write it out as a standalone scenario.
+    Shrink(explore_cli::ShrinkArgs),
     /// Measure the simulator; the last line printed is one JSON object.
     Bench {
         /// Which benchmark.
@@ -73,6 +83,15 @@ enum Command {
         /// packet takes the filtered path.
         #[arg(long)]
         partition: bool,
+        /// The scenario (explore benchmark).
+        #[arg(long, default_value = "traces/explore-partition.toml")]
+        scenario: String,
+        /// Seeds to run (explore benchmark).
+        #[arg(long, default_value_t = 400)]
+        seeds: usize,
+        /// Threads (explore benchmark).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
     },
 }
 
@@ -97,6 +116,8 @@ impl From<Level> for TraceLevel {
 enum BenchKind {
     /// The kernel alone: 8 actors ping-ponging over a full mesh.
     Kernel,
+    /// Seeds per second of `redsim explore` on a scenario.
+    Explore,
 }
 
 fn main() -> ExitCode {
@@ -114,8 +135,13 @@ fn main() -> ExitCode {
         }
         Command::Explain { file, seed } => explain(&file, seed),
         Command::Replay { trace } => replay(&trace),
-        Command::Bench { which: BenchKind::Kernel, messages, partition } => {
+        Command::Explore(args) => explore_cli::explore(args),
+        Command::Shrink(args) => explore_cli::shrink(args),
+        Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
             bench_kernel(messages, partition)
+        }
+        Command::Bench { which: BenchKind::Explore, scenario, seeds, jobs, .. } => {
+            explore_cli::bench(&scenario, seeds, jobs.max(1))
         }
     }
 }
@@ -150,6 +176,7 @@ fn run(
         Err(code) => return code,
     };
     let seed = seed.unwrap_or(scenario.seed);
+    let scenario = scenario.for_seed(seed);
     let mut deployment = Deployment::build(&scenario, seed);
     if let Some(file) = trace {
         let out = match std::fs::File::create(file) {

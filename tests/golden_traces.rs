@@ -25,6 +25,7 @@ fn scenarios() -> Vec<String> {
 
 fn record(scenario_path: &str, golden: &str) {
     let s = Scenario::load(scenario_path).unwrap();
+    let s = s.for_seed(s.seed);
     let mut d = Deployment::build(&s, s.seed);
     let out = std::io::BufWriter::new(std::fs::File::create(golden).unwrap());
     d.trace_to(&s, Box::new(out), TraceLevel::Events).unwrap();

@@ -10,6 +10,7 @@ use model::scenario::Scenario;
 
 fn record(path: &str) -> Record {
     let s = Scenario::load(path).unwrap();
+    let s = s.for_seed(s.seed);
     let mut d = Deployment::build(&s, s.seed);
     d.run(&s);
     let o = check::outcome(&s, s.seed, &d);

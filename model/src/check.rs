@@ -91,6 +91,9 @@ pub struct Outcome {
     /// Timeline actions that could not be carried out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The faults this seed drew from the scenario's `[explore]` space, one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
     /// Every client operation (not in the JSON report).
     #[serde(skip)]
     pub history: Vec<OpRecord>,
@@ -197,6 +200,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         sentinel_events,
         expectations: Expectations::default(),
         warnings: d.warnings.clone(),
+        faults: scenario.schedule.iter().map(|f| crate::explore::describe(scenario, f)).collect(),
         history,
     };
     out.expectations = check_expectations(scenario, d, &out);
@@ -471,7 +475,15 @@ fn check_expectations(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Exp
             }
         }
     }
+    for inv in &e.invariants {
+        failures.extend(inv.violation(scenario, d, out));
+    }
     Expectations { passed: failures.is_empty(), failures }
+}
+
+/// The property a failure line is about: its first word (`lost-writes`, `get`, `converges`, ...).
+pub fn property(failure: &str) -> &str {
+    failure.split([' ', ':']).next().unwrap_or(failure)
 }
 
 fn abridge(keys: &[String]) -> String {

@@ -18,7 +18,9 @@
 pub mod check;
 pub mod client;
 pub mod explain;
+pub mod explore;
 pub mod info;
+pub mod invariants;
 pub mod node;
 pub mod record;
 pub mod replay;
@@ -28,3 +30,4 @@ pub mod run;
 pub mod scenario;
 pub mod sentinel;
 pub mod server;
+pub mod shrink;

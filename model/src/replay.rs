@@ -57,7 +57,8 @@ impl Write for Shared {
     }
 }
 
-/// The scenario a trace embeds, and its header.
+/// The scenario a trace embeds, as its seed runs it (with the faults an `[explore]` table
+/// draws), and its header.
 pub fn embedded_scenario(path: &str) -> Result<(Scenario, sim::TraceHeader), ReplayError> {
     let read = |source| ReplayError::Read { path: path.to_string(), source };
     let file = File::open(path).map_err(|e| read(e.into()))?;
@@ -76,7 +77,7 @@ pub fn embedded_scenario(path: &str) -> Result<(Scenario, sim::TraceHeader), Rep
             expected: header.digest,
         });
     }
-    Ok((scenario, header))
+    Ok((scenario.for_seed(header.seed), header))
 }
 
 /// Runs the trace's scenario again with its seed and level, comparing line by line.

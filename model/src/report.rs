@@ -19,6 +19,10 @@ pub fn summary(o: &Outcome) -> String {
     let mut s = String::new();
     let _ =
         writeln!(s, "scenario {} (seed {}): {} simulated", o.scenario, o.seed, secs(o.duration_ms));
+    for (i, f) in o.faults.iter().enumerate() {
+        let head = if i == 0 { "faults drawn: " } else { "              " };
+        let _ = writeln!(s, "{head}{f}");
+    }
     if o.promotions.is_empty() {
         let _ = writeln!(s, "promotions:    none");
     }

@@ -3,12 +3,15 @@
 //! everything a run would trip over and reports it with `file:line:col`.
 
 mod error;
+mod explore;
 mod raw;
+pub mod write;
 
 use crate::client::Workload;
 use crate::sentinel::config::SentinelConfig;
 use crate::server::config::ServerConfig;
 pub use error::ScenarioError;
+pub use explore::{ExploreRule, ExploreSpace, FaultKind};
 use raw::{CountOrKeys, OneOrMany, StrOrFalse};
 use sim::filter::{FilterCommand, parse_command};
 use sim::{Addr, Duration, DurationRange, HostId, Instant, Probability};
@@ -166,6 +169,8 @@ pub struct Expect {
     pub events_on: Vec<(String, Vec<String>)>,
     /// `get`.
     pub get: Vec<GetExpect>,
+    /// `invariants` (an extension): built-in invariants this run must keep.
+    pub invariants: Vec<crate::invariants::Invariant>,
 }
 
 /// A validated scenario.
@@ -205,6 +210,11 @@ pub struct Scenario {
     pub events: Vec<Timed>,
     /// `[expect]`.
     pub expect: Expect,
+    /// `[explore]`: the fault space each seed draws a schedule from.
+    pub explore: Option<ExploreSpace>,
+    /// The faults drawn from `explore` for this run (already among `events`; see
+    /// [`Scenario::for_seed`]).
+    pub schedule: Vec<crate::explore::Fault>,
 }
 
 struct Ctx<'a> {
@@ -676,6 +686,14 @@ impl Scenario {
         }
         events.sort_by_key(|t| t.at);
         let expect = Self::expect(&cx, raw.expect.as_ref(), &redis, &sentinels)?;
+        let processes_of: Vec<(ProcRef, String, HostId)> = (redis.iter().map(|r| r.addr))
+            .enumerate()
+            .map(|(i, a)| (ProcRef::Redis(i), a))
+            .chain(sentinels.iter().enumerate().map(|(i, s)| (ProcRef::Sentinel(i), s.addr)))
+            .map(|(p, a)| (p, format!("{}:{}", cx.hosts[a.host.0 as usize], a.port), a.host))
+            .collect();
+        let explore =
+            raw.explore.as_ref().map(|e| cx.explore(e, &processes_of, duration)).transpose()?;
         Ok(Scenario {
             path: path.to_string(),
             source: text.to_string(),
@@ -698,6 +716,8 @@ impl Scenario {
             clients,
             events,
             expect,
+            explore,
+            schedule: Vec::new(),
         })
     }
 
@@ -816,6 +836,10 @@ impl Scenario {
                     })
                 })
                 .collect::<Result<_, ScenarioError>>()?,
+            invariants: match &e.invariants {
+                Some(list) => cx.invariants(list)?,
+                None => Vec::new(),
+            },
         })
     }
 

@@ -71,6 +71,7 @@ pub struct Scenario {
     #[serde(default)]
     pub event: Vec<Spanned<Event>>,
     pub expect: Option<Expect>,
+    pub explore: Option<Spanned<Explore>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,6 +164,7 @@ pub struct Expect {
     pub no_events: Option<Vec<Spanned<String>>>,
     pub events_on: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     pub get: Option<Vec<Get>>,
+    pub invariants: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,4 +173,32 @@ pub struct Get {
     pub on: Spanned<String>,
     pub key: String,
     pub value: StrOrFalse,
+}
+
+/// A count, or a range of counts written `"1..3"`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum CountRange {
+    Count(u32),
+    Range(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Explore {
+    pub faults: Option<Spanned<CountRange>>,
+    pub window: Spanned<String>,
+    pub length: Spanned<String>,
+    pub kinds: Spanned<Vec<Spanned<String>>>,
+    pub hosts: Option<Vec<Spanned<String>>>,
+    pub processes: Option<Vec<Spanned<String>>>,
+    pub rules: Option<Vec<ExploreRule>>,
+    pub invariants: Option<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreRule {
+    pub on: Spanned<String>,
+    pub rule: Spanned<String>,
 }

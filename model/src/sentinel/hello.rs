@@ -104,12 +104,16 @@ impl Sentinel {
         if let Some(i) = si {
             if rt.ms.config_epoch < config_epoch {
                 rt.ms.config_epoch = config_epoch;
-                let master = format!("{master_ip}:{master_port}");
-                ctx.note(crate::node::Note::Why(super::Why::Config {
-                    epoch: config_epoch,
-                    master,
-                }));
-                if master_port != rt.master.port || master_ip != rt.master.host {
+                let same = master_port == rt.master.port && master_ip == rt.master.host;
+                if same && rt.master.flags.failover_in_progress {
+                    let failover_epoch = rt.ms.failover_epoch;
+                    ctx.note(crate::node::Note::Why(super::Why::StaleFailover {
+                        failover_epoch,
+                        config_epoch,
+                        master: format!("{master_ip}:{master_port}"),
+                    }));
+                }
+                if !same {
                     let (name, old_ip, old_port) =
                         (rt.master.name.clone(), rt.master.host.clone(), rt.master.port);
                     self.event(

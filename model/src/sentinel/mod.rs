@@ -120,9 +120,14 @@ pub enum Why {
     SentPromotion { replica: String, epoch: u64 },
     /// `+convert-to-slave`/`+fix-slave-config`: the instance and the master it was pointed at.
     Reconfigured { instance: String, master: String, reported_role_for_ms: i64 },
-    /// This sentinel's configuration for the master is now `master` at config epoch `epoch`
-    /// (set by the leader at promotion, adopted by the others from hellos).
+    /// The configuration this sentinel advertises is now `master` at config epoch `epoch` (set by
+    /// the leader at promotion, adopted by the others from hellos).
     Config { epoch: u64, master: String },
+    /// A hello brought config epoch `config_epoch` for the very address this sentinel is failing
+    /// over in epoch `failover_epoch`: Redis adopts the epoch and keeps the address, so its own
+    /// failover goes on and its promoted replica ends up advertised under the newer epoch
+    /// (`sentinelProcessHelloMessage`).
+    StaleFailover { failover_epoch: u64, config_epoch: u64, master: String },
     /// `+tilt`: the clock moved by this much between two ticks.
     Tilt { delta_ms: i64 },
 }
@@ -173,6 +178,9 @@ pub(crate) struct Runtime {
     pub started: sim::Instant,
     /// The configuration must be saved once this input is handled.
     pub flush: bool,
+    /// The configuration this sentinel advertises in its hellos: (config epoch, master host,
+    /// master port), as last noted.
+    pub advertised: (u64, String, u16),
 }
 
 impl Runtime {
@@ -345,6 +353,7 @@ impl Sentinel {
             clients: BTreeMap::new(),
             started: ctx.now(),
             flush: false,
+            advertised: (u64::MAX, String::new(), 0),
         };
         // Known replicas and sentinels are loaded silently (no +slave / +sentinel).
         for (h, p) in &self.saved.replicas {
@@ -368,6 +377,7 @@ impl Sentinel {
         self.save();
         crate::node::log(ctx, Level::Warning, 'X', format!("Sentinel ID is {my_id}"));
         ctx.note(Note::Why(Why::Identity { run_id: my_id }));
+        self.note_advertised(ctx);
         let quorum = self.config.quorum;
         self.event(
             ctx,
@@ -420,6 +430,23 @@ impl Sentinel {
         if std::mem::take(&mut self.rt().flush) {
             self.save();
         }
+        self.note_advertised(ctx);
+    }
+
+    /// Notes the configuration this sentinel advertises (its config epoch and the master address
+    /// its hellos carry, `sentinelGetCurrentMasterAddress`) whenever it changes, for the
+    /// one-master-per-config-epoch invariant.
+    fn note_advertised(&mut self, ctx: &mut NodeCtx<'_>) {
+        let rt = self.rt.as_ref().expect("running");
+        let (host, port) = self.current_master_addr(rt);
+        let epoch = rt.ms.config_epoch;
+        let (e, h, p) = &rt.advertised;
+        if (*e, h.as_str(), *p) == (epoch, host, port) {
+            return;
+        }
+        let host = host.to_string();
+        ctx.note(Note::Why(Why::Config { epoch, master: format!("{host}:{port}") }));
+        self.rt().advertised = (epoch, host, port);
     }
 
     pub(crate) fn rt(&mut self) -> &mut Runtime {

@@ -422,8 +422,6 @@ impl Sentinel {
             rt.ms.failover_state = super::FailoverState::ReconfSlaves;
             rt.ms.failover_state_change_time = now;
             rt.flush = true;
-            let (epoch, master) = (rt.ms.config_epoch, inst.addr());
-            ctx.note(Note::Why(Why::Config { epoch, master }));
             self.event(ctx, Level::Warning, "+promoted-slave", Some(Slot::Replica(ri)), "");
             self.event(
                 ctx,

@@ -134,6 +134,11 @@ impl Server {
         self.rt.as_ref()?.repl.link.as_ref().map(|l| (l.host.clone(), l.port))
     }
 
+    /// `master_link_status:up`: a running replica whose link to its master is connected.
+    pub fn master_link_up(&self) -> bool {
+        self.rt.as_ref().and_then(|rt| rt.repl.link.as_ref()).is_some_and(|l| l.is_up())
+    }
+
     /// The value of `key`, if running and present.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.rt.as_ref()?.data.get(key).map(String::as_str)

@@ -1,0 +1,216 @@
+//! `redsim explore` and `redsim shrink` on the bundled explorations: the lost-write distribution
+//! over 2,000 seeds, the bound min-replicas-to-write puts on it, a weak configuration's failures
+//! and their shrunk schedules, and results that do not depend on threads or shards.
+
+use model::explore::{SeedResult, run_seeds};
+use model::scenario::Scenario;
+use std::process::Command;
+
+fn redsim(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_redsim"))
+        .args(args)
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env_remove("SLURM_ARRAY_TASK_COUNT")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn tmp(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("redsim-explore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name).to_string_lossy().into_owned()
+}
+
+/// The per-seed lines and the summary of `--json` output.
+fn lines(json: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let mut seeds = Vec::new();
+    let mut summary = serde_json::Value::Null;
+    for l in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        if v.get("summary").is_some() {
+            summary = v["summary"].clone();
+        } else {
+            seeds.push(v);
+        }
+    }
+    (seeds, summary)
+}
+
+fn results(path: &str, seeds: std::ops::Range<u64>) -> Vec<SeedResult> {
+    let s = Scenario::load(path).unwrap();
+    run_seeds(&s, &seeds.collect::<Vec<_>>(), 2, &|_| {})
+}
+
+#[test]
+fn explore_partition_over_2000_seeds_reports_the_lost_write_distribution() {
+    let (code, out, err) =
+        redsim(&["explore", "traces/explore-partition.toml", "--seeds", "0..2000", "--json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let (seeds, summary) = lines(&out);
+    assert_eq!(seeds.len(), 2000);
+    assert_eq!(summary["seeds"], 2000);
+    assert_eq!(summary["failed"], 0, "every invariant holds: {}", summary["failures"]);
+    assert_eq!(summary["lost_writes"]["n"], 2000);
+    assert!(summary["lost_writes"]["max"].as_u64().unwrap() > 100, "some faults lose writes");
+    assert_eq!(summary["lost_writes"]["min"], 0, "some faults lose none");
+    assert!(summary["switch_ms"]["n"].as_u64().unwrap() > 200, "failovers happen");
+    assert!(summary["seeds_per_sec"].as_f64().unwrap() > 0.0);
+}
+
+/// With `min-replicas-max-lag 10`, an isolated master refuses writes once its replicas' last
+/// acknowledgement is more than 10 whole seconds old, checked once a second: the writes it
+/// acknowledges alone span at most 12 s. A single fault can only isolate; with several, a
+/// lagging replica can be promoted while another kept the master writable (see the README).
+#[test]
+fn min_replicas_bounds_the_lost_write_window_of_an_isolated_master() {
+    let bound_ms = (10 + 2) * 1000;
+    let plain = results("traces/explore-partition.toml", 0..300);
+    let guarded = results("traces/explore-partition-min-replicas.toml", 0..300);
+    let mut single = 0;
+    for (p, g) in plain.iter().zip(&guarded) {
+        assert_eq!(p.faults, g.faults, "seed {}: the same schedule", p.seed);
+        if g.faults.len() == 1 {
+            single += 1;
+            assert!(
+                g.lost_window_ms <= bound_ms,
+                "seed {}: {} ms of lost writes ({:?})",
+                g.seed,
+                g.lost_window_ms,
+                g.faults
+            );
+        }
+    }
+    assert!(single >= 50, "{single} single-fault seeds");
+    let worst = |rs: &[SeedResult]| {
+        rs.iter().filter(|r| r.faults.len() == 1).map(|r| r.lost_window_ms).max().unwrap()
+    };
+    assert!(worst(&plain) > bound_ms, "without min-replicas the window is longer");
+    assert!(worst(&guarded) > 8_000, "the bound is nearly reached: {}", worst(&guarded));
+}
+
+#[test]
+fn a_weak_configuration_loses_writes_and_shrinks_to_at_most_two_faults() {
+    let weak = Scenario::load("traces/explore-weak.toml").unwrap();
+    let rs = results("traces/explore-weak.toml", 0..100);
+    let failing: Vec<&SeedResult> = rs.iter().filter(|r| !r.passed).collect();
+    assert!(failing.len() >= 10, "only {} of 100 seeds fail", failing.len());
+    for r in failing.iter().take(3) {
+        let shrunk = model::shrink::shrink(&weak, r.seed, None).unwrap();
+        assert_eq!(shrunk.property, "lost-writes");
+        assert!(shrunk.faults.len() <= 2, "seed {}: {:?}", r.seed, shrunk.faults);
+        assert!(shrunk.faults.len() <= shrunk.original.len());
+        let out = tmp(&format!("weak-{}.toml", r.seed));
+        let (code, _, err) = redsim(
+            &["shrink", "traces/explore-weak.toml", "--seed", &r.seed.to_string(), "-o", &out],
+            &[],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), shrunk.text);
+        let (code, json, _) = redsim(&["run", &out, "--json"], &[]);
+        assert_eq!(code, 1, "the shrunk scenario fails on its own");
+        let o: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let failures = o["expectations"]["failures"].as_array().unwrap();
+        assert_eq!(failures.len(), 1);
+        assert!(failures[0].as_str().unwrap().starts_with("lost-writes:"), "{failures:?}");
+    }
+}
+
+#[test]
+fn every_failing_seed_prints_the_command_that_reproduces_it() {
+    let (code, out, _) = redsim(&["explore", "traces/explore-weak.toml", "--seeds", "0..40"], &[]);
+    assert_eq!(code, 1);
+    let (_, json, _) =
+        redsim(&["explore", "traces/explore-weak.toml", "--seeds", "0..40", "--json"], &[]);
+    let (seeds, _) = lines(&json);
+    let failing: Vec<&serde_json::Value> = seeds.iter().filter(|s| s["passed"] == false).collect();
+    assert!(!failing.is_empty());
+    for s in &failing {
+        let cmd = format!("redsim run traces/explore-weak.toml --seed {}", s["seed"]);
+        assert!(out.contains(&format!("reproduce: {cmd}")), "{cmd}");
+        assert_eq!(s["reproduce"], cmd.as_str());
+    }
+    // The command does reproduce the seed: same failures, same counts.
+    let s = failing[0];
+    let (code, json, _) = redsim(
+        &["run", "traces/explore-weak.toml", "--seed", &s["seed"].to_string(), "--json"],
+        &[],
+    );
+    assert_eq!(code, 1);
+    let o: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(o["expectations"]["failures"], s["failures"]);
+    assert_eq!(o["writes"]["lost"], s["writes"]["lost"]);
+    assert_eq!(o["faults"], s["faults"]);
+}
+
+#[test]
+fn threads_and_shards_do_not_change_results() {
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args =
+            vec!["explore", "traces/explore-partition.toml", "--seeds", "0..60", "--json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = redsim(&args, env);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let one = run(&["--jobs", "1"], &[]);
+    let two = run(&["--jobs", "2"], &[]);
+    assert_eq!(lines(&one).0, lines(&two).0, "--jobs 1 and --jobs 2 give the same seeds");
+
+    let files: Vec<String> = [
+        ("shard0.jsonl", run(&["--shard", "0/3"], &[])),
+        (
+            "shard1.jsonl",
+            run(&[], &[("SLURM_ARRAY_TASK_ID", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]),
+        ),
+        ("shard2.jsonl", run(&[], &[("JOB_COMPLETION_INDEX", "2"), ("REDSIM_SHARD_COUNT", "3")])),
+    ]
+    .into_iter()
+    .map(|(name, out)| {
+        let (seeds, _) = lines(&out);
+        assert_eq!(seeds.len(), 20, "{name}");
+        let path = tmp(name);
+        std::fs::write(&path, out).unwrap();
+        path
+    })
+    .collect();
+    let mut args = vec!["explore", "--json", "--merge"];
+    args.extend(files.iter().map(String::as_str));
+    let (code, merged, err) = redsim(&args, &[]);
+    assert_eq!(code, 0, "{err}");
+    let (mut whole, mut whole_summary) = lines(&one);
+    let (mut parts, merged_summary) = lines(&merged);
+    whole.sort_by_key(|v| v["seed"].as_u64());
+    parts.sort_by_key(|v| v["seed"].as_u64());
+    assert_eq!(whole, parts);
+    whole_summary.as_object_mut().unwrap().retain(|k, _| !k.starts_with("seeds_per_sec"));
+    assert_eq!(whole_summary, merged_summary);
+}
+
+#[test]
+fn bad_explore_arguments_exit_2() {
+    for args in [
+        vec!["explore", "traces/explore-partition.toml", "--seeds", "ten"],
+        vec!["explore", "traces/explore-partition.toml", "--seeds", "5..5"],
+        vec!["explore", "traces/explore-partition.toml", "--shard", "3/3"],
+        vec!["explore", "tests/bad/explore-kind.toml"],
+        vec!["shrink", "traces/blog-partition.toml", "--seed", "1", "-o", "/dev/null"],
+        vec!["shrink", "traces/explore-partition.toml", "--seed", "0", "-o", "/dev/null"],
+    ] {
+        let (code, _, err) = redsim(&args, &[]);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    let (_, _, err) = redsim(&["run", "tests/bad/explore-kind.toml"], &[]);
+    assert!(
+        err.starts_with("error: tests/bad/explore-kind.toml:14:18: unknown fault kind `flood`"),
+        "{err}"
+    );
+}
