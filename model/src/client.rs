@@ -131,13 +131,24 @@ pub struct Belief {
     pub via: String,
 }
 
+/// What a discovery asks the sentinels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Query {
+    /// `SENTINEL MASTERS` (`discover_master`).
+    Masters,
+    /// `SENTINEL REPLICAS` (`discover_slaves`).
+    Replicas,
+}
+
 /// Where the operation in flight is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Stage {
     /// Asking sentinel number `pos` of the current order.
-    Discover { pos: usize, errors: Vec<String> },
-    /// Opening the data connection to `addr`.
-    Connecting { addr: Addr },
+    Discover { pos: usize, errors: Vec<String>, query: Query },
+    /// Opening the data connection to `addr`. For a replica of a `slave_for` pool, `rest` holds
+    /// the replicas (with their index in the sentinel's list) to try next if this one refuses,
+    /// then the master; `None` for the master.
+    Connecting { addr: Addr, rest: Option<Vec<(usize, Addr)>> },
     /// Command sent on the data connection, waiting for the reply.
     Sent,
 }
@@ -334,7 +345,9 @@ impl Client {
         self.next_seq += 1;
         let op = match (is_write, &self.last_written) {
             (false, Some(k)) => Op::Read { key: k.clone() },
-            _ => {
+            // A reader that has written nothing reads the key its first write would have.
+            (false, None) => Op::Read { key: format!("{}:{:06}", self.name, 0) },
+            (true, _) => {
                 let key = format!("{}:{:06}", self.name, seq);
                 self.last_written = Some(key.clone());
                 Op::Write { value: format!("{}-v{}", self.name, seq), key }
@@ -356,12 +369,18 @@ impl Client {
                 let addr = *addr;
                 self.open_data(ctx, addr);
             }
-            (None, ClientKind::Sentinel { .. }) => {
-                self.set_stage(Stage::Discover { pos: 0, errors: Vec::new() });
-                self.ask_sentinel(ctx);
+            (None, ClientKind::Sentinel { replica, .. }) => {
+                let query = if *replica { Query::Replicas } else { Query::Masters };
+                self.discover(ctx, query);
             }
             (None, ClientKind::Cli) => {}
         }
+    }
+
+    /// Starts a discovery from the first sentinel of the current order.
+    fn discover(&mut self, ctx: &mut NodeCtx<'_>, query: Query) {
+        self.set_stage(Stage::Discover { pos: 0, errors: Vec::new(), query });
+        self.ask_sentinel(ctx);
     }
 
     fn set_stage(&mut self, stage: Stage) {
@@ -385,9 +404,19 @@ impl Client {
     }
 
     fn open_data(&mut self, ctx: &mut NodeCtx<'_>, addr: Addr) {
+        self.open_data_then(ctx, addr, None);
+    }
+
+    /// Connects to `addr`; a `slave_for` pool moves on to `rest` if it refuses.
+    fn open_data_then(
+        &mut self,
+        ctx: &mut NodeCtx<'_>,
+        addr: Addr,
+        rest: Option<Vec<(usize, Addr)>>,
+    ) {
         let conn = ctx.connect(addr);
         self.data = Some((conn, addr, false));
-        self.set_stage(Stage::Connecting { addr });
+        self.set_stage(Stage::Connecting { addr, rest });
         // redis-py's connect timeout defaults to the socket timeout.
         self.arm_timeout(ctx);
     }
@@ -427,16 +456,16 @@ impl Client {
 
     /// Sends the discovery query to the sentinel at the current position of the list.
     fn ask_sentinel(&mut self, ctx: &mut NodeCtx<'_>) {
-        let Some(Pending { stage: Stage::Discover { pos, .. }, .. }) = &self.pending else {
+        let Some(Pending { stage: Stage::Discover { pos, query, .. }, .. }) = &self.pending else {
             return;
         };
-        let pos = *pos;
+        let (pos, query) = (*pos, *query);
         if pos >= self.order.len() {
             return self.discovery_failed(ctx);
         }
         let idx = self.order[pos];
-        let query = match &self.kind {
-            ClientKind::Sentinel { service, replica: true, .. } => {
+        let query = match (&self.kind, query) {
+            (ClientKind::Sentinel { service, .. }, Query::Replicas) => {
                 SentinelCmd::Replicas(service.clone())
             }
             _ => SentinelCmd::Masters,
@@ -468,30 +497,40 @@ impl Client {
                 ctx.close(sc.conn);
             }
         }
-        if let Some(Pending { stage: Stage::Discover { pos, errors }, .. }) = &mut self.pending {
+        if let Some(Pending { stage: Stage::Discover { pos, errors, .. }, .. }) = &mut self.pending
+        {
             errors.extend(text);
             *pos += 1;
         }
         self.ask_sentinel(ctx);
     }
 
+    /// No sentinel answered usefully. A `slave_for` pool that found no replica falls back to
+    /// the master (`rotate_slaves` yields `get_master_address()` last); when that fails too it
+    /// raises `SlaveNotFoundError`, without the sentinels' errors.
     fn discovery_failed(&mut self, ctx: &mut NodeCtx<'_>) {
         let (service, replica) = match &self.kind {
             ClientKind::Sentinel { service, replica, .. } => (service.clone(), *replica),
             _ => return,
         };
-        let errors = match &self.pending {
-            Some(Pending { stage: Stage::Discover { errors, .. }, .. }) => errors.clone(),
-            _ => Vec::new(),
+        let (errors, query) = match &self.pending {
+            Some(Pending { stage: Stage::Discover { errors, query, .. }, .. }) => {
+                (errors.clone(), *query)
+            }
+            _ => (Vec::new(), Query::Masters),
         };
-        let info =
-            if errors.is_empty() { String::new() } else { format!(" : {}", errors.join(", ")) };
-        let what = if replica { "slave" } else { "master" };
+        if query == Query::Replicas {
+            return self.discover(ctx, Query::Masters);
+        }
+        let error = if replica {
+            format!("No slave found for '{service}'")
+        } else {
+            let info =
+                if errors.is_empty() { String::new() } else { format!(" : {}", errors.join(", ")) };
+            format!("No master found for '{service}'{info}")
+        };
         self.believe(ctx, None, "no sentinel named a usable master".to_string());
-        self.finish(
-            ctx,
-            OpResult::Error { error: format!("No {what} found for '{service}'{info}") },
-        );
+        self.finish(ctx, OpResult::Error { error });
     }
 
     fn believe(&mut self, ctx: &mut NodeCtx<'_>, master: Option<Addr>, via: String) {
@@ -508,50 +547,70 @@ impl Client {
 
     /// A reply from sentinel `idx` to the discovery query.
     fn sentinel_reply(&mut self, ctx: &mut NodeCtx<'_>, idx: usize, r: Reply) {
-        let (service, replica) = match &self.kind {
-            ClientKind::Sentinel { service, replica, .. } => (service.clone(), *replica),
+        let service = match &self.kind {
+            ClientKind::Sentinel { service, .. } => service.clone(),
             _ => return,
         };
+        let Some(Pending { stage: Stage::Discover { pos, query, .. }, .. }) = &self.pending else {
+            return;
+        };
+        let (pos, query) = (*pos, *query);
         if let Reply::Error(e) = &r {
             // discover_master lets a ResponseError propagate; discover_slaves skips it.
-            if replica {
+            if query == Query::Replicas {
                 return self.next_sentinel(ctx, None);
             }
             return self.finish(ctx, OpResult::Error { error: e.clone() });
         }
         let entries = parse_maps(&r);
         let via = self.dir.addr(self.sentinels()[idx]);
-        let found = if replica {
+        if query == Query::Replicas {
             let alive: Vec<Addr> = entries
                 .iter()
                 .filter(|e| !flag(e, "s_down") && !flag(e, "o_down"))
                 .filter_map(|e| self.entry_addr(e))
                 .collect();
             if alive.is_empty() {
-                None
-            } else {
-                let start = *self.rr.get_or_insert_with(|| ctx.rng().below(alive.len()));
-                let next = (start + 1) % alive.len();
-                self.rr = Some(next);
-                Some(alive[next])
+                return self.next_sentinel(ctx, None);
             }
-        } else {
-            entries
-                .iter()
-                .find(|e| field(e, "name") == Some(service.as_str()))
-                .filter(|e| flag(e, "master") && !flag(e, "s_down") && !flag(e, "o_down"))
-                .and_then(|e| self.entry_addr(e))
-        };
-        let Some(addr) = found else { return self.next_sentinel(ctx, None) };
-        if !replica {
-            // Put this sentinel at the top of the list (a swap, as redis-py does).
-            let Some(Pending { stage: Stage::Discover { pos, .. }, .. }) = &self.pending else {
-                return;
-            };
-            self.order.swap(0, *pos);
+            // rotate_slaves: round robin from a random start kept by the pool; every replica
+            // once, then the master.
+            let n = alive.len();
+            let start = *self.rr.get_or_insert_with(|| ctx.rng().below(n));
+            let mut order: Vec<(usize, Addr)> =
+                (1..=n).map(|k| (start + k) % n).map(|i| (i, alive[i])).collect();
+            let (first, addr) = order.remove(0);
+            self.rr = Some(first);
+            self.believe(ctx, Some(addr), format!("{via} answered"));
+            return self.open_data_then(ctx, addr, Some(order));
         }
+        let found = entries
+            .iter()
+            .find(|e| field(e, "name") == Some(service.as_str()))
+            .filter(|e| flag(e, "master") && !flag(e, "s_down") && !flag(e, "o_down"))
+            .and_then(|e| self.entry_addr(e));
+        let Some(addr) = found else { return self.next_sentinel(ctx, None) };
+        // Put this sentinel at the top of the list (a swap, as redis-py does).
+        self.order.swap(0, pos);
         self.believe(ctx, Some(addr), format!("{via} answered"));
         self.open_data(ctx, addr);
+    }
+
+    /// A `slave_for` connection failed with a `ConnectionError`: the next replica, else the
+    /// master (found through the sentinels). True if the pool moved on.
+    fn next_replica(&mut self, ctx: &mut NodeCtx<'_>) -> bool {
+        let Some(Pending { stage: Stage::Connecting { rest, .. }, .. }) = &mut self.pending else {
+            return false;
+        };
+        let Some(rest) = rest.take() else { return false };
+        match rest.split_first() {
+            Some((&(i, addr), more)) => {
+                self.rr = Some(i);
+                self.open_data_then(ctx, addr, Some(more.to_vec()));
+            }
+            None => self.discover(ctx, Query::Masters),
+        }
+        true
     }
 
     fn entry_addr(&self, e: &[(String, String)]) -> Option<Addr> {
@@ -611,6 +670,10 @@ impl Client {
         }
         if self.data.is_some_and(|(c, ..)| c == conn) {
             let (_, addr, _) = self.data.take().expect("checked");
+            // A refusal is a ConnectionError, which rotate_slaves skips; a timeout is not.
+            if e == ConnectError::Refused && self.next_replica(ctx) {
+                return;
+            }
             let error = match e {
                 ConnectError::Refused => {
                     format!("Error 111 connecting to {}. Connection refused.", self.dir.addr(addr))
@@ -649,8 +712,10 @@ impl Client {
         }
         match r {
             Reply::Error(e) if e.starts_with("READONLY") && self.is_master_pool() => {
+                // SentinelManagedConnection.read_response turns it into a ConnectionError.
                 self.drop_data(ctx);
-                self.finish(ctx, OpResult::Error { error: e });
+                let error = format!("The previous master is now a slave ({e})");
+                self.finish(ctx, OpResult::Error { error });
             }
             Reply::Error(e) if e.starts_with("LOADING") => {
                 self.drop_data(ctx);
@@ -688,15 +753,18 @@ impl Client {
             return;
         }
         self.data = None;
-        match &self.pending {
+        let error = "Connection closed by server.".to_string();
+        let stage =
+            |s: &Self, want: fn(&Stage) -> bool| s.pending.as_ref().is_some_and(|p| want(&p.stage));
+        if stage(self, |s| matches!(s, Stage::Sent)) {
             // The command was in flight: its fate is unknown.
-            Some(Pending { stage: Stage::Sent, .. }) => self
-                .finish(ctx, OpResult::Lost { error: "Connection closed by server.".to_string() }),
-            Some(Pending { stage: Stage::Connecting { .. }, .. }) => self
-                .finish(ctx, OpResult::Error { error: "Connection closed by server.".to_string() }),
-            // An idle pooled connection: replaced transparently at the next command.
-            _ => {}
+            self.finish(ctx, OpResult::Lost { error });
+        } else if stage(self, |s| matches!(s, Stage::Connecting { .. })) && !self.next_replica(ctx)
+        {
+            // A ConnectionError while connecting (a slave_for pool tried the next one).
+            self.finish(ctx, OpResult::Error { error });
         }
+        // Otherwise an idle pooled connection: replaced transparently at the next command.
     }
 
     fn timeout(&mut self, ctx: &mut NodeCtx<'_>, seq: u64) {
@@ -885,6 +953,79 @@ mod tests {
             (rec.node.as_deref(), rec.result),
             (Some("m2:6379"), OpResult::Ok { value: Some("OK".into()) })
         );
+    }
+
+    /// A `SENTINEL REPLICAS` reply listing these replicas.
+    fn replicas(ips: &[&str]) -> Reply {
+        let entries = ips
+            .iter()
+            .map(|ip| Reply::strings(["name", ip, "ip", ip, "port", "6379", "flags", "slave"]))
+            .collect();
+        Reply::Array(Some(entries))
+    }
+
+    #[test]
+    fn slave_for_tries_every_replica_in_turn_then_the_master() {
+        let sentinels = (0..3).map(|h| Addr::new(HostId(h), 26379)).collect();
+        let kind = ClientKind::Sentinel { sentinels, service: "mymaster".into(), replica: true };
+        let w = Workload {
+            writes_per_sec: 0,
+            reads_per_sec: 1,
+            start: Instant::ZERO,
+            stop: Instant::from_millis(60_000),
+        };
+        let mut c = Client::new(dir(), "r", kind, Duration::from_millis(100), Some(w));
+        let mut out: Out = Outbox::new(1, ProcessId(9), Addr::new(HostId(5), 0));
+        c.handle(&mut out.ctx(Instant::ZERO), Input::Timer(Timer::ClientNext));
+        let e = out.take();
+        let s1 = connects(&e)[0].0;
+        assert_eq!(sends(&e), [(s1, Command::Sentinel(SentinelCmd::Replicas("mymaster".into())))]);
+        assert!(matches!(&c.pending, Some(Pending { op: Op::Read { .. }, .. })), "a reader reads");
+        c.handle(
+            &mut out.ctx(Instant::from_millis(1)),
+            Input::Message(s1, Msg::Reply(replicas(&["m1", "m2"]))),
+        );
+        let (first, a) = connects(&out.take())[0];
+        // Refused: the other replica, then the master.
+        c.handle(
+            &mut out.ctx(Instant::from_millis(2)),
+            Input::ConnectFailed(first, ConnectError::Refused),
+        );
+        let (second, b) = connects(&out.take())[0];
+        assert_ne!(a, b, "the next replica");
+        c.handle(
+            &mut out.ctx(Instant::from_millis(3)),
+            Input::ConnectFailed(second, ConnectError::Refused),
+        );
+        let e = out.take();
+        assert_eq!(sends(&e), [(s1, Command::Sentinel(SentinelCmd::Masters))], "the master next");
+        c.handle(
+            &mut out.ctx(Instant::from_millis(4)),
+            Input::Message(s1, Msg::Reply(masters("m2", "master"))),
+        );
+        let (to_master, addr) = connects(&out.take())[0];
+        assert_eq!(addr, Addr::new(HostId(4), 6379));
+        // When the master refuses too, the read fails with SlaveNotFoundError.
+        c.handle(
+            &mut out.ctx(Instant::from_millis(5)),
+            Input::ConnectFailed(to_master, ConnectError::Refused),
+        );
+        let e = out.take();
+        let rec = e
+            .iter()
+            .find_map(|x| if let Effect::Note(Note::Op(r)) = x { Some(r.clone()) } else { None })
+            .expect("the read ended");
+        assert!(matches!(rec.result, OpResult::Error { .. }));
+        // No replica listed at all: straight to the master.
+        c.handle(&mut out.ctx(Instant::from_millis(1000)), Input::Timer(Timer::ClientNext));
+        out.take();
+        c.handle(
+            &mut out.ctx(Instant::from_millis(1001)),
+            Input::Message(s1, Msg::Reply(replicas(&[]))),
+        );
+        let e = out.take();
+        let s2 = connects(&e)[0].0;
+        assert_eq!(sends(&e), [(s2, Command::Sentinel(SentinelCmd::Replicas("mymaster".into())))]);
     }
 
     #[test]

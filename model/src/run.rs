@@ -47,6 +47,10 @@ pub struct Deployment {
     pub lifecycle: Vec<(Instant, ProcessId, Life)>,
     /// Things the timeline asked for that could not be done (an iptables `-D` of a missing rule).
     pub warnings: Vec<String>,
+    /// When each process is first started, in time order (ties: process order).
+    pub starts: Vec<(Instant, ProcessId)>,
+    /// How far the timeline has been applied: starts and events done.
+    cursor: (usize, usize),
 }
 
 impl Deployment {
@@ -65,7 +69,7 @@ impl Deployment {
         world.set_wall_clock_base(WALL_CLOCK_BASE_US);
         world.set_syn_schedule(SynSchedule::linux(scenario.syn_linear_timeouts));
         let name = |a: Addr| dir.addr(a);
-        let redis = scenario
+        let redis: Vec<ProcessId> = scenario
             .redis
             .iter()
             .map(|r| {
@@ -74,7 +78,7 @@ impl Deployment {
                 world.add_process(r.addr.host, Some(r.addr.port), &name(r.addr), node)
             })
             .collect();
-        let sentinels = scenario
+        let sentinels: Vec<ProcessId> = scenario
             .sentinels
             .iter()
             .map(|s| {
@@ -121,6 +125,28 @@ impl Deployment {
                 world.add_process(host, None, &label, Node::Client(Box::new(client)))
             });
         }
+        // Each server and sentinel draws its first start from its own stream; clients and
+        // redis-cli run from the beginning.
+        let drawn = |range: sim::DurationRange, name: String| {
+            let mut rng = sim::Rng::stream(seed, &format!("start/{name}"));
+            let us = rng.between(range.lo.as_micros(), range.hi.as_micros());
+            Instant::from_micros(us)
+        };
+        let mut starts: Vec<(Instant, ProcessId)> = world
+            .pids()
+            .map(|pid| {
+                let at = match (
+                    redis.iter().position(|&p| p == pid),
+                    sentinels.iter().position(|&p| p == pid),
+                ) {
+                    (Some(i), _) => drawn(scenario.redis[i].start, world.name(pid).to_string()),
+                    (_, Some(i)) => drawn(scenario.sentinels[i].start, world.name(pid).to_string()),
+                    _ => Instant::ZERO,
+                };
+                (at, pid)
+            })
+            .collect();
+        starts.sort();
         Deployment {
             world,
             dir,
@@ -130,6 +156,8 @@ impl Deployment {
             cli,
             lifecycle: Vec::new(),
             warnings: Vec::new(),
+            starts,
+            cursor: (0, 0),
         }
     }
 
@@ -163,13 +191,31 @@ impl Deployment {
         }
     }
 
-    /// Starts every process (servers, then sentinels, then clients), at the current time.
-    pub fn start_all(&mut self) {
-        let all: Vec<ProcessId> = self.world.pids().collect();
-        for pid in all {
-            self.world.start(pid);
-            self.lifecycle.push((self.world.now(), pid, Life::Up));
+    /// Applies the timeline up to `until`: each process's first start and the scenario's events,
+    /// in time order (a start before an event at the same instant), then runs the world to
+    /// `until`.
+    pub fn run_until(&mut self, scenario: &Scenario, until: Instant) {
+        loop {
+            let (si, ei) = self.cursor;
+            let start = self.starts.get(si).copied().filter(|s| s.0 <= until);
+            let event = scenario.events.get(ei).filter(|e| e.at <= until);
+            match (start, event) {
+                (Some((at, pid)), e) if e.is_none_or(|e| at <= e.at) => {
+                    self.world.run_until(at);
+                    self.world.start(pid);
+                    self.lifecycle.push((at, pid, Life::Up));
+                    self.lifecycle.sort_by_key(|l| l.0);
+                    self.cursor.0 += 1;
+                }
+                (_, Some(e)) => {
+                    self.world.run_until(e.at);
+                    self.apply(scenario, &e.action);
+                    self.cursor.1 += 1;
+                }
+                (_, None) => break,
+            }
         }
+        self.world.run_until(until);
     }
 
     /// Applies one timeline action now.
@@ -271,12 +317,7 @@ impl Deployment {
     /// Runs the whole scenario: start, the timeline, then until `duration`; operations still in
     /// flight then are recorded as indeterminate.
     pub fn run(&mut self, scenario: &Scenario) {
-        self.start_all();
-        for ev in &scenario.events {
-            self.world.run_until(ev.at);
-            self.apply(scenario, &ev.action);
-        }
-        self.world.run_until(Instant::ZERO + scenario.duration);
+        self.run_until(scenario, Instant::ZERO + scenario.duration);
         let clients: Vec<ProcessId> =
             self.clients.iter().chain(self.cli.values()).copied().collect();
         for pid in clients {

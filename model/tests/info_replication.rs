@@ -34,12 +34,7 @@ on = "10.162.29.33:6371"
 fn info_after(seconds: u64, node: usize) -> String {
     let s = Scenario::parse("info.toml", SCENARIO).unwrap();
     let mut d = Deployment::build(&s, 1);
-    d.start_all();
-    for ev in &s.events {
-        d.world.run_until(ev.at);
-        d.apply(&s, &ev.action);
-    }
-    d.world.run_until(Instant::from_millis(seconds * 1000));
+    d.run_until(&s, Instant::from_millis(seconds * 1000));
     let pid = d.redis[node];
     let unix = model::run::WALL_CLOCK_BASE_US / 1_000_000 + seconds;
     let Some(Info::Server(info)) =

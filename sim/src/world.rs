@@ -359,7 +359,10 @@ impl<A: Actor> World<A> {
         }
     }
 
-    /// Resumes a paused `pid` (SIGCONT): everything that queued meanwhile arrives now, in order.
+    /// Resumes a paused `pid` (SIGCONT): everything that queued meanwhile arrives now, as one
+    /// turn of an event loop such as Redis's `ae` sees it: first the network input, in arrival
+    /// order, then the timers that fell due, in due order (`aeProcessEvents` handles the ready
+    /// file events before the time events).
     pub fn resume(&mut self, pid: ProcessId) {
         let p = &mut self.procs[pid.0 as usize];
         if p.state != ProcState::Paused {
@@ -367,9 +370,10 @@ impl<A: Actor> World<A> {
         }
         p.state = ProcState::Running;
         p.pause_generation += 1;
-        let inbox = std::mem::take(&mut p.inbox);
+        let (timers, io): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut p.inbox).into_iter().partition(|i| matches!(i, Input::Timer(_)));
         self.trace_event(|t| TraceEvent::Resume { t, pid });
-        for input in inbox {
+        for input in io.into_iter().chain(timers) {
             self.dispatch(pid, input);
         }
     }

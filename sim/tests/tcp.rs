@@ -183,6 +183,22 @@ fn pause_queues_inputs_and_resume_delivers_them_in_a_burst() {
 }
 
 #[test]
+fn a_resumed_process_handles_queued_network_input_before_due_timers() {
+    let mut w = pair(); // at 100 ms; h0 sends to h1 every 10 ms
+    w.inject(ProcessId(1), |_, ctx| ctx.set_timer(Timer::Named(7), Duration::from_millis(100)));
+    w.pause(ProcessId(1), Some(Duration::from_millis(500)));
+    w.run_until(ms(700));
+    // The timer fell due at 200 ms, before most of the messages queued: still, at the resume
+    // (600 ms) every queued message is handled first.
+    let at_resume: Vec<Note> =
+        notes_of(&w, 1).into_iter().filter(|(t, _)| *t == ms(600)).map(|(_, n)| n).collect();
+    let fired = at_resume.iter().position(|n| *n == Note::Fired(7)).expect("the timer fired");
+    assert!(fired > 0, "messages came first");
+    assert!(at_resume[..fired].iter().all(|n| matches!(n, Note::Got { .. })), "{at_resume:?}");
+    assert!(at_resume[fired + 1..].iter().all(|n| !matches!(n, Note::Got { .. })));
+}
+
+#[test]
 fn timers_fire_in_time_order_and_cancelled_ones_never_fire() {
     let mut w = world(1, 1, &[vec![]], Duration::ZERO, "1ms");
     let pid = ProcessId(0);

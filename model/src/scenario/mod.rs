@@ -79,6 +79,8 @@ pub struct RedisSpec {
     pub addr: Addr,
     /// Its configuration file.
     pub config: ServerConfig,
+    /// When it is first started (drawn from this range by its own stream; default 0s).
+    pub start: DurationRange,
 }
 
 /// A sentinel of the deployment.
@@ -88,7 +90,15 @@ pub struct SentinelSpec {
     pub addr: Addr,
     /// Its configuration file.
     pub config: SentinelConfig,
+    /// When it is first started (drawn from this range by its own stream; default `1s..2s`,
+    /// after the servers, each sentinel at its own moment).
+    pub start: DurationRange,
 }
+
+/// When sentinels start unless a scenario says otherwise: after their servers, as deployments
+/// are brought up, each at its own moment, so their PING phases are independent (Redis keeps a
+/// phase per link; sentinels started in lock-step would probe in step).
+pub const SENTINEL_START: &str = "1s..2s";
 
 /// How a client finds Redis.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -267,6 +277,24 @@ impl Ctx<'_> {
         }
     }
 
+    /// A process's `start` (a time or a range), `default` when absent; before the end of the run.
+    fn start(
+        &self,
+        s: Option<&Spanned<String>>,
+        default: &str,
+        duration: Duration,
+    ) -> Result<DurationRange, ScenarioError> {
+        let Some(s) = s else { return Ok(default.parse().expect("a valid default")) };
+        let r = self.range(s)?;
+        if r.hi >= duration {
+            return self.err(
+                s.span(),
+                format!("`start = \"{}\"` is not before the end of the run", s.get_ref()),
+            );
+        }
+        Ok(r)
+    }
+
     /// `host:port` of a declared process.
     fn addr(&self, s: &Spanned<String>) -> Result<Addr, ScenarioError> {
         let Some((h, p)) = s.get_ref().rsplit_once(':') else {
@@ -379,7 +407,8 @@ impl Scenario {
                     }
                 }
             }
-            redis.push(RedisSpec { addr, config });
+            let start = cx.start(p.start.as_ref(), "0s", duration)?;
+            redis.push(RedisSpec { addr, config, start });
         }
         let mut sentinels = Vec::new();
         for p in &raw.sentinel {
@@ -424,7 +453,8 @@ impl Scenario {
                     "this sentinel has no `sentinel monitor` directive in its config",
                 );
             }
-            sentinels.push(SentinelSpec { addr, config });
+            let start = cx.start(p.start.as_ref(), SENTINEL_START, duration)?;
+            sentinels.push(SentinelSpec { addr, config, start });
         }
         let find = |a: Addr| -> Option<ProcRef> {
             redis

@@ -102,6 +102,7 @@ pub struct Link {
 pub struct Process {
     pub host: Spanned<String>,
     pub port: Spanned<u16>,
+    pub start: Option<Spanned<String>>,
     #[serde(default)]
     pub config: BTreeMap<Spanned<String>, Spanned<Value>>,
 }

@@ -10,6 +10,29 @@
 pub mod config;
 mod persist;
 mod replication;
+
+/// Commands with Redis's `stale` flag: a replica with its master link down and
+/// `replica-serve-stale-data no` still runs them.
+fn allowed_stale(cmd: &Command) -> bool {
+    matches!(
+        cmd,
+        Command::Info(_)
+            | Command::Role
+            | Command::ReplicaOf(_)
+            | Command::ConfigGet(_)
+            | Command::ConfigRewrite
+            | Command::ClientKill(_)
+            | Command::ClientSetName(_)
+            | Command::Subscribe(_)
+            | Command::Publish { .. }
+            | Command::Multi
+            | Command::Exec
+            | Command::Discard
+            | Command::ReplConf(_)
+            | Command::Psync { .. }
+    )
+}
+
 #[cfg(test)]
 mod tests;
 
@@ -296,36 +319,52 @@ impl Server {
 
     /// `processCommand`: the checks, in Redis's order, then execution (or queueing in MULTI).
     fn command(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, cmd: Command) {
-        let rt = self.rt();
-        let peer = rt.clients.get_mut(&conn).expect("a known client");
-        if let Some((queue, aborted)) = &mut peer.multi {
-            match cmd {
-                Command::Exec | Command::Discard | Command::Multi => {}
-                Command::Invalid { error, .. } => {
-                    *aborted = true;
-                    return Self::reply(ctx, conn, Reply::err(error));
-                }
-                other => {
-                    queue.push(other);
-                    return Self::reply(ctx, conn, Reply::Status("QUEUED".into()));
-                }
-            }
-        }
+        let in_multi = self.rt().clients[&conn].multi.is_some();
+        let queues = in_multi && !matches!(cmd, Command::Exec | Command::Discard | Command::Multi);
         if let Some(r) = self.reject(conn, &cmd) {
+            // `rejectCommand`: a refusal inside MULTI dooms the transaction; a refused EXEC
+            // discards it (`flagTransaction`, `execCommandAbort`).
+            let peer = self.rt().clients.get_mut(&conn).expect("a known client");
+            let r = match (&mut peer.multi, &cmd) {
+                (Some(_), Command::Exec) => {
+                    peer.multi = None;
+                    let e = match r {
+                        Reply::Error(e) => e,
+                        other => other.to_string(),
+                    };
+                    Reply::err(format!("EXECABORT Transaction discarded because of: {e}"))
+                }
+                (Some((_, aborted)), _) => {
+                    *aborted = true;
+                    r
+                }
+                (None, _) => r,
+            };
             return Self::reply(ctx, conn, r);
+        }
+        if queues {
+            let peer = self.rt().clients.get_mut(&conn).expect("a known client");
+            peer.multi.as_mut().expect("in MULTI").0.push(cmd);
+            return Self::reply(ctx, conn, Reply::Status("QUEUED".into()));
         }
         if let Some(r) = self.execute(ctx, conn, cmd) {
             Self::reply(ctx, conn, r);
         }
     }
 
-    /// The checks `processCommand` makes before running a command.
+    /// The checks `processCommand` makes before running (or queueing) a command. EXEC takes
+    /// the flags of the commands it would run: a transaction with a write is a write.
     fn reject(&mut self, conn: ConnId, cmd: &Command) -> Option<Reply> {
         let rt = self.rt();
         if let Command::Invalid { error, .. } = cmd {
             return Some(Reply::err(error.clone()));
         }
-        let write = cmd.is_write();
+        let queued = match (cmd, &rt.clients[&conn].multi) {
+            (Command::Exec, Some((queue, _))) => queue.as_slice(),
+            _ => &[],
+        };
+        let write = cmd.is_write() || queued.iter().any(Command::is_write);
+        let stale_ok = allowed_stale(cmd) && queued.iter().all(allowed_stale);
         let from_master = false;
         if write && !rt.good_replicas_ok() {
             return Some(Reply::err("NOREPLICAS Not enough good replicas to write."));
@@ -340,23 +379,6 @@ impl Server {
                 "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
             )));
         }
-        let stale_ok = matches!(
-            cmd,
-            Command::Info(_)
-                | Command::Role
-                | Command::ReplicaOf(_)
-                | Command::ConfigGet(_)
-                | Command::ConfigRewrite
-                | Command::ClientKill(_)
-                | Command::ClientSetName(_)
-                | Command::Subscribe(_)
-                | Command::Publish { .. }
-                | Command::Multi
-                | Command::Exec
-                | Command::Discard
-                | Command::ReplConf(_)
-                | Command::Psync { .. }
-        );
         let link_down = rt.repl.link.as_ref().is_some_and(|l| !l.is_up());
         if link_down && !rt.cfg.replica_serve_stale_data && !stale_ok {
             return Some(Reply::err(
@@ -518,16 +540,13 @@ impl Server {
         if aborted {
             return Reply::err("EXECABORT Transaction discarded because of previous errors.");
         }
+        // The checks ran when each command was queued and for EXEC as a whole.
         let mut replies = Vec::with_capacity(queue.len());
         for cmd in queue {
             if !self.rt().clients.contains_key(&conn) {
                 break;
             }
-            let r = match self.reject(conn, &cmd) {
-                Some(r) => r,
-                None => self.execute(ctx, conn, cmd).unwrap_or(Reply::Ok),
-            };
-            replies.push(r);
+            replies.push(self.execute(ctx, conn, cmd).unwrap_or(Reply::Ok));
         }
         Reply::Array(Some(replies))
     }

@@ -242,3 +242,38 @@ fn publish_reaches_subscribers_and_is_propagated() {
     assert!(effects.contains(&Effect::Send(CLIENT, Msg::Reply(Reply::Int(1)))));
     assert!(s.rt().repl.offset > before, "PUBLISH advances the replication offset");
 }
+
+#[test]
+fn a_refusal_inside_multi_dooms_the_transaction_and_a_refused_exec_discards_it() {
+    // processCommand runs its checks before queueing (rejectCommand flags the transaction),
+    // and runs them for EXEC with the flags of the queued commands.
+    let (mut s, mut out) =
+        server(&[("min-replicas-to-write", "1"), ("min-replicas-max-lag", "10")]);
+    accept(&mut s, &mut out, CLIENT, 2);
+    let noreplicas = Reply::err("NOREPLICAS Not enough good replicas to write.");
+    assert_eq!(one(&mut s, &mut out, &["MULTI"]), Reply::Ok);
+    assert_eq!(one(&mut s, &mut out, &["GET", "k"]), Reply::Status("QUEUED".into()));
+    assert_eq!(one(&mut s, &mut out, &["SET", "k", "v"]), noreplicas);
+    assert_eq!(
+        one(&mut s, &mut out, &["EXEC"]),
+        Reply::err("EXECABORT Transaction discarded because of previous errors.")
+    );
+    // A read-only transaction still runs.
+    assert_eq!(one(&mut s, &mut out, &["MULTI"]), Reply::Ok);
+    assert_eq!(one(&mut s, &mut out, &["GET", "k"]), Reply::Status("QUEUED".into()));
+    assert_eq!(one(&mut s, &mut out, &["EXEC"]), Reply::Array(Some(vec![Reply::Bulk(None)])));
+    // Queued while writable, executed once the replicas are gone: EXEC is refused as a write.
+    let (mut s, mut out) = server(&[]);
+    accept(&mut s, &mut out, CLIENT, 2);
+    assert_eq!(one(&mut s, &mut out, &["MULTI"]), Reply::Ok);
+    assert_eq!(one(&mut s, &mut out, &["SET", "k", "v"]), Reply::Status("QUEUED".into()));
+    s.rt().cfg.min_replicas_to_write = 1;
+    assert_eq!(
+        one(&mut s, &mut out, &["EXEC"]),
+        Reply::err(
+            "EXECABORT Transaction discarded because of: NOREPLICAS Not enough good replicas to write."
+        )
+    );
+    assert_eq!(one(&mut s, &mut out, &["GET", "k"]), Reply::Bulk(None), "nothing ran");
+    assert_eq!(one(&mut s, &mut out, &["EXEC"]), Reply::err("ERR EXEC without MULTI"));
+}
