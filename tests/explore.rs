@@ -65,12 +65,14 @@ fn explore_partition_over_2000_seeds_reports_the_lost_write_distribution() {
 }
 
 /// With `min-replicas-max-lag 10`, an isolated master refuses writes once its replicas' last
-/// acknowledgement is more than 10 whole seconds old, checked once a second: the writes it
-/// acknowledges alone span at most 12 s. A single fault can only isolate; with several, a
-/// lagging replica can be promoted while another kept the master writable (see the README).
+/// acknowledgement is more than 10 whole seconds old, checked once a second: up to 12 s after
+/// that last ACK. Under a one-way cut the replicas' ACKs may still arrive for up to two
+/// retransmission timeouts (0.4 s) after it, so the writes it acknowledges alone span at most
+/// 12.4 s. A single fault can only isolate; with several, a lagging replica can be promoted while
+/// another kept the master writable (see the README).
 #[test]
 fn min_replicas_bounds_the_lost_write_window_of_an_isolated_master() {
-    let bound_ms = (10 + 2) * 1000;
+    let bound_ms = (10 + 2) * 1000 + 400;
     let plain = results("traces/explore-partition.toml", 0..300);
     let guarded = results("traces/explore-partition-min-replicas.toml", 0..300);
     let mut single = 0;

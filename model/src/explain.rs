@@ -383,10 +383,10 @@ fn clients(r: &Record, out: &mut String) {
                 j += 1;
             }
             let run = &ops[i..j];
-            let span = format!("{}-{}", t(run[0].invoked_us), t(run[run.len() - 1].completed_us));
+            let until = t(run[run.len() - 1].completed_us);
             let what = if cat == "acknowledged" {
                 format!(
-                    "{} operations acknowledged by {}",
+                    "{} operations acknowledged by {} (until {until})",
                     run.len(),
                     node.as_deref().unwrap_or("?")
                 )
@@ -397,9 +397,9 @@ fn clients(r: &Record, out: &mut String) {
                 }
                 let list: Vec<String> =
                     errors.into_iter().map(|(e, n)| format!("{n} x {e}")).collect();
-                format!("{} operations {cat}: {}", run.len(), list.join("; "))
+                format!("{} operations {cat} (until {until}): {}", run.len(), list.join("; "))
             };
-            lines.push((run[0].invoked_us, format!("{:>9}  {span}: {what}", t(run[0].invoked_us))));
+            lines.push((run[0].invoked_us, format!("{:>9}  {what}", t(run[0].invoked_us))));
             i = j;
         }
         lines.sort_by_key(|l| l.0);

@@ -1,29 +1,11 @@
 //! The Redis protocol as the actors exchange it: commands are decoded once into [`Command`]
 //! (from argument vectors, as a client would send them) and replies are [`Reply`] values. Byte
-//! counts that matter to replication offsets are the real RESP encodings ([`resp_len`]).
+//! counts that matter to replication offsets are the real RESP encodings ([`Command::resp_len`]).
 //!
 //! Left out: RESP3, inline commands, the byte-level parser (nothing in the simulation is bytes).
 
 use serde::{Serialize, Serializer};
 use std::fmt;
-
-/// The bytes of `*<n>\r\n$<len>\r\n<arg>\r\n...`: what a command adds to a replication offset.
-pub fn resp_len<S: AsRef<str>>(argv: &[S]) -> u64 {
-    fn digits(mut n: usize) -> u64 {
-        let mut d = 1;
-        while n >= 10 {
-            n /= 10;
-            d += 1;
-        }
-        d
-    }
-    let mut len = 1 + digits(argv.len()) + 2;
-    for a in argv {
-        let n = a.as_ref().len();
-        len += 1 + digits(n) + 2 + n as u64 + 2;
-    }
-    len
-}
 
 /// `REPLICAOF` / `SLAVEOF` target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -379,94 +361,165 @@ impl Command {
 
     /// The argument vector, as it would travel (and as it is propagated to replicas).
     pub fn argv(&self) -> Vec<String> {
-        let s = |x: &str| x.to_string();
+        let mut v = Vec::new();
+        self.each_arg(&mut |a| {
+            v.push(match a {
+                Arg::Str(s) => s.to_string(),
+                Arg::Int(n) => n.to_string(),
+            })
+        });
+        v
+    }
+
+    /// The length of the command in RESP (`*<n>\r\n` and `$<len>\r\n<arg>\r\n` per argument):
+    /// what it adds to a replication offset. Computed without building the argument vector.
+    pub fn resp_len(&self) -> u64 {
+        let (mut count, mut body) = (0usize, 0u64);
+        self.each_arg(&mut |a| {
+            let n = match a {
+                Arg::Str(s) => s.len(),
+                Arg::Int(i) => decimal_len(i),
+            };
+            count += 1;
+            body += 1 + digits(n) + 2 + n as u64 + 2;
+        });
+        1 + digits(count) + 2 + body
+    }
+
+    /// Calls `f` on every argument, in order, as it would travel.
+    fn each_arg(&self, f: &mut dyn FnMut(Arg<'_>)) {
+        let mut str = |x: &str| f(Arg::Str(x));
         match self {
-            Command::Ping(None) => vec![s("PING")],
-            Command::Ping(Some(m)) => vec![s("PING"), m.clone()],
-            Command::Echo(m) => vec![s("ECHO"), m.clone()],
-            Command::Get(k) => vec![s("GET"), k.clone()],
+            Command::Ping(m) => {
+                str("PING");
+                m.iter().for_each(|m| str(m));
+            }
+            Command::Echo(m) => ["ECHO", m].into_iter().for_each(&mut str),
+            Command::Get(k) => ["GET", k].into_iter().for_each(&mut str),
             Command::Set { key, value, cond, get } => {
-                let mut v = vec![s("SET"), key.clone(), value.clone()];
+                ["SET", key, value].into_iter().for_each(&mut str);
                 match cond {
                     SetCond::Always => {}
-                    SetCond::IfAbsent => v.push(s("NX")),
-                    SetCond::IfPresent => v.push(s("XX")),
+                    SetCond::IfAbsent => str("NX"),
+                    SetCond::IfPresent => str("XX"),
                 }
                 if *get {
-                    v.push(s("GET"));
+                    str("GET");
                 }
-                v
             }
-            Command::Del(keys) => std::iter::once(s("DEL")).chain(keys.iter().cloned()).collect(),
-            Command::Incr(k) => vec![s("INCR"), k.clone()],
+            Command::Del(keys) => {
+                str("DEL");
+                keys.iter().for_each(|k| str(k));
+            }
+            Command::Incr(k) => ["INCR", k].into_iter().for_each(&mut str),
             Command::Exists(keys) => {
-                std::iter::once(s("EXISTS")).chain(keys.iter().cloned()).collect()
+                str("EXISTS");
+                keys.iter().for_each(|k| str(k));
             }
-            Command::DbSize => vec![s("DBSIZE")],
-            Command::FlushAll => vec![s("FLUSHALL")],
-            Command::Select(db) => vec![s("SELECT"), db.to_string()],
-            Command::Role => vec![s("ROLE")],
+            Command::DbSize => str("DBSIZE"),
+            Command::FlushAll => str("FLUSHALL"),
+            Command::Select(db) => {
+                str("SELECT");
+                f(Arg::Int(*db));
+            }
+            Command::Role => str("ROLE"),
             Command::Info(sections) => {
-                std::iter::once(s("INFO")).chain(sections.iter().cloned()).collect()
+                str("INFO");
+                sections.iter().for_each(|x| str(x));
             }
-            Command::ReplicaOf(ReplicaOf::NoOne) => vec![s("REPLICAOF"), s("NO"), s("ONE")],
+            Command::ReplicaOf(ReplicaOf::NoOne) => {
+                ["REPLICAOF", "NO", "ONE"].into_iter().for_each(&mut str)
+            }
             Command::ReplicaOf(ReplicaOf::Master(h, p)) => {
-                vec![s("REPLICAOF"), h.clone(), p.to_string()]
+                ["REPLICAOF", h].into_iter().for_each(&mut str);
+                f(Arg::Int(i64::from(*p)));
             }
             Command::Wait { replicas, timeout_ms } => {
-                vec![s("WAIT"), replicas.to_string(), timeout_ms.to_string()]
+                f(Arg::Str("WAIT"));
+                f(Arg::Int(*replicas));
+                f(Arg::Int(*timeout_ms));
             }
             Command::ReplConf(ReplConf::ListeningPort(p)) => {
-                vec![s("REPLCONF"), s("listening-port"), p.to_string()]
+                ["REPLCONF", "listening-port"].into_iter().for_each(&mut str);
+                f(Arg::Int(i64::from(*p)));
             }
             Command::ReplConf(ReplConf::Capa) => {
-                vec![s("REPLCONF"), s("capa"), s("eof"), s("capa"), s("psync2")]
+                ["REPLCONF", "capa", "eof", "capa", "psync2"].into_iter().for_each(&mut str)
             }
-            Command::ReplConf(ReplConf::Ack(o)) => vec![s("REPLCONF"), s("ACK"), o.to_string()],
-            Command::ReplConf(ReplConf::GetAck) => vec![s("REPLCONF"), s("GETACK"), s("*")],
+            Command::ReplConf(ReplConf::Ack(o)) => {
+                ["REPLCONF", "ACK"].into_iter().for_each(&mut str);
+                f(Arg::Int(*o));
+            }
+            Command::ReplConf(ReplConf::GetAck) => {
+                ["REPLCONF", "GETACK", "*"].into_iter().for_each(&mut str)
+            }
             Command::Psync { replid, offset } => {
-                vec![s("PSYNC"), replid.clone(), offset.to_string()]
+                ["PSYNC", replid].into_iter().for_each(&mut str);
+                f(Arg::Int(*offset));
             }
             Command::Publish { channel, message } => {
-                vec![s("PUBLISH"), channel.clone(), message.clone()]
+                ["PUBLISH", channel, message].into_iter().for_each(&mut str)
             }
             Command::Subscribe(chs) => {
-                std::iter::once(s("SUBSCRIBE")).chain(chs.iter().cloned()).collect()
+                str("SUBSCRIBE");
+                chs.iter().for_each(|c| str(c));
             }
-            Command::Multi => vec![s("MULTI")],
-            Command::Exec => vec![s("EXEC")],
-            Command::Discard => vec![s("DISCARD")],
-            Command::ConfigRewrite => vec![s("CONFIG"), s("REWRITE")],
-            Command::ConfigGet(p) => vec![s("CONFIG"), s("GET"), p.clone()],
-            Command::ClientKill(t) => vec![s("CLIENT"), s("KILL"), s("TYPE"), s(t.name())],
-            Command::ClientSetName(n) => vec![s("CLIENT"), s("SETNAME"), n.clone()],
+            Command::Multi => str("MULTI"),
+            Command::Exec => str("EXEC"),
+            Command::Discard => str("DISCARD"),
+            Command::ConfigRewrite => ["CONFIG", "REWRITE"].into_iter().for_each(&mut str),
+            Command::ConfigGet(p) => ["CONFIG", "GET", p].into_iter().for_each(&mut str),
+            Command::ClientKill(t) => {
+                ["CLIENT", "KILL", "TYPE", t.name()].into_iter().for_each(&mut str)
+            }
+            Command::ClientSetName(n) => ["CLIENT", "SETNAME", n].into_iter().for_each(&mut str),
             Command::Sentinel(c) => {
-                let mut v = vec![s("SENTINEL")];
+                str("SENTINEL");
                 match c {
                     SentinelCmd::GetMasterAddrByName(m) => {
-                        v.extend([s("get-master-addr-by-name"), m.clone()])
+                        ["get-master-addr-by-name", m].into_iter().for_each(&mut str)
                     }
-                    SentinelCmd::Masters => v.push(s("masters")),
-                    SentinelCmd::Master(m) => v.extend([s("master"), m.clone()]),
-                    SentinelCmd::Replicas(m) => v.extend([s("replicas"), m.clone()]),
-                    SentinelCmd::Sentinels(m) => v.extend([s("sentinels"), m.clone()]),
-                    SentinelCmd::IsMasterDownByAddr { ip, port, epoch, runid } => v.extend([
-                        s("is-master-down-by-addr"),
-                        ip.clone(),
-                        port.to_string(),
-                        epoch.to_string(),
-                        runid.clone(),
-                    ]),
-                    SentinelCmd::CkQuorum(m) => v.extend([s("ckquorum"), m.clone()]),
-                    SentinelCmd::Failover(m) => v.extend([s("failover"), m.clone()]),
-                    SentinelCmd::Reset(m) => v.extend([s("reset"), m.clone()]),
-                    SentinelCmd::MyId => v.push(s("myid")),
+                    SentinelCmd::Masters => str("masters"),
+                    SentinelCmd::Master(m) => ["master", m].into_iter().for_each(&mut str),
+                    SentinelCmd::Replicas(m) => ["replicas", m].into_iter().for_each(&mut str),
+                    SentinelCmd::Sentinels(m) => ["sentinels", m].into_iter().for_each(&mut str),
+                    SentinelCmd::IsMasterDownByAddr { ip, port, epoch, runid } => {
+                        ["is-master-down-by-addr", ip].into_iter().for_each(&mut str);
+                        f(Arg::Int(i64::from(*port)));
+                        f(Arg::Int(*epoch as i64));
+                        f(Arg::Str(runid));
+                    }
+                    SentinelCmd::CkQuorum(m) => ["ckquorum", m].into_iter().for_each(&mut str),
+                    SentinelCmd::Failover(m) => ["failover", m].into_iter().for_each(&mut str),
+                    SentinelCmd::Reset(m) => ["reset", m].into_iter().for_each(&mut str),
+                    SentinelCmd::MyId => str("myid"),
                 }
-                v
             }
-            Command::Invalid { name, .. } => vec![name.clone()],
+            Command::Invalid { name, .. } => str(name),
         }
     }
+}
+
+/// One argument of a command: text, or a number that travels in decimal.
+#[derive(Clone, Copy)]
+enum Arg<'a> {
+    Str(&'a str),
+    Int(i64),
+}
+
+/// Decimal digits of `n`.
+fn digits(mut n: usize) -> u64 {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Characters of `i` in decimal, sign included.
+fn decimal_len(i: i64) -> usize {
+    digits(i.unsigned_abs() as usize) as usize + usize::from(i < 0)
 }
 
 impl fmt::Display for Command {
@@ -576,16 +629,22 @@ mod tests {
 
     #[test]
     fn resp_lengths_match_the_wire() {
+        let len = |v: &[&str]| Command::from_strs(v).resp_len();
         // *1\r\n$4\r\nPING\r\n
-        assert_eq!(resp_len(&["PING"]), 14);
+        assert_eq!(len(&["PING"]), 14);
         // *2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n
-        assert_eq!(resp_len(&["SELECT", "0"]), 23);
+        assert_eq!(len(&["SELECT", "0"]), 23);
         assert_eq!(
-            resp_len(&["SET", "key", "value"]),
+            len(&["SET", "key", "value"]),
             "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n".len() as u64
         );
         let long = "x".repeat(123);
-        assert_eq!(resp_len(&[long.as_str()]), 4 + 6 + 123 + 2);
+        assert_eq!(len(&["ECHO", long.as_str()]), 4 + 10 + 6 + 123 + 2);
+        // Negative numbers travel with their sign.
+        assert_eq!(
+            len(&["PSYNC", "?", "-1"]),
+            "*3\r\n$5\r\nPSYNC\r\n$1\r\n?\r\n$2\r\n-1\r\n".len() as u64
+        );
     }
 
     #[test]
@@ -618,6 +677,13 @@ mod tests {
             let c = Command::from_strs(&v);
             assert!(!matches!(c, Command::Invalid { .. }), "{v:?}");
             assert_eq!(Command::parse(&c.argv()), c);
+            let wire: usize =
+                c.argv().iter().map(|a| 1 + a.len().to_string().len() + 2 + a.len() + 2).sum();
+            assert_eq!(
+                c.resp_len() as usize,
+                1 + c.argv().len().to_string().len() + 2 + wire,
+                "{c:?}"
+            );
         }
         assert_eq!(
             Command::from_strs(&["slaveof", "no", "one"]),

@@ -85,6 +85,9 @@ pub enum Effect<M, T, N> {
     CancelTimer(T),
     /// Record a note.
     Note(N),
+    /// The step keeps the process busy this long (a blocking disk write, say): what it sent or
+    /// closed leaves when it is done, and inputs arriving meanwhile wait.
+    Busy(Duration),
 }
 
 /// The actor's view of one step: the time, its identity, its own random stream, and the outbox.
@@ -179,6 +182,13 @@ impl<'a, M, T, N> Ctx<'a, M, T, N> {
     /// Records a note.
     pub fn note(&mut self, note: N) {
         self.out.push(Effect::Note(note));
+    }
+
+    /// This step keeps the process busy for `d`, as a blocking call does an event loop: the
+    /// messages it sends and the connections it closes go out when it is done (the loop writes
+    /// its buffers after the step returns), and inputs arriving meanwhile wait for it.
+    pub fn busy(&mut self, d: Duration) {
+        self.out.push(Effect::Busy(d));
     }
 }
 

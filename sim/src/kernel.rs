@@ -56,6 +56,21 @@ pub(crate) enum Event<M, T> {
         pid: ProcessId,
         pause_generation: u32,
     },
+    /// Handled by the world: a busy process is done and takes the inputs that waited.
+    Wake {
+        pid: ProcessId,
+    },
+    /// Sends and closes a busy step made, leaving now that it is done.
+    Deferred {
+        pid: ProcessId,
+        ops: Vec<SocketOp<M>>,
+    },
+}
+
+/// A socket operation held back until a busy step is done.
+pub(crate) enum SocketOp<M> {
+    Send(ConnId, M),
+    Close(ConnId),
 }
 
 /// The kernel's view of one process: its port, sockets and timers.
@@ -171,6 +186,8 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
                     timers.swap_remove(i);
                 }
             }
+            // The world holds a busy step's socket effects back itself.
+            Effect::Busy(_) => {}
             Effect::Note(note) => {
                 if let Some(tr) = &mut self.tracer {
                     tr.write(&TraceEvent::<(), (), _>::Note {
@@ -202,7 +219,16 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             Event::Refused { conn } => self.connect_failed(conn, ConnectError::Refused),
             Event::ConnectTimeout { conn } => self.connect_failed(conn, ConnectError::TimedOut),
             Event::Retransmit { from, generation, k } => self.retransmit(from, generation, k),
-            Event::Resume { .. } => unreachable!("the world handles resumes"),
+            Event::Deferred { pid, ops } => {
+                for op in ops {
+                    match op {
+                        SocketOp::Send(conn, msg) => self.send(pid, conn, msg),
+                        SocketOp::Close(conn) => self.close(pid, conn),
+                    }
+                }
+                None
+            }
+            Event::Resume { .. } | Event::Wake { .. } => unreachable!("the world handles these"),
         }
     }
 
@@ -490,15 +516,16 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         let flow = &mut self.end_mut(from).flow;
         match flow.unacked_since {
             Some(oldest) => {
-                // Past the first retransmission timeout the sender only retransmits its oldest
+                // Once the retransmission timer has fired the sender only retransmits its oldest
                 // segment: nothing new leaves.
-                if now > oldest + RTO_MIN || !data_ok {
+                if !data_ok || !flow.still_sends(oldest, now, RTO_MIN) {
                     return Route::Hold;
                 }
                 if ack_ok {
                     // This segment's acknowledgement covers everything before it.
-                    flow.unacked_since = None;
-                    flow.rto_gen = flow.rto_gen.wrapping_add(1);
+                    flow.acknowledged();
+                } else if flow.joined_at.is_none() {
+                    flow.joined_at = Some(now);
                 }
                 Route::Deliver
             }
@@ -542,8 +569,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         let now = self.now;
         let flow = &mut self.end_mut(from).flow;
         if healed {
-            flow.unacked_since = None;
-            flow.rto_gen = flow.rto_gen.wrapping_add(1);
+            flow.acknowledged();
             let held = std::mem::take(&mut flow.held);
             if !held.is_empty() {
                 let count = held.len() as u32;
@@ -555,8 +581,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             None
         } else if k + 1 >= TCP_RETRIES2 {
             // tcp_retries2 exhausted: the sender's socket fails; the peer never hears of it.
-            flow.unacked_since = None;
-            flow.rto_gen = flow.rto_gen.wrapping_add(1);
+            flow.acknowledged();
             flow.held.clear();
             if !self.end(from).open {
                 return None;

@@ -8,7 +8,10 @@
 //! - a message whose data path is dropped is *held* at the sender and the oldest unacknowledged
 //!   time starts the retransmission clock: retransmissions at +200 ms, doubling, capped at 120 s;
 //! - when only the acknowledgement path is dropped, messages sent within one retransmission
-//!   timeout of the oldest unacknowledged one still arrive; later ones are held;
+//!   timeout of the oldest unacknowledged one still arrive; later ones are held. When that
+//!   oldest message was alone in flight for a whole timeout, the tail loss probe (whose timeout
+//!   for a single segment includes the 200 ms delayed-ACK allowance) carries new data and re-arms
+//!   the retransmission timer, so sending goes on for a second timeout;
 //! - held messages flow again, in order and once, at the first retransmission at which both paths
 //!   pass; after `tcp_retries2` (15) retransmissions the sender's socket fails with a timeout;
 //! - a SYN that is dropped is retried on the kernel's schedule ([`SynSchedule`]).
@@ -69,6 +72,8 @@ pub(crate) struct Flow<M> {
     pub sent: u32,
     /// Time of the oldest message whose acknowledgement has not come back.
     pub unacked_since: Option<Instant>,
+    /// When the next message after that one left (it was alone in flight until then).
+    pub joined_at: Option<Instant>,
     /// Messages waiting at the sender for the path to heal.
     pub held: VecDeque<(u32, Payload<M>)>,
     /// Generation of the retransmission timer; stale timer events carry an older one.
@@ -81,6 +86,7 @@ impl<M> Default for Flow<M> {
             last_arrival: Instant::ZERO,
             sent: 0,
             unacked_since: None,
+            joined_at: None,
             held: VecDeque::new(),
             rto_gen: 0,
         }
@@ -92,6 +98,21 @@ impl<M> Flow<M> {
     #[inline]
     pub fn is_clear(&self) -> bool {
         self.unacked_since.is_none() && self.held.is_empty()
+    }
+
+    /// Everything sent has been acknowledged: the retransmission clock stops.
+    pub fn acknowledged(&mut self) {
+        self.unacked_since = None;
+        self.joined_at = None;
+        self.rto_gen = self.rto_gen.wrapping_add(1);
+    }
+
+    /// Whether a message sent `now` still leaves while acknowledgements are not coming back:
+    /// within one retransmission timeout of the oldest unacknowledged message, or two when that
+    /// message was alone in flight for the whole first one (the tail loss probe's extra wait).
+    pub fn still_sends(&self, oldest: Instant, now: Instant, rto: Duration) -> bool {
+        let alone_for_a_timeout = self.joined_at.is_none_or(|j| j > oldest + rto);
+        now <= oldest + rto || (alone_for_a_timeout && now <= oldest + rto + rto)
     }
 }
 

@@ -10,7 +10,7 @@
 use crate::actor::{Actor, Ctx, Effect, Input};
 use crate::filter::{Chain, FilterCommand, FilterError, InstalledRule, Rule, Target};
 use crate::ids::{Addr, HostId, ProcessId};
-use crate::kernel::{Event, Kernel};
+use crate::kernel::{Event, Kernel, SocketOp};
 use crate::net::Network;
 use crate::rng::Rng;
 use crate::tcp::SynSchedule;
@@ -71,6 +71,8 @@ struct Process<A: Actor> {
     inbox: Vec<Input<A::Msg, A::Timer>>,
     /// Bumped on every pause and resume, so a stale automatic resume does nothing.
     pause_generation: u32,
+    /// A busy step keeps the process from handling inputs until then (see [`Ctx::busy`]).
+    busy_until: Instant,
 }
 
 /// The simulation: processes and the kernel they run on.
@@ -122,6 +124,7 @@ impl<A: Actor> World<A> {
             rng: Rng::stream(self.seed, &format!("process/{name}")),
             clock_offset_us: 0,
             inbox: Vec::new(),
+            busy_until: Instant::ZERO,
             pause_generation: 0,
         });
         pid
@@ -256,6 +259,10 @@ impl<A: Actor> World<A> {
             if self.procs[pid.0 as usize].pause_generation == pause_generation {
                 self.resume(pid);
             }
+        } else if let Event::Wake { pid } = event {
+            if self.procs[pid.0 as usize].state == ProcState::Running {
+                self.drain_inbox(pid);
+            }
         } else if let Some((pid, input)) = self.k.handle(event) {
             self.dispatch(pid, input);
         }
@@ -267,6 +274,7 @@ impl<A: Actor> World<A> {
     fn dispatch(&mut self, pid: ProcessId, input: Input<A::Msg, A::Timer>) {
         let p = &mut self.procs[pid.0 as usize];
         match p.state {
+            ProcState::Running if self.k.now < p.busy_until => return p.inbox.push(input),
             ProcState::Running => {}
             ProcState::Paused => return p.inbox.push(input),
             ProcState::NotStarted | ProcState::Dead => return,
@@ -298,8 +306,50 @@ impl<A: Actor> World<A> {
         let mut ctx =
             Ctx::new(now, wall, pid, p.addr, &mut p.rng, &mut self.out, &mut self.k.next_conn);
         f(&mut p.actor, &mut ctx);
+        let busy: Duration = self
+            .out
+            .iter()
+            .map(|e| if let Effect::Busy(d) = e { *d } else { Duration::ZERO })
+            .fold(Duration::ZERO, |a, b| a + b);
+        if busy == Duration::ZERO {
+            for effect in self.out.drain(..) {
+                self.k.apply(pid, effect);
+            }
+            return;
+        }
+        // A busy step: its sends and closes leave when it is done, in order; the rest now.
+        let mut ops = Vec::new();
         for effect in self.out.drain(..) {
-            self.k.apply(pid, effect);
+            match effect {
+                Effect::Send(conn, msg) => ops.push(SocketOp::Send(conn, msg)),
+                Effect::Close(conn) => ops.push(SocketOp::Close(conn)),
+                other => self.k.apply(pid, other),
+            }
+        }
+        let done = now + busy;
+        p.busy_until = p.busy_until.max(done);
+        self.k.queue.push(done, Event::Deferred { pid, ops });
+        self.k.queue.push(done, Event::Wake { pid });
+    }
+
+    /// Hands a process the inputs that waited for it, as one turn of an event loop such as
+    /// Redis's `ae` sees them: first the network input, in arrival order, then the timers that
+    /// fell due, in due order (`aeProcessEvents` handles the ready file events before the time
+    /// events). An input that makes it busy again leaves the rest waiting.
+    fn drain_inbox(&mut self, pid: ProcessId) {
+        let (timers, io): (Vec<_>, Vec<_>) = std::mem::take(&mut self.procs[pid.0 as usize].inbox)
+            .into_iter()
+            .partition(|i| matches!(i, Input::Timer(_)));
+        let mut waiting = io.into_iter().chain(timers);
+        while let Some(input) = waiting.next() {
+            self.dispatch(pid, input);
+            let p = &mut self.procs[pid.0 as usize];
+            if p.state != ProcState::Running || self.k.now < p.busy_until {
+                if p.state.is_alive() {
+                    p.inbox.extend(waiting);
+                }
+                return;
+            }
         }
     }
 
@@ -332,6 +382,7 @@ impl<A: Actor> World<A> {
         }
         p.state = ProcState::Dead;
         p.inbox.clear();
+        p.busy_until = Instant::ZERO;
         p.actor.crash();
         self.trace_event(|t| TraceEvent::Kill { t, pid });
         self.k.task_died(pid);
@@ -359,10 +410,8 @@ impl<A: Actor> World<A> {
         }
     }
 
-    /// Resumes a paused `pid` (SIGCONT): everything that queued meanwhile arrives now, as one
-    /// turn of an event loop such as Redis's `ae` sees it: first the network input, in arrival
-    /// order, then the timers that fell due, in due order (`aeProcessEvents` handles the ready
-    /// file events before the time events).
+    /// Resumes a paused `pid` (SIGCONT): everything that queued meanwhile arrives now, network
+    /// input first, then the timers that fell due (see [`World::drain_inbox`]).
     pub fn resume(&mut self, pid: ProcessId) {
         let p = &mut self.procs[pid.0 as usize];
         if p.state != ProcState::Paused {
@@ -370,12 +419,8 @@ impl<A: Actor> World<A> {
         }
         p.state = ProcState::Running;
         p.pause_generation += 1;
-        let (timers, io): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut p.inbox).into_iter().partition(|i| matches!(i, Input::Timer(_)));
         self.trace_event(|t| TraceEvent::Resume { t, pid });
-        for input in io.into_iter().chain(timers) {
-            self.dispatch(pid, input);
-        }
+        self.drain_inbox(pid);
     }
 
     /// Moves `pid`'s wall clock by `by_us` microseconds (negative: backwards). Virtual time and

@@ -289,3 +289,32 @@ fn tcp_reset_rejects_reset_the_sender() {
         notes_of(&w, 0).into_iter().filter(|(_, n)| matches!(n, Note::Closed(..))).collect();
     assert!(matches!(closes.first(), Some((_, Note::Closed(_, CloseReason::Reset)))));
 }
+
+#[test]
+fn a_busy_step_sends_when_it_is_done_and_inputs_wait_for_it() {
+    let mut w = pair(); // at 100 ms; h0 sends to h1 every 10 ms, 1 ms latency
+    let peer_conn = notes_of(&w, 1)
+        .into_iter()
+        .find_map(|(_, n)| if let Note::Accepted(c) = n { Some(c) } else { None })
+        .expect("h1 accepted h0's connection");
+    w.inject(ProcessId(1), |_, ctx| {
+        ctx.send(peer_conn, Msg { from: 1, seq: 1000, sent_at_us: 100_000 });
+        ctx.busy(Duration::from_millis(30));
+    });
+    w.run_until(ms(200));
+    // h0 receives the message one latency after the busy step ends, not before.
+    let got = notes_of(&w, 0).into_iter().find_map(|(t, n)| match n {
+        Note::Got { msg, .. } if msg.seq == 1000 => Some(t),
+        _ => None,
+    });
+    assert_eq!(got, Some(ms(131)));
+    // Meanwhile h1 handled nothing; what arrived waited and came in at 130 ms, in order.
+    let handled: Vec<Instant> = notes_of(&w, 1)
+        .into_iter()
+        .filter(|(t, n)| matches!(n, Note::Got { .. }) && *t > ms(100) && *t < ms(131))
+        .map(|(t, _)| t)
+        .collect();
+    assert!(!handled.is_empty() && handled.iter().all(|t| *t == ms(130)), "{handled:?}");
+    let seqs: Vec<u32> = received(&w, ProcessId(1)).iter().map(|(_, _, m)| m.seq).collect();
+    assert_eq!(seqs, (1..=seqs.len() as u32).collect::<Vec<_>>());
+}

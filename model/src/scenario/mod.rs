@@ -79,7 +79,8 @@ pub struct RedisSpec {
     pub addr: Addr,
     /// Its configuration file.
     pub config: ServerConfig,
-    /// When it is first started (drawn from this range by its own stream; default 0s).
+    /// When it is first started (drawn from this range by its own stream; default
+    /// [`REDIS_START`]).
     pub start: DurationRange,
 }
 
@@ -90,15 +91,21 @@ pub struct SentinelSpec {
     pub addr: Addr,
     /// Its configuration file.
     pub config: SentinelConfig,
-    /// When it is first started (drawn from this range by its own stream; default `1s..2s`,
-    /// after the servers, each sentinel at its own moment).
+    /// When it is first started (drawn from this range by its own stream; default
+    /// [`SENTINEL_START`]).
     pub start: DurationRange,
 }
 
+/// When servers start unless a scenario says otherwise: within the first second, each at its own
+/// moment, so their once-a-second crons (replica reconnects, ACKs, the diskless-sync delay) do not
+/// tick in step.
+pub const REDIS_START: &str = "0s..1s";
+
 /// When sentinels start unless a scenario says otherwise: after their servers, as deployments
-/// are brought up, each at its own moment, so their PING phases are independent (Redis keeps a
-/// phase per link; sentinels started in lock-step would probe in step).
-pub const SENTINEL_START: &str = "1s..2s";
+/// are brought up, each at its own moment, so their first INFO lists the replicas and their PING
+/// phases are independent (Redis keeps a phase per link; sentinels started in lock-step would
+/// probe in step).
+pub const SENTINEL_START: &str = "2s..3s";
 
 /// How a client finds Redis.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -407,7 +414,7 @@ impl Scenario {
                     }
                 }
             }
-            let start = cx.start(p.start.as_ref(), "0s", duration)?;
+            let start = cx.start(p.start.as_ref(), REDIS_START, duration)?;
             redis.push(RedisSpec { addr, config, start });
         }
         let mut sentinels = Vec::new();

@@ -213,9 +213,10 @@ impl Server {
         let replid = rt.repl.replid.clone();
         let master = rt.repl.link.as_ref().map(|l| format!("{}:{}", l.host, l.port));
         self.rt = Some(Box::new(rt));
-        self.log(ctx, Level::Notice, format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started"));
+        self.log(ctx, Level::Warning, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
+        self.log(ctx, Level::Warning, format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started"));
         self.log(ctx, Level::Notice, format!("Running mode=standalone, port={}.", self.port));
-        self.log(ctx, Level::Notice, "Server initialized");
+        self.log(ctx, Level::Warning, "Server initialized");
         if keys > 0 {
             self.log(ctx, Level::Notice, format!("DB loaded from {loaded_from}: {keys} keys"));
         }
@@ -506,7 +507,7 @@ impl Server {
             Command::Exec => return Some(self.exec(ctx, conn)),
             Command::ConfigRewrite => {
                 self.conf = self.rt().cfg.clone();
-                self.log(ctx, Level::Notice, "CONFIG REWRITE executed with success.");
+                self.log(ctx, Level::Warning, "CONFIG REWRITE executed with success.");
                 Reply::Ok
             }
             Command::ConfigGet(p) => match self.rt().cfg.get(&p) {

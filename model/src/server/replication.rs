@@ -16,7 +16,7 @@
 
 use super::{Peer, ReplNote, Runtime, Server, unixtime};
 use crate::node::{Level, Msg, NodeCtx, Note};
-use crate::resp::{Command, ReplConf, Reply, resp_len};
+use crate::resp::{Command, ReplConf, Reply};
 use sim::{CloseReason, ConnId, ConnectError};
 use std::collections::VecDeque;
 
@@ -56,7 +56,7 @@ impl Backlog {
         self.histlen += len;
         while self.histlen > self.size {
             let Some((_, front)) = self.items.pop_front() else { break };
-            let flen = resp_len(&front.argv()) as i64;
+            let flen = front.resp_len() as i64;
             self.start += flen;
             self.histlen -= flen;
         }
@@ -263,7 +263,7 @@ impl Server {
     /// Appends one item to the offset, the backlog and every replica past the fork.
     fn feed(&mut self, ctx: &mut NodeCtx<'_>, cmd: Command) {
         let rt = self.rt();
-        let len = resp_len(&cmd.argv()) as i64;
+        let len = cmd.resp_len() as i64;
         let first_byte = rt.repl.offset + 1;
         rt.repl.offset += len;
         for &c in &rt.repl.replicas {
@@ -355,7 +355,7 @@ impl Server {
             });
             rt.repl.replicas.push(conn);
             let replid = rt.repl.replid.clone();
-            let n = items.iter().map(|c| resp_len(&c.argv())).sum::<u64>();
+            let n = items.iter().map(|c| c.resp_len()).sum::<u64>();
             ctx.send(conn, Msg::Reply(Reply::Status(format!("CONTINUE {replid}"))));
             for c in items {
                 ctx.send(conn, Msg::Stream(c));
@@ -471,7 +471,7 @@ impl Server {
         if rt.repl.replicas.is_empty() {
             rt.repl.no_slaves_since_unix = unix;
         }
-        self.log(ctx, Level::Notice, format!("Connection with replica {name} lost."));
+        self.log(ctx, Level::Warning, format!("Connection with replica {name} lost."));
         self.refresh_good(unix);
     }
 
@@ -525,7 +525,7 @@ impl Server {
         repl.can_psync = false;
         let (id, id2, second) = (repl.replid.clone(), repl.replid2.clone(), repl.second_offset);
         let offset = repl.offset;
-        self.log(ctx, Level::Notice, format!("Setting secondary replication ID to {id2}, valid up to offset: {second}. New replication ID is {id}"));
+        self.log(ctx, Level::Warning, format!("Setting secondary replication ID to {id2}, valid up to offset: {second}. New replication ID is {id}"));
         self.disconnect_replicas(ctx);
         if link.is_up() {
             ctx.note(Note::Repl(ReplNote::Link { up: false, offset }));
@@ -661,7 +661,7 @@ impl Server {
         rt.repl.can_psync = true;
         let (h, p) = (link.host.clone(), link.port);
         ctx.note(Note::Repl(ReplNote::Link { up: false, offset }));
-        self.log(ctx, Level::Notice, "Connection with master lost.");
+        self.log(ctx, Level::Warning, "Connection with master lost.");
         self.log(ctx, Level::Notice, "Caching the disconnected master state.");
         self.log(ctx, Level::Notice, format!("Reconnecting to MASTER {h}:{p}"));
         self.connect_master(ctx);
@@ -784,7 +784,7 @@ impl Server {
                     let repl = &mut rt.repl;
                     repl.replid2 = std::mem::replace(&mut repl.replid, id.clone());
                     repl.second_offset = repl.offset + 1;
-                    self.log(ctx, Level::Notice, format!("Master replication ID changed to {id}"));
+                    self.log(ctx, Level::Warning, format!("Master replication ID changed to {id}"));
                     self.disconnect_replicas(ctx);
                 }
                 self.log(
@@ -1030,7 +1030,7 @@ mod tests {
 
     #[test]
     fn backlog_serves_from_item_boundaries_and_trims() {
-        let len = resp_len(&set("a").argv()) as i64;
+        let len = set("a").resp_len() as i64;
         let mut b = Backlog::new(0, 1_000_000);
         let mut off = 0;
         for k in ["a", "b", "c"] {
