@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use model::record::Record;
 use model::run::Deployment;
 use model::scenario::Scenario;
-use model::{check, explain, report};
+use model::{check, explain, export, report};
 use serde::Serialize;
 use sim::TraceLevel;
 use std::process::ExitCode;
@@ -54,6 +54,30 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Write a run in another tool's format: Perfetto, Mermaid, Jepsen (EDN or JSON), log files,
+    /// or the HTML timeline.
+    ///
+    /// `perfetto`: Chrome trace-event JSON for ui.perfetto.dev or chrome://tracing (message
+    /// arrows only from a trace recorded with `--trace-level messages`). `mermaid`: a
+    /// sequenceDiagram of what changed state. `edn` / `jepsen-json`: the client history as
+    /// Jepsen operations in Elle's rw-register shape, ending with a read of every written key on
+    /// the final master (check with `elle-cli --model rw-register`). `logs`: one Redis-format log
+    /// file per server and sentinel, into the directory `-o` names. `html`: the timeline page.
+    ///
+    /// Exit status: 0 when written, 2 when the input cannot be read or the output written.
+    Export {
+        /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first.
+        file: String,
+        /// The output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Where to write: a file (default: standard output), or for `logs` a directory.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<String>,
+        /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Re-run a recorded trace and compare it line by line.
     ///
     /// Exit status: 0 when every line matches, 1 at the first differing line (reported as
@@ -94,6 +118,32 @@ impl From<Level> for TraceLevel {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing).
+    Perfetto,
+    /// A Mermaid sequenceDiagram.
+    Mermaid,
+    /// The Jepsen history, EDN (one operation per line).
+    Edn,
+    /// The Jepsen history, JSON (an array of operations).
+    JepsenJson,
+    /// One log file per Redis server and sentinel (`-o DIR` required).
+    Logs,
+}
+
+impl From<ExportFormat> for export::Format {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Perfetto => export::Format::Perfetto,
+            ExportFormat::Mermaid => export::Format::Mermaid,
+            ExportFormat::Edn => export::Format::Edn,
+            ExportFormat::JepsenJson => export::Format::JepsenJson,
+            ExportFormat::Logs => export::Format::Logs,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum BenchKind {
     /// The kernel alone: 8 actors ping-ponging over a full mesh.
     Kernel,
@@ -113,6 +163,9 @@ fn main() -> ExitCode {
             run(&scenario, seed, output, trace.as_deref(), trace_level.into())
         }
         Command::Explain { file, seed } => explain(&file, seed),
+        Command::Export { file, format, output, seed } => {
+            export(&file, seed, format.into(), output.as_deref())
+        }
         Command::Replay { trace } => replay(&trace),
         Command::Bench { which: BenchKind::Kernel, messages, partition } => {
             bench_kernel(messages, partition)
@@ -215,6 +268,74 @@ fn explain(path: &str, seed: Option<u64>) -> ExitCode {
         };
     }
     run(path, seed, Output::Explain, None, TraceLevel::Events)
+}
+
+/// The record of `path`: read back from a trace, or a fresh run of a scenario.
+fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
+    let bad = |e: &dyn std::fmt::Display| {
+        eprintln!("error: {e}");
+        ExitCode::from(BAD_INPUT)
+    };
+    if is_trace(path) {
+        if seed.is_some() {
+            return Err(bad(&"a trace records its own seed; --seed applies to scenarios"));
+        }
+        return Record::from_trace(path).map_err(|e| bad(&e));
+    }
+    let scenario = load(path)?;
+    let seed = seed.unwrap_or(scenario.seed);
+    let mut d = Deployment::build(&scenario, seed);
+    d.run(&scenario);
+    let outcome = check::outcome(&scenario, seed, &d);
+    Ok(Record::from_run(&scenario, seed, &d, &outcome))
+}
+
+/// Writes `text` to `out`, or to standard output.
+fn write_out(out: Option<&str>, text: &str) -> ExitCode {
+    use std::io::Write;
+    let result = match out {
+        Some(file) => std::fs::write(file, text).map_err(|e| format!("cannot write {file}: {e}")),
+        None => std::io::stdout().write_all(text.as_bytes()).map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}
+
+fn export(path: &str, seed: Option<u64>, format: export::Format, out: Option<&str>) -> ExitCode {
+    let r = match record(path, seed) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match export::render(&r, format) {
+        export::Rendered::One(text) => write_out(out, &text),
+        export::Rendered::Files(files) => {
+            let Some(dir) = out else {
+                eprintln!(
+                    "error: --format logs writes one file per process: name a directory with -o DIR"
+                );
+                return ExitCode::from(BAD_INPUT);
+            };
+            let dir = std::path::Path::new(dir);
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("error: cannot create {}: {e}", dir.display());
+                return ExitCode::from(BAD_INPUT);
+            }
+            for (name, text) in &files {
+                let file = dir.join(name);
+                if let Err(e) = std::fs::write(&file, text) {
+                    eprintln!("error: cannot write {}: {e}", file.display());
+                    return ExitCode::from(BAD_INPUT);
+                }
+                eprintln!("{}", file.display());
+            }
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn replay(path: &str) -> ExitCode {

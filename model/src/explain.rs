@@ -434,7 +434,7 @@ fn clients(r: &Record, out: &mut String) {
 }
 
 /// What discarded writes that `node` acknowledged up to `last_ack_us`.
-fn discarded_by(r: &Record, node: &str, last_ack_us: u64) -> String {
+pub(crate) fn discarded_by(r: &Record, node: &str, last_ack_us: u64) -> String {
     let Some(pid) = r.pid(node) else { return String::new() };
     let later = r.entries.iter().filter(|e| e.pid == pid && e.at.as_micros() >= last_ack_us);
     for e in later {

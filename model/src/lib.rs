@@ -18,6 +18,7 @@
 pub mod check;
 pub mod client;
 pub mod explain;
+pub mod export;
 pub mod info;
 pub mod node;
 pub mod record;
