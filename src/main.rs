@@ -44,6 +44,10 @@ enum Command {
         /// Print the explanation of the run (as `redsim explain`) instead of the summary.
         #[arg(long, conflicts_with = "json")]
         explain: bool,
+        /// Also write the timeline page (one self-contained HTML file: roles over time, filter
+        /// bands, sentinel events, every write; open it from disk) to this file.
+        #[arg(long, value_name = "FILE")]
+        html: Option<String>,
     },
     /// Tell the story of a run: why each sentinel event happened, what each client saw, what was
     /// lost and why, and the field report's two questions answered for this run.
@@ -129,6 +133,8 @@ enum ExportFormat {
     JepsenJson,
     /// One log file per Redis server and sentinel (`-o DIR` required).
     Logs,
+    /// The timeline page: one self-contained HTML file.
+    Html,
 }
 
 impl From<ExportFormat> for export::Format {
@@ -139,6 +145,7 @@ impl From<ExportFormat> for export::Format {
             ExportFormat::Edn => export::Format::Edn,
             ExportFormat::JepsenJson => export::Format::JepsenJson,
             ExportFormat::Logs => export::Format::Logs,
+            ExportFormat::Html => export::Format::Html,
         }
     }
 }
@@ -152,7 +159,7 @@ enum BenchKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, json, trace, trace_level, explain } => {
+        Command::Run { scenario, seed, json, trace, trace_level, explain, html } => {
             let output = if json {
                 Output::Json
             } else if explain {
@@ -160,7 +167,8 @@ fn main() -> ExitCode {
             } else {
                 Output::Summary
             };
-            run(&scenario, seed, output, trace.as_deref(), trace_level.into())
+            let files = Files { trace: trace.as_deref(), html: html.as_deref() };
+            run(&scenario, seed, output, files, trace_level.into())
         }
         Command::Explain { file, seed } => explain(&file, seed),
         Command::Export { file, format, output, seed } => {
@@ -191,13 +199,21 @@ enum Output {
     Explain,
 }
 
+/// Files `redsim run` writes besides what it prints.
+#[derive(Clone, Copy, Default)]
+struct Files<'a> {
+    trace: Option<&'a str>,
+    html: Option<&'a str>,
+}
+
 fn run(
     path: &str,
     seed: Option<u64>,
     output: Output,
-    trace: Option<&str>,
+    files: Files<'_>,
     level: TraceLevel,
 ) -> ExitCode {
+    let trace = files.trace;
     let scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -222,6 +238,13 @@ fn run(
     if let Err(e) = deployment.finish_trace(&outcome) {
         eprintln!("error: writing the trace failed: {e}");
         return ExitCode::from(BAD_INPUT);
+    }
+    if let Some(file) = files.html {
+        let page = export::html::page(&Record::from_run(&scenario, seed, &deployment, &outcome));
+        if let Err(e) = std::fs::write(file, page) {
+            eprintln!("error: cannot write the timeline to {file}: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
     }
     match output {
         Output::Json => println!("{}", report::json(&outcome)),
@@ -267,7 +290,7 @@ fn explain(path: &str, seed: Option<u64>) -> ExitCode {
             }
         };
     }
-    run(path, seed, Output::Explain, None, TraceLevel::Events)
+    run(path, seed, Output::Explain, Files::default(), TraceLevel::Events)
 }
 
 /// The record of `path`: read back from a trace, or a fresh run of a scenario.

@@ -6,7 +6,7 @@
 use clojure_reader::edn::{self, Edn};
 use model::check;
 use model::export::timeline::{Fate, Timeline};
-use model::export::{Format, jepsen, logs, mermaid, perfetto, render};
+use model::export::{Format, html, jepsen, logs, mermaid, perfetto, render};
 use model::record::Record;
 use model::run::Deployment;
 use model::scenario::Scenario;
@@ -38,8 +38,14 @@ fn traced(scenario: &str, level: TraceLevel, file: &str) -> Record {
     Record::from_trace(path.to_str().unwrap()).unwrap()
 }
 
-const FORMATS: [Format; 5] =
-    [Format::Perfetto, Format::Mermaid, Format::Edn, Format::JepsenJson, Format::Logs];
+const FORMATS: [Format; 6] = [
+    Format::Perfetto,
+    Format::Mermaid,
+    Format::Edn,
+    Format::JepsenJson,
+    Format::Logs,
+    Format::Html,
+];
 
 /// A trace read back is the run it recorded: same processes, notes, kernel changes, outcome.
 #[test]
@@ -102,7 +108,7 @@ fn blog_partition_timeline_shows_the_bands_and_iwas() {
     );
     let iwas = t.writes.iter().find(|w| w.key == "iwas").unwrap();
     assert_eq!(iwas.fate, Fate::Lost);
-    let story = iwas.story.as_deref().unwrap();
+    let story = iwas.story(&r).unwrap();
     assert!(story.contains("acknowledged by 10.162.29.37:6371 at 50.000s"), "{story}");
     assert!(story.contains("full-resynced from 10.162.29.36:6371"), "{story}");
     let lost = t.writes.iter().filter(|w| w.fate == Fate::Lost).count() as u64;
@@ -384,4 +390,37 @@ fn log_files_have_redis_line_format() {
     }
     let sentinel = &files.iter().find(|(n, _)| n == "sentinel-10.162.29.36-27002.log").unwrap().1;
     assert!(sentinel.contains(" # +switch-master mymaster 10.162.29.37 6371 10.162.29.36 6371\n"));
+}
+
+// ------------------------------------------------------------------ the page
+
+/// The page needs nothing from the network: no external URL, script or stylesheet.
+#[test]
+fn the_page_is_self_contained() {
+    let r = Record::from_trace("traces/blog-partition.trace.jsonl").unwrap();
+    let page = html::page(&r);
+    for needle in ["http:", "https:", "src=", "@import", "url(http", "//cdn"] {
+        assert!(!page.contains(needle), "the page contains {needle}");
+    }
+    assert_eq!(page.matches("<link").count(), 1, "only the empty data: icon");
+    assert!(page.contains(r#"<link rel="icon" href="data:,">"#));
+    assert!(
+        page.contains("redsim run traces/blog-partition.toml --seed 1"),
+        "the command that reproduces it"
+    );
+}
+
+/// A ten-minute run at 20 writes/s: every write is in the page, which stays small enough to open
+/// at once (the script aggregates dense ticks as it draws; `.ci/run` checks that in chromium).
+#[test]
+fn a_ten_minute_run_makes_a_page_of_reasonable_size() {
+    let r = record("tests/dense-10min.toml");
+    let writes = r.outcome.history.iter().filter(|o| o.op.written().is_some()).count();
+    assert!(writes > 11_000, "{writes} writes");
+    let page = html::page(&r);
+    assert!(page.len() < 2_500_000, "{} bytes", page.len());
+    let data = page.split("id=\"run-data\">").nth(1).unwrap().split("</script>").next().unwrap();
+    let v: Value = serde_json::from_str(data).unwrap();
+    assert_eq!(v["writes"].as_array().unwrap().len(), writes);
+    assert!(r.outcome.writes.lost > 0 && !v["split"].as_array().unwrap().is_empty());
 }

@@ -1,7 +1,8 @@
 //! Views of a recorded run for people and for other tools, each a function of a [`Record`]:
-//! the HTML timeline, Chrome/Perfetto trace events, a Mermaid sequence diagram, Jepsen histories
+//! the HTML timeline ([`html`]), Chrome/Perfetto trace events, a Mermaid sequence diagram, Jepsen histories
 //! (EDN and JSON) and per-process log files. [`timeline`] derives what they share.
 
+pub mod html;
 pub mod jepsen;
 pub mod logs;
 pub mod mermaid;
@@ -23,6 +24,8 @@ pub enum Format {
     JepsenJson,
     /// One log file per process.
     Logs,
+    /// The timeline page.
+    Html,
 }
 
 /// What an export produces.
@@ -42,5 +45,6 @@ pub fn render(r: &Record, format: Format) -> Rendered {
         Format::Edn => Rendered::One(jepsen::edn(r)),
         Format::JepsenJson => Rendered::One(jepsen::json(r)),
         Format::Logs => Rendered::Files(logs::files(r)),
+        Format::Html => Rendered::One(html::page(r)),
     }
 }

@@ -5,7 +5,7 @@
 //! Times are virtual microseconds. At equal times a kernel change (start, kill, filter command)
 //! applies before the notes of that instant, as it did in the run.
 
-use crate::client::{OpRecord, OpResult};
+use crate::client::OpResult;
 use crate::node::{Level, Note};
 use crate::record::{Change, ProcKind, Record};
 use crate::server::ReplNote;
@@ -189,8 +189,24 @@ pub struct WriteMark {
     pub value: String,
     /// What became of it.
     pub fate: Fate,
-    /// For a lost write: who acknowledged it, when, and what discarded it.
-    pub story: Option<String>,
+    /// For a lost write: what discarded it (`discarded at 75.001s when ... full-resynced ...`).
+    pub discarded: Option<String>,
+}
+
+impl WriteMark {
+    /// For a lost write, its story: who acknowledged it, when, and what discarded it.
+    pub fn story(&self, r: &Record) -> Option<String> {
+        let op = &r.outcome.history[self.op];
+        Some(format!(
+            "SET {} {} by {}: acknowledged by {} at {}; {}",
+            self.key,
+            self.value,
+            op.client,
+            op.node.as_deref().unwrap_or("?"),
+            crate::report::secs(op.completed_us / 1000),
+            self.discarded.as_deref()?
+        ))
+    }
 }
 
 /// A kernel change shown as a marker on a process's lane.
@@ -570,28 +586,19 @@ fn writes(r: &Record) -> Vec<WriteMark> {
                 OpResult::Error { .. } => Fate::Refused,
                 OpResult::Timeout | OpResult::Lost { .. } => Fate::Indeterminate,
             };
-            let story = (fate == Fate::Lost).then(|| story(r, op, key, value));
+            let discarded = (fate == Fate::Lost).then(|| {
+                crate::explain::discarded_by(r, op.node.as_deref().unwrap_or(""), op.completed_us)
+            });
             Some(WriteMark {
                 pid: client_pid(r, &op.client)?,
                 op: i,
                 key: key.to_string(),
                 value: value.to_string(),
                 fate,
-                story,
+                discarded,
             })
         })
         .collect()
-}
-
-/// Who acknowledged a lost write, when, and what discarded it.
-fn story(r: &Record, op: &OpRecord, key: &str, value: &str) -> String {
-    let node = op.node.as_deref().unwrap_or("?");
-    format!(
-        "SET {key} {value} by {}: acknowledged by {node} at {}; {}",
-        op.client,
-        crate::report::secs(op.completed_us / 1000),
-        crate::explain::discarded_by(r, node, op.completed_us)
-    )
 }
 
 fn faults(r: &Record) -> Vec<Fault> {
