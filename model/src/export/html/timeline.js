@@ -8,7 +8,7 @@
   const tip = document.getElementById("tip");
   const story = document.getElementById("story");
   const LABEL_W = 200, PAD_R = 16, TOP_H = 16, AXIS_H = 30 + TOP_H, HOST_H = 22, FOOT_H = 22;
-  const HEIGHT = { redis: 34, sentinel: 42, client: 44, cli: 34 };
+  const HEIGHT = { redis: 34, sentinel: 50, client: 44, cli: 34 };
   const MARK_COLOR = {
     "+sdown": "var(--sdown)", "-sdown": "var(--sdown)", "+odown": "var(--odown)", "-odown": "var(--odown)",
     "+try-failover": "var(--vote)", "+vote-for-leader": "var(--vote)", "+elected-leader": "var(--vote)",
@@ -57,6 +57,7 @@
   function esc(s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   }
+  function capital(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
   function secs(us) { return (us / 1e6).toFixed(3) + "s"; }
   function plotW() { return width - LABEL_W - PAD_R; }
   function x(us) { return LABEL_W + (us - t0) / (t1 - t0) * plotW(); }
@@ -180,7 +181,7 @@
       if (!visible(from, to)) return;
       const r = laneRows[lane], [X, W] = span(from, to);
       const row = { failover: 0, sdown: 1, odown: 1, tilt: 2 }[kind];
-      out.push('<rect class="state state-' + kind + '" x="' + X + '" y="' + (r.y + r.h - 12 + row * 3 - (kind === "odown" ? 0 : 0)) + '" width="' + Math.max(W, 1) + '" height="3" fill="' + STATE_COLOR[kind] + '"' +
+      out.push('<rect class="state state-' + kind + '" x="' + X + '" y="' + (r.y + r.h - 11 + row * 3) + '" width="' + Math.max(W, 1) + '" height="3" fill="' + STATE_COLOR[kind] + '"' +
         tipAttr(D.lanes[lane].id + ": " + label + "\n" + secs(from) + " to " + secs(to)) + "/>");
     });
   }
@@ -190,20 +191,24 @@
   }
 
   function marks(out) {
+    // Key events get a label, on the first of two lines (above and below the marks) where it
+    // does not run into the previous one.
     const lastLabel = {};
     D.marks.forEach(function (m, i) {
       const [lane, at, event, text, line, key] = m;
       if (at < t0 || at > t1) return;
-      const r = laneRows[lane], X = x(at), cy = r.y + 18;
+      const r = laneRows[lane], X = x(at), cy = r.y + 21;
       const color = MARK_COLOR[event] || "#9ca3af";
-      const size = key ? 5 : 2.5;
-      out.push('<path class="mark" data-event="' + esc(event) + '" data-m="' + i + '" d="' + diamond(Math.round(X * 10) / 10, cy, size) + '" fill="' + color + '"' +
+      out.push('<path class="mark" data-event="' + esc(event) + '" data-m="' + i + '" d="' + diamond(Math.round(X * 10) / 10, cy, key ? 5 : 2.5) + '" fill="' + color + '"' +
         (key ? "" : ' fill-opacity=".6"') + tipAttr("<code>" + esc(line) + "</code>") + "/>");
-      if (key && X > (lastLabel[lane] || 0)) {
-        const label = event;
-        out.push('<text class="mark-label" x="' + (X + 6) + '" y="' + (r.y + 10) + '">' + esc(label) + "</text>");
-        lastLabel[lane] = X + label.length * 5.6 + 10;
-      }
+      if (!key) return;
+      const ends = lastLabel[lane] = lastLabel[lane] || [0, 0];
+      const slot = X > ends[0] ? 0 : X > ends[1] ? 1 : -1;
+      if (slot < 0) return;
+      // `+sdown master`, `+sdown slave`: which instance matters most.
+      const label = /down$/.test(event) ? event + " " + text.split(" ")[0] : event;
+      out.push('<text class="mark-label" x="' + (X + 5) + '" y="' + (r.y + (slot ? 36 : 11)) + '">' + esc(label) + "</text>");
+      ends[slot] = X + label.length * 5.6 + 10;
     });
   }
 
@@ -335,8 +340,14 @@
     svg.setAttribute("height", H);
     svg.innerHTML = out.join("");
     document.getElementById("range").textContent = "showing " + secs(t0) + " to " + secs(t1);
-    if (selected !== null) {
-      svg.querySelectorAll('.write[data-w="' + selected + '"]').forEach(function (e) { e.classList.add("selected"); });
+    const chosen = selected !== null && svg.querySelector('line.write[data-w="' + selected + '"]');
+    if (chosen) {
+      const ring = document.createElementNS(svg.namespaceURI, "circle");
+      ring.setAttribute("class", "selected");
+      ring.setAttribute("cx", chosen.getAttribute("x1"));
+      ring.setAttribute("cy", chosen.getAttribute("y1"));
+      ring.setAttribute("r", "5");
+      svg.appendChild(ring);
     }
   }
 
@@ -364,7 +375,7 @@
     story.innerHTML = "<h2>Lost write: <code>SET " + esc(key) + " " + esc(value) + "</code></h2>" +
       "<p>Written by <b>" + esc(D.lanes[lane].id.replace(/^client\//, "")) + "</b> at " + secs(inv) +
       "; acknowledged with <code>" + esc(reply) + "</code> by <b>" + esc(node) + "</b> at " + secs(done) + ".</p>" +
-      "<p>" + esc(discard !== null ? D.discards[discard] : "") + ".</p>" +
+      "<p>" + esc(capital(discard !== null ? D.discards[discard] : "")) + ".</p>" +
       '<p class="hint">It was acknowledged, so the application believed it durable; it is absent from the final master.</p>';
     story.dataset.key = key;
     render();
@@ -379,7 +390,7 @@
     }
     if (lost.length === 1) return showStory(lost[0]);
     const first = D.writes[lost[0]];
-    story.innerHTML = "<h2>" + lost.length + " lost writes</h2><p>" + esc(first[7] !== null ? D.discards[first[7]] : "") + ".</p><ul>" +
+    story.innerHTML = "<h2>" + lost.length + " lost writes</h2><p>" + esc(capital(first[7] !== null ? D.discards[first[7]] : "")) + ".</p><ul>" +
       lost.map(function (i) { const w = D.writes[i]; return '<li><a href="#" data-story="' + i + '"><code>SET ' + esc(w[3]) + "</code></a> acknowledged by " + esc(w[6]) + " at " + secs(w[2]) + "</li>"; }).join("") +
       "</ul>";
   }
