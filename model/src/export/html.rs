@@ -9,8 +9,7 @@
 //! is plain HTML.
 
 use super::logs;
-use super::timeline::{Role, SentinelState, Timeline};
-use crate::client::OpResult;
+use super::timeline::{Role, SentinelState, Timeline, reply_text};
 use crate::record::{ProcKind, Record};
 use crate::report;
 use serde::Serialize;
@@ -138,11 +137,7 @@ fn data<'a>(r: &'a Record, t: &Timeline) -> Data<'a> {
                     discards.len() - 1
                 })
             });
-            let reply = match &op.result {
-                OpResult::Ok { .. } => "OK".to_string(),
-                OpResult::Error { error } | OpResult::Lost { error } => error.clone(),
-                OpResult::Timeout => "Timeout reading from socket".to_string(),
-            };
+            let reply = reply_text(&op.result);
             (
                 lane(w.pid),
                 op.invoked_us,

@@ -146,7 +146,7 @@ pub fn operations(r: &Record) -> Vec<Operation> {
         let (kind, error) = match &rec.result {
             OpResult::Ok { .. } => (Type::Ok, None),
             OpResult::Error { error } => (Type::Fail, Some(error.clone())),
-            OpResult::Timeout => (Type::Info, Some("Timeout reading from socket".to_string())),
+            OpResult::Timeout => (Type::Info, Some(super::timeline::reply_text(&rec.result))),
             OpResult::Lost { error } => (Type::Info, Some(error.clone())),
         };
         if kind == Type::Info {

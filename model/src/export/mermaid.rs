@@ -8,7 +8,7 @@
 //! draws the same diagram as one at level `messages`. Consecutive writes of one client to one
 //! server with one outcome are one arrow, with their count and time span.
 
-use super::timeline::{Fate, Timeline};
+use super::timeline::{Fate, Timeline, client_pid};
 use crate::client::{OpRecord, OpResult};
 use crate::node::{Level, Note};
 use crate::record::{Change, ProcKind, Record};
@@ -206,11 +206,7 @@ fn op_class(d: &Diagram<'_>, i: usize, op: &OpRecord) -> (Option<String>, String
 fn op_run(d: &Diagram<'_>, ops: &[usize]) -> String {
     let h = &d.r.outcome.history;
     let (first, last) = (&h[ops[0]], &h[ops[ops.len() - 1]]);
-    let Some(me) =
-        d.r.pid(&format!("client/{}", first.client))
-            .or_else(|| d.r.pid(&first.client))
-            .and_then(|p| d.alias.get(&p))
-    else {
+    let Some(me) = client_pid(d.r, &first.client).and_then(|p| d.alias.get(&p)) else {
         return String::new();
     };
     let (node, what) = op_class(d, ops[0], first);
@@ -318,7 +314,7 @@ pub fn mermaid(r: &Record) -> String {
             }
             Note::Repl(n) if d.alias.contains_key(&e.pid) => repl_line(&d, e.pid, at, n),
             Note::Believe(b) => {
-                let me = d.r.pid(&format!("client/{}", b.client)).and_then(|p| d.alias.get(&p));
+                let me = client_pid(d.r, &b.client).and_then(|p| d.alias.get(&p));
                 match (me, &b.master, d.by_addr(&b.via)) {
                     (Some(me), Some(m), Some(s)) => {
                         Some(format!("{s}-->>{me}: {} SENTINEL MASTERS: master is {m}", t(at)))
@@ -440,7 +436,7 @@ impl Body<'_> {
         }
         let client = op.client.clone();
         self.flush(|r| d.r.outcome.history[r.ops[0]].client == client);
-        let me = d.r.pid(&format!("client/{client}")).and_then(|p| d.alias.get(&p)).cloned();
+        let me = client_pid(d.r, &client).and_then(|p| d.alias.get(&p)).cloned();
         let server = class.0.as_deref().and_then(|n| d.by_addr(n)).map(str::to_string);
         let names = me.into_iter().chain(server).collect();
         self.runs.insert(client, Run { ops: vec![i], class, names });

@@ -12,8 +12,8 @@
 //! both ends joined by a flow; an events-level trace has no messages, so no flows.
 
 use super::logs;
-use super::timeline::{Fate, Role, SentinelState, Timeline};
-use crate::client::{Op, OpResult};
+use super::timeline::{Fate, Role, SentinelState, Timeline, client_pid, reply_text};
+use crate::client::Op;
 use crate::node::{Level, Note};
 use crate::record::{Change, ProcKind, Record};
 use serde_json::{Value, json};
@@ -228,21 +228,13 @@ fn ops(r: &Record, t: &Timeline, out: &mut Out, at: &dyn Fn(usize) -> (usize, us
     let fates: std::collections::BTreeMap<usize, Fate> =
         t.writes.iter().map(|w| (w.op, w.fate)).collect();
     for (i, op) in r.outcome.history.iter().enumerate() {
-        let Some(pid) = r.pid(&format!("client/{}", op.client)).or_else(|| r.pid(&op.client))
-        else {
-            continue;
-        };
+        let Some(pid) = client_pid(r, &op.client) else { continue };
         let name = match &op.op {
             Op::Write { key, value } => format!("SET {key} {value}"),
             Op::Read { key } => format!("GET {key}"),
             Op::Command { argv } => argv.join(" "),
         };
-        let result = match &op.result {
-            OpResult::Ok { value } => value.clone().unwrap_or_else(|| "OK".to_string()),
-            OpResult::Error { error } | OpResult::Lost { error } => error.clone(),
-            OpResult::Timeout => "Timeout reading from socket".to_string(),
-        };
-        let mut args = json!({"result": result, "node": op.node});
+        let mut args = json!({"result": reply_text(&op.result), "node": op.node});
         if let Some(f) = fates.get(&i) {
             args["fate"] = json!(f.name());
         }

@@ -567,8 +567,18 @@ fn split_brain(roles: &[RoleSpan]) -> Vec<Window> {
     out
 }
 
-/// The lane of a history's client name (`app1` or `redis-cli@app`).
-fn client_pid(r: &Record, client: &str) -> Option<usize> {
+/// The reply of an operation as the client saw it: `OK` (or the value), the error, or redis-py's
+/// timeout text.
+pub(crate) fn reply_text(result: &OpResult) -> String {
+    match result {
+        OpResult::Ok { value } => value.clone().unwrap_or_else(|| "OK".to_string()),
+        OpResult::Error { error } | OpResult::Lost { error } => error.clone(),
+        OpResult::Timeout => "Timeout reading from socket".to_string(),
+    }
+}
+
+/// The process of a history's client name (`app1` or `redis-cli@app`).
+pub(crate) fn client_pid(r: &Record, client: &str) -> Option<usize> {
     r.pid(&format!("client/{client}")).or_else(|| r.pid(client))
 }
 
