@@ -290,3 +290,14 @@ pub fn json(r: &Record) -> String {
         .collect();
     format!("[{}]\n", lines.join(",\n"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edn_strings_escape_what_edn_requires() {
+        assert_eq!(edn_str("plain"), "\"plain\"");
+        assert_eq!(edn_str("a\"b\\c\nd\te"), "\"a\\\"b\\\\c\\nd\\te\"");
+    }
+}

@@ -442,3 +442,27 @@ impl Body<'_> {
         self.runs.insert(client, Run { ops: vec![i], class, names });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_made_safe_for_mermaid() {
+        assert_eq!(clean("+odown master #quorum 2/2"), "+odown master quorum 2/2");
+        assert_eq!(clean("a;b\nc"), "a b c");
+    }
+
+    #[test]
+    fn the_master_of_an_event_is_after_the_at() {
+        let text = "slave 10.162.29.37:6371 10.162.29.37 6371 @ mymaster 10.162.29.36 6371";
+        assert_eq!(at_master(text).as_deref(), Some("10.162.29.36:6371"));
+        assert_eq!(at_master("x").as_deref(), None);
+    }
+
+    #[test]
+    fn lines_name_their_participants() {
+        assert_eq!(involved("C1->>R3: 20.000s SET a b: c"), ["C1", "R3"]);
+        assert_eq!(involved("Note over R3,CLI1: 20.000s iptables"), ["R3", "CLI1"]);
+    }
+}

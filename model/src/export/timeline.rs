@@ -628,3 +628,33 @@ fn faults(r: &Record) -> Vec<Fault> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(pid: usize, from_us: u64, to_us: u64, role: Role, writable: bool) -> RoleSpan {
+        RoleSpan { pid, from_us, to_us, role, paused: false, link_up: false, offset: 0, writable }
+    }
+
+    #[test]
+    fn split_brain_needs_two_writable_running_masters() {
+        let roles = [
+            span(0, 0, 50, Role::Master, true),
+            span(0, 50, 100, Role::Replica("b".into()), false),
+            span(1, 0, 20, Role::Replica("a".into()), false),
+            span(1, 20, 30, Role::Master, false), // refusing writes
+            span(1, 30, 100, Role::Master, true),
+            RoleSpan { paused: true, ..span(2, 0, 100, Role::Master, true) },
+        ];
+        assert_eq!(split_brain(&roles), [Window { from_us: 30, to_us: 50, masters: vec![0, 1] }]);
+    }
+
+    #[test]
+    fn failover_states_follow_the_events() {
+        assert_eq!(failover_step("+try-failover"), Some(Some("wait_start")));
+        assert_eq!(failover_step("-failover-abort-not-elected"), Some(None));
+        assert_eq!(failover_step("+failover-end"), Some(None));
+        assert_eq!(failover_step("+sdown"), None);
+    }
+}
