@@ -275,19 +275,12 @@ fn is_trace(path: &str) -> bool {
 
 fn explain(path: &str, seed: Option<u64>) -> ExitCode {
     if is_trace(path) {
-        if seed.is_some() {
-            eprintln!("error: a trace records its own seed; --seed applies to scenarios");
-            return ExitCode::from(BAD_INPUT);
-        }
-        return match Record::from_trace(path) {
+        return match record(path, seed) {
             Ok(record) => {
                 print!("{}", explain::explain(&record));
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(BAD_INPUT)
-            }
+            Err(code) => code,
         };
     }
     run(path, seed, Output::Explain, Files::default(), TraceLevel::Events)
