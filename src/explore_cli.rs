@@ -202,6 +202,14 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
         println!("explore {} ({path}), seeds {}, {jobs} jobs", scenario.name, args.seeds);
     }
     print_results(path, &results, &summary, args.json);
+    if !args.json {
+        // Wall-clock speed, last and on its own line: everything above is the same on every run.
+        println!(
+            "speed: {:.1} seeds/s ({:.1} per core)",
+            rate,
+            rate / jobs.min(seeds.len()).max(1) as f64
+        );
+    }
     exit_of(&summary)
 }
 

@@ -6,7 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use model::record::Record;
 use model::run::Deployment;
 use model::scenario::Scenario;
-use model::{check, explain, report};
+use model::{check, explain, export, report};
 use serde::Serialize;
 use sim::TraceLevel;
 use std::process::ExitCode;
@@ -46,12 +46,40 @@ enum Command {
         /// Print the explanation of the run (as `redsim explain`) instead of the summary.
         #[arg(long, conflicts_with = "json")]
         explain: bool,
+        /// Also write the timeline page (one self-contained HTML file: roles over time, filter
+        /// bands, sentinel events, every write; open it from disk) to this file.
+        #[arg(long, value_name = "FILE")]
+        html: Option<String>,
     },
     /// Tell the story of a run: why each sentinel event happened, what each client saw, what was
     /// lost and why, and the field report's two questions answered for this run.
     Explain {
         /// A scenario (TOML), or a trace written by `redsim run --trace`.
         file: String,
+        /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Write a run in another tool's format: Perfetto, Mermaid, Jepsen (EDN or JSON), log files,
+    /// or the HTML timeline.
+    ///
+    /// `perfetto`: Chrome trace-event JSON for ui.perfetto.dev or chrome://tracing (message
+    /// arrows only from a trace recorded with `--trace-level messages`). `mermaid`: a
+    /// sequenceDiagram of what changed state. `edn` / `jepsen-json`: the client history as
+    /// Jepsen operations in Elle's rw-register shape, ending with a read of every written key on
+    /// the final master (check with `elle-cli --model rw-register`). `logs`: one Redis-format log
+    /// file per server and sentinel, into the directory `-o` names. `html`: the timeline page.
+    ///
+    /// Exit status: 0 when written, 2 when the input cannot be read or the output written.
+    Export {
+        /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first.
+        file: String,
+        /// The output format.
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Where to write: a file (default: standard output), or for `logs` a directory.
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<String>,
         /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
         #[arg(long)]
         seed: Option<u64>,
@@ -113,6 +141,35 @@ impl From<Level> for TraceLevel {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing).
+    Perfetto,
+    /// A Mermaid sequenceDiagram.
+    Mermaid,
+    /// The Jepsen history, EDN (one operation per line).
+    Edn,
+    /// The Jepsen history, JSON (an array of operations).
+    JepsenJson,
+    /// One log file per Redis server and sentinel (`-o DIR` required).
+    Logs,
+    /// The timeline page: one self-contained HTML file.
+    Html,
+}
+
+impl From<ExportFormat> for export::Format {
+    fn from(f: ExportFormat) -> Self {
+        match f {
+            ExportFormat::Perfetto => export::Format::Perfetto,
+            ExportFormat::Mermaid => export::Format::Mermaid,
+            ExportFormat::Edn => export::Format::Edn,
+            ExportFormat::JepsenJson => export::Format::JepsenJson,
+            ExportFormat::Logs => export::Format::Logs,
+            ExportFormat::Html => export::Format::Html,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum BenchKind {
     /// The kernel alone: 8 actors ping-ponging over a full mesh.
     Kernel,
@@ -123,7 +180,7 @@ enum BenchKind {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { scenario, seed, json, trace, trace_level, explain } => {
+        Command::Run { scenario, seed, json, trace, trace_level, explain, html } => {
             let output = if json {
                 Output::Json
             } else if explain {
@@ -131,9 +188,13 @@ fn main() -> ExitCode {
             } else {
                 Output::Summary
             };
-            run(&scenario, seed, output, trace.as_deref(), trace_level.into())
+            let files = Files { trace: trace.as_deref(), html: html.as_deref() };
+            run(&scenario, seed, output, files, trace_level.into())
         }
         Command::Explain { file, seed } => explain(&file, seed),
+        Command::Export { file, format, output, seed } => {
+            export(&file, seed, format.into(), output.as_deref())
+        }
         Command::Replay { trace } => replay(&trace),
         Command::Explore(args) => explore_cli::explore(args),
         Command::Shrink(args) => explore_cli::shrink(args),
@@ -164,13 +225,21 @@ enum Output {
     Explain,
 }
 
+/// Files `redsim run` writes besides what it prints.
+#[derive(Clone, Copy, Default)]
+struct Files<'a> {
+    trace: Option<&'a str>,
+    html: Option<&'a str>,
+}
+
 fn run(
     path: &str,
     seed: Option<u64>,
     output: Output,
-    trace: Option<&str>,
+    files: Files<'_>,
     level: TraceLevel,
 ) -> ExitCode {
+    let trace = files.trace;
     let scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -196,6 +265,13 @@ fn run(
     if let Err(e) = deployment.finish_trace(&outcome) {
         eprintln!("error: writing the trace failed: {e}");
         return ExitCode::from(BAD_INPUT);
+    }
+    if let Some(file) = files.html {
+        let page = export::html::page(&Record::from_run(&scenario, seed, &deployment, &outcome));
+        if let Err(e) = std::fs::write(file, page) {
+            eprintln!("error: cannot write the timeline to {file}: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
     }
     match output {
         Output::Json => println!("{}", report::json(&outcome)),
@@ -226,22 +302,85 @@ fn is_trace(path: &str) -> bool {
 
 fn explain(path: &str, seed: Option<u64>) -> ExitCode {
     if is_trace(path) {
-        if seed.is_some() {
-            eprintln!("error: a trace records its own seed; --seed applies to scenarios");
-            return ExitCode::from(BAD_INPUT);
-        }
-        return match Record::from_trace(path) {
+        return match record(path, seed) {
             Ok(record) => {
                 print!("{}", explain::explain(&record));
                 ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(BAD_INPUT)
-            }
+            Err(code) => code,
         };
     }
-    run(path, seed, Output::Explain, None, TraceLevel::Events)
+    run(path, seed, Output::Explain, Files::default(), TraceLevel::Events)
+}
+
+/// The record of `path`: read back from a trace, or a fresh run of a scenario.
+fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
+    let bad = |e: &dyn std::fmt::Display| {
+        eprintln!("error: {e}");
+        ExitCode::from(BAD_INPUT)
+    };
+    if is_trace(path) {
+        if seed.is_some() {
+            return Err(bad(&"a trace records its own seed; --seed applies to scenarios"));
+        }
+        return Record::from_trace(path).map_err(|e| bad(&e));
+    }
+    let scenario = load(path)?;
+    let seed = seed.unwrap_or(scenario.seed);
+    let (scenario, d, outcome) = model::run::simulate(&scenario, seed);
+    Ok(Record::from_run(&scenario, seed, &d, &outcome))
+}
+
+/// Writes `text` to `out`, or to standard output.
+fn write_out(out: Option<&str>, text: &str) -> ExitCode {
+    use std::io::Write;
+    let result = match out {
+        Some(file) => std::fs::write(file, text).map_err(|e| format!("cannot write {file}: {e}")),
+        // A reader that stops early (`| head`) is not an error.
+        None => match std::io::stdout().write_all(text.as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other.map_err(|e| e.to_string()),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
+}
+
+fn export(path: &str, seed: Option<u64>, format: export::Format, out: Option<&str>) -> ExitCode {
+    let r = match record(path, seed) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    match export::render(&r, format) {
+        export::Rendered::One(text) => write_out(out, &text),
+        export::Rendered::Files(files) => {
+            let Some(dir) = out else {
+                eprintln!(
+                    "error: --format logs writes one file per process: name a directory with -o DIR"
+                );
+                return ExitCode::from(BAD_INPUT);
+            };
+            let dir = std::path::Path::new(dir);
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("error: cannot create {}: {e}", dir.display());
+                return ExitCode::from(BAD_INPUT);
+            }
+            for (name, text) in &files {
+                let file = dir.join(name);
+                if let Err(e) = std::fs::write(&file, text) {
+                    eprintln!("error: cannot write {}: {e}", file.display());
+                    return ExitCode::from(BAD_INPUT);
+                }
+                eprintln!("{}", file.display());
+            }
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn replay(path: &str) -> ExitCode {

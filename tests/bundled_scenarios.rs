@@ -1,7 +1,5 @@
 //! Every scenario in `traces/` runs and its `[expect]` holds.
 
-use model::check;
-use model::run::Deployment;
 use model::scenario::Scenario;
 
 #[test]
@@ -17,10 +15,7 @@ fn every_bundled_scenario_meets_its_expectations() {
     for f in &files {
         let path = f.to_string_lossy().into_owned();
         let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        let s = s.for_seed(s.seed);
-        let mut d = Deployment::build(&s, s.seed);
-        d.run(&s);
-        let o = check::outcome(&s, s.seed, &d);
+        let (_, _, o) = model::run::simulate(&s, s.seed);
         if !o.expectations.passed {
             failed.push(format!("{path}: {:?}", o.expectations.failures));
         }

@@ -1,5 +1,6 @@
 //! The scenario parser never panics: not on arbitrary bytes, not on mutations of the bundled
-//! scenarios. Every refusal carries a position inside the file.
+//! scenarios. Every refusal carries a position inside the file, and every scenario it accepts can
+//! draw a seed's fault schedule.
 
 use model::scenario::Scenario;
 use proptest::prelude::*;
@@ -15,10 +16,14 @@ fn bundled() -> Vec<String> {
 }
 
 fn check(text: &str) {
-    if let Err(e) = Scenario::parse("fuzz.toml", text) {
-        let lines = text.lines().count().max(1) + 1;
-        assert!(e.line <= lines, "{e}");
-        assert!(!e.message.is_empty());
+    match Scenario::parse("fuzz.toml", text) {
+        Err(e) => {
+            let lines = text.lines().count().max(1) + 1;
+            assert!(e.line <= lines, "{e}");
+            assert!(!e.message.is_empty());
+        }
+        // A scenario that parses can be seeded: drawing from its [explore] space never panics.
+        Ok(s) => drop(s.for_seed(7)),
     }
 }
 

@@ -1,19 +1,14 @@
 //! The human-readable parts of the two blog scenarios, reviewed as snapshots: the summary, the
 //! sentinel log, and the explanation. Accept an intended change with `cargo insta review`.
 
-use model::check;
 use model::explain::explain;
 use model::record::Record;
 use model::report;
-use model::run::Deployment;
 use model::scenario::Scenario;
 
 fn record(path: &str) -> Record {
     let s = Scenario::load(path).unwrap();
-    let s = s.for_seed(s.seed);
-    let mut d = Deployment::build(&s, s.seed);
-    d.run(&s);
-    let o = check::outcome(&s, s.seed, &d);
+    let (s, d, o) = model::run::simulate(&s, s.seed);
     Record::from_run(&s, s.seed, &d, &o)
 }
 

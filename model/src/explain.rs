@@ -268,10 +268,17 @@ fn noisy(event: &str) -> bool {
     )
 }
 
+/// True for a process's first start: the deployment coming up, not part of the story.
+fn first_start(r: &Record, e: &Entry) -> bool {
+    let started =
+        |x: &&Entry| x.pid == e.pid && matches!(x.note, Note::Repl(ReplNote::Started { .. }));
+    r.entries.iter().find(started).is_some_and(|first| first.at == e.at)
+}
+
 fn repl_line(r: &Record, e: &Entry, n: &ReplNote) -> Option<String> {
     let who = r.name(e.pid);
     Some(match n {
-        ReplNote::Started { keys, master, loaded_from, .. } if e.at.as_micros() > 0 => {
+        ReplNote::Started { keys, master, loaded_from, .. } if !first_start(r, e) => {
             let role = master
                 .as_ref()
                 .map_or("as a master".to_string(), |m| format!("as a replica of {m}"));
@@ -434,7 +441,7 @@ fn clients(r: &Record, out: &mut String) {
 }
 
 /// What discarded writes that `node` acknowledged up to `last_ack_us`.
-fn discarded_by(r: &Record, node: &str, last_ack_us: u64) -> String {
+pub(crate) fn discarded_by(r: &Record, node: &str, last_ack_us: u64) -> String {
     let Some(pid) = r.pid(node) else { return String::new() };
     let later = r.entries.iter().filter(|e| e.pid == pid && e.at.as_micros() >= last_ack_us);
     for e in later {

@@ -19,6 +19,7 @@ pub mod check;
 pub mod client;
 pub mod explain;
 pub mod explore;
+pub mod export;
 pub mod info;
 pub mod invariants;
 pub mod node;

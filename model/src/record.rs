@@ -1,6 +1,8 @@
 //! A run as the views need it (explanation, timeline, exports): the scenario, the processes, every
-//! note in time order, and the outcome. Built from a finished run, or read back from a trace
-//! file, so every view works on both.
+//! note in time order, what the kernel applied (starts, kills, pauses, filter commands, heals),
+//! the messages when the trace recorded them, and the outcome. Built from a finished run, or read
+//! back from a trace file, so every view works on both; for the same run both give the same
+//! record, except that only a trace at level `messages` has messages.
 
 use crate::check::Outcome;
 use crate::client::OpRecord;
@@ -8,7 +10,8 @@ use crate::node::Note;
 use crate::replay::{ReplayError, embedded_scenario};
 use crate::run::Deployment;
 use crate::scenario::Scenario;
-use sim::Instant;
+use sim::{Instant, TraceEvent, TraceLevel};
+use std::collections::BTreeMap;
 use std::io::BufRead;
 
 /// What a process is.
@@ -46,6 +49,77 @@ pub struct Entry {
     pub note: Note,
 }
 
+/// Something the kernel applied: a process's lifecycle, a fault, a network change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The process started (or restarted).
+    Start { pid: usize },
+    /// The process was killed.
+    Kill { pid: usize },
+    /// The process was stopped (SIGSTOP).
+    Pause { pid: usize },
+    /// The process continued.
+    Resume { pid: usize },
+    /// The process's wall clock moved.
+    ClockJump { pid: usize, by_us: i64 },
+    /// An iptables command ran on a host (an index into the scenario's hosts), as written.
+    Filter { host: usize, cmd: String },
+    /// Every rule on every host was removed.
+    Heal,
+    /// A link's latency range changed.
+    Latency { a: usize, b: usize, range: String },
+}
+
+/// One change, with when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelEntry {
+    /// When.
+    pub at: Instant,
+    /// What.
+    pub change: Change,
+}
+
+impl KernelEntry {
+    /// The change a trace event records, if it is one.
+    pub fn of<M, T, N>(e: &TraceEvent<M, T, N>) -> Option<KernelEntry> {
+        let at = |t: u64| Instant::from_micros(t);
+        let pid = |p: sim::ProcessId| p.0 as usize;
+        let (t, change) = match e {
+            TraceEvent::Start { t, pid: p } => (t, Change::Start { pid: pid(*p) }),
+            TraceEvent::Kill { t, pid: p } => (t, Change::Kill { pid: pid(*p) }),
+            TraceEvent::Pause { t, pid: p } => (t, Change::Pause { pid: pid(*p) }),
+            TraceEvent::Resume { t, pid: p } => (t, Change::Resume { pid: pid(*p) }),
+            TraceEvent::ClockJump { t, pid: p, by_us } => {
+                (t, Change::ClockJump { pid: pid(*p), by_us: *by_us })
+            }
+            TraceEvent::Filter { t, host, cmd } => {
+                (t, Change::Filter { host: host.0 as usize, cmd: cmd.clone() })
+            }
+            TraceEvent::Heal { t } => (t, Change::Heal),
+            TraceEvent::Latency { t, a, b, range } => {
+                (t, Change::Latency { a: a.0 as usize, b: b.0 as usize, range: range.clone() })
+            }
+            _ => return None,
+        };
+        Some(KernelEntry { at: at(*t), change })
+    }
+}
+
+/// One message between two processes (only in traces recorded at level `messages`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// When it left the sender.
+    pub sent: Instant,
+    /// The sender (an index into `processes`).
+    pub from: usize,
+    /// The receiver, when the trace shows who accepted the connection.
+    pub to: Option<usize>,
+    /// When it arrived (`None`: discarded, or still held at the end).
+    pub arrived: Option<Instant>,
+    /// What it was, shortened: `PING`, `+OK`, `SET app1:000001 app1-v1`, `stream PING`.
+    pub label: String,
+}
+
 /// A run.
 #[derive(Clone, Debug)]
 pub struct Record {
@@ -57,6 +131,13 @@ pub struct Record {
     pub processes: Vec<Proc>,
     /// Every note, in time order.
     pub entries: Vec<Entry>,
+    /// What the kernel applied, in order. At equal times a change precedes the notes (faults are
+    /// applied before the actors' own events at that instant).
+    pub kernel: Vec<KernelEntry>,
+    /// What the trace recorded: `Events` for a record of a finished run.
+    pub level: TraceLevel,
+    /// Every message, in send order; empty unless `level` is `Messages`.
+    pub messages: Vec<Message>,
     /// The outcome, with the history filled in.
     pub outcome: Outcome,
 }
@@ -108,40 +189,67 @@ impl Record {
             .iter()
             .map(|n| Entry { at: n.at, pid: n.pid.0 as usize, note: n.note.clone() })
             .collect();
-        Record { scenario: scenario.clone(), seed, processes, entries, outcome: outcome.clone() }
+        let kernel = w.faults().iter().filter_map(KernelEntry::of).collect();
+        Record {
+            scenario: scenario.clone(),
+            seed,
+            processes,
+            entries,
+            kernel,
+            level: TraceLevel::Events,
+            messages: Vec::new(),
+            outcome: outcome.clone(),
+        }
     }
 
     /// Reads a trace written by `redsim run --trace` (any level).
     pub fn from_trace(path: &str) -> Result<Record, RecordError> {
         let (scenario, header) = embedded_scenario(path)?;
-        let processes = header
-            .processes
-            .iter()
-            .map(|p| Proc {
-                name: p.name.clone(),
-                host: header.hosts.get(p.host.0 as usize).cloned().unwrap_or_default(),
-                kind: kind_of(&scenario, &p.name),
-            })
-            .collect();
-        let file = std::fs::File::open(path)
-            .map_err(|e| ReplayError::Read { path: path.to_string(), source: e.into() })?;
         let bad = |line: usize, message: String| RecordError::Line {
             path: path.to_string(),
             line,
             message,
         };
+        let hosts = scenario.hosts.len();
+        let processes: Vec<Proc> = header
+            .processes
+            .iter()
+            .map(|p| match scenario.hosts.get(p.host.0 as usize) {
+                Some(host) => Ok(Proc {
+                    name: p.name.clone(),
+                    host: host.clone(),
+                    kind: kind_of(&scenario, &p.name),
+                }),
+                None => Err(bad(
+                    1,
+                    format!(
+                        "process {} is on host {}, which the scenario does not have",
+                        p.name, p.host.0
+                    ),
+                )),
+            })
+            .collect::<Result<_, _>>()?;
+        let file = std::fs::File::open(path)
+            .map_err(|e| ReplayError::Read { path: path.to_string(), source: e.into() })?;
+        let n = processes.len();
         let mut entries = Vec::new();
+        let mut kernel = Vec::new();
+        let mut wire = Wire::default();
         let mut outcome: Option<Outcome> = None;
         for (i, line) in std::io::BufReader::new(file).lines().enumerate().skip(1) {
             let line = line.map_err(|e| bad(i + 1, e.to_string()))?;
             let v: serde_json::Value =
                 serde_json::from_str(&line).map_err(|e| bad(i + 1, e.to_string()))?;
+            let pid_ok = |p: usize| {
+                if p < n { Ok(p) } else { Err(bad(i + 1, format!("no process {p} in the header"))) }
+            };
             match v["ev"].as_str() {
                 Some("note") => {
                     let note: Note = serde_json::from_value(v["note"].clone())
                         .map_err(|e| bad(i + 1, e.to_string()))?;
                     let at = Instant::from_micros(v["t"].as_u64().unwrap_or(0));
-                    entries.push(Entry { at, pid: v["pid"].as_u64().unwrap_or(0) as usize, note });
+                    let pid = pid_ok(v["pid"].as_u64().unwrap_or(0) as usize)?;
+                    entries.push(Entry { at, pid, note });
                 }
                 Some("extra") if v["name"] == "outcome" => {
                     outcome = Some(
@@ -149,13 +257,51 @@ impl Record {
                             .map_err(|e| bad(i + 1, e.to_string()))?,
                     );
                 }
-                _ => {}
+                Some("extra") => {}
+                Some(_) => {
+                    type Any = serde_json::Value;
+                    let ev: TraceEvent<Any, Any, Any> =
+                        serde_json::from_value(v).map_err(|e| bad(i + 1, e.to_string()))?;
+                    if let Some(k) = KernelEntry::of(&ev) {
+                        match k.change {
+                            Change::Start { pid }
+                            | Change::Kill { pid }
+                            | Change::Pause { pid }
+                            | Change::Resume { pid }
+                            | Change::ClockJump { pid, .. } => {
+                                pid_ok(pid)?;
+                            }
+                            Change::Filter { host: h, .. } | Change::Latency { a: h, b: _, .. }
+                                if h >= hosts =>
+                            {
+                                return Err(bad(i + 1, format!("no host {h} in the scenario")));
+                            }
+                            Change::Latency { b, .. } if b >= hosts => {
+                                return Err(bad(i + 1, format!("no host {b} in the scenario")));
+                            }
+                            _ => {}
+                        }
+                        kernel.push(k);
+                    } else {
+                        wire.add(&ev, &pid_ok)?;
+                    }
+                }
+                None => return Err(bad(i + 1, "no `ev` field".to_string())),
             }
         }
         let mut outcome =
             outcome.ok_or_else(|| RecordError::NoOutcome { path: path.to_string() })?;
         outcome.history = history(&entries);
-        Ok(Record { scenario, seed: header.seed, processes, entries, outcome })
+        Ok(Record {
+            scenario,
+            seed: header.seed,
+            processes,
+            entries,
+            kernel,
+            level: header.level,
+            messages: wire.finish(),
+            outcome,
+        })
     }
 
     /// The name of process `pid`.
@@ -166,6 +312,95 @@ impl Record {
     /// The process called `name`.
     pub fn pid(&self, name: &str) -> Option<usize> {
         self.processes.iter().position(|p| p.name == name)
+    }
+}
+
+/// Messages as a trace at level `messages` shows them: who owns each end of a connection, what
+/// was sent, and when it arrived.
+#[derive(Default)]
+struct Wire {
+    /// The process holding each connection end.
+    owner: BTreeMap<u32, usize>,
+    /// (sending end, message number) -> index into `messages`.
+    pending: BTreeMap<(u32, u32), usize>,
+    /// Messages, with the sending end in place of the receiver until `finish`.
+    messages: Vec<(u32, Message)>,
+}
+
+impl Wire {
+    fn add<E>(
+        &mut self,
+        ev: &TraceEvent<serde_json::Value, serde_json::Value, serde_json::Value>,
+        pid_ok: &dyn Fn(usize) -> Result<usize, E>,
+    ) -> Result<(), E> {
+        match ev {
+            TraceEvent::Connect { conn, pid, .. } | TraceEvent::Accept { conn, pid, .. } => {
+                self.owner.insert(conn.0, pid_ok(pid.0 as usize)?);
+            }
+            TraceEvent::Send { t, conn, n, msg, .. } => {
+                let from = self.owner.get(&conn.0).copied().unwrap_or(0);
+                self.pending.insert((conn.0, *n), self.messages.len());
+                let label = label(msg);
+                let m = Message {
+                    sent: Instant::from_micros(*t),
+                    from,
+                    to: None,
+                    arrived: None,
+                    label,
+                };
+                self.messages.push((conn.0, m));
+            }
+            TraceEvent::Recv { t, conn, n } => {
+                if let Some(&i) = self.pending.get(&(conn.0, *n)) {
+                    self.messages[i].1.arrived = Some(Instant::from_micros(*t));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Vec<Message> {
+        let owner = self.owner;
+        self.messages
+            .into_iter()
+            .map(|(conn, mut m)| {
+                m.to = owner.get(&(conn ^ 1)).copied();
+                m
+            })
+            .collect()
+    }
+}
+
+/// A message as a short label: a command's words, a reply, a pushed channel, a stream item.
+fn label(msg: &serde_json::Value) -> String {
+    let words = |v: &serde_json::Value| -> String {
+        match v {
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(|w| {
+                    let s = w.as_str().map_or_else(|| w.to_string(), str::to_string);
+                    if s.chars().count() > 24 {
+                        format!("{}…", s.chars().take(23).collect::<String>())
+                    } else {
+                        s
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    };
+    let Some((kind, v)) = msg.as_object().and_then(|o| o.iter().next()) else {
+        return words(msg);
+    };
+    match kind.as_str() {
+        "cmd" | "reply" => words(v),
+        "push" => format!("message {}", v[0].as_str().unwrap_or("")),
+        "stream" => format!("stream {}", words(v)),
+        "rdb" => format!("RDB {}", words(v)),
+        other => format!("{other} {}", words(v)),
     }
 }
 

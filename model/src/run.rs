@@ -326,3 +326,13 @@ impl Deployment {
         }
     }
 }
+
+/// Runs `scenario` as seed `seed` draws it ([`Scenario::for_seed`]) from start to end, with no
+/// trace: the seeded scenario, the finished deployment and its outcome.
+pub fn simulate(scenario: &Scenario, seed: u64) -> (Scenario, Deployment, crate::check::Outcome) {
+    let seeded = scenario.for_seed(seed);
+    let mut d = Deployment::build(&seeded, seed);
+    d.run(&seeded);
+    let outcome = crate::check::outcome(&seeded, seed, &d);
+    (seeded, d, outcome)
+}

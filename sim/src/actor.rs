@@ -99,6 +99,7 @@ pub struct Ctx<'a, M, T, N> {
     rng: &'a mut Rng,
     out: &'a mut Vec<Effect<M, T, N>>,
     next_conn: &'a mut u32,
+    busy: Duration,
 }
 
 impl<'a, M, T, N> Ctx<'a, M, T, N> {
@@ -111,7 +112,7 @@ impl<'a, M, T, N> Ctx<'a, M, T, N> {
         out: &'a mut Vec<Effect<M, T, N>>,
         next_conn: &'a mut u32,
     ) -> Self {
-        Ctx { now, wall_us, me, addr, rng, out, next_conn }
+        Ctx { now, wall_us, me, addr, rng, out, next_conn, busy: Duration::ZERO }
     }
 
     /// Virtual time (monotonic; the same for every process).
@@ -188,7 +189,13 @@ impl<'a, M, T, N> Ctx<'a, M, T, N> {
     /// messages it sends and the connections it closes go out when it is done (the loop writes
     /// its buffers after the step returns), and inputs arriving meanwhile wait for it.
     pub fn busy(&mut self, d: Duration) {
+        self.busy = self.busy + d;
         self.out.push(Effect::Busy(d));
+    }
+
+    /// How long this step keeps the process busy so far.
+    pub(crate) fn busy_for(&self) -> Duration {
+        self.busy
     }
 }
 

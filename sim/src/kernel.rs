@@ -60,10 +60,11 @@ pub(crate) enum Event<M, T> {
     Wake {
         pid: ProcessId,
     },
-    /// Sends and closes a busy step made, leaving now that it is done.
+    /// Sends and closes a busy step made (kept in [`Kernel::deferred`] so that events own
+    /// nothing that needs dropping), leaving now that it is done.
     Deferred {
         pid: ProcessId,
-        ops: Vec<SocketOp<M>>,
+        slot: u32,
     },
 }
 
@@ -109,6 +110,9 @@ pub(crate) struct Kernel<M, T, N> {
     listeners: BTreeMap<Addr, ProcessId>,
     next_ephemeral: Vec<u16>,
     timer_gen: u32,
+    /// Socket operations of busy steps, by slot, until they leave; free slots are reused.
+    deferred: Vec<Vec<SocketOp<M>>>,
+    free_deferred: Vec<u32>,
 }
 
 impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
@@ -129,7 +133,24 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             listeners: BTreeMap::new(),
             next_ephemeral: vec![EPHEMERAL_LO; hosts],
             timer_gen: 0,
+            deferred: Vec::new(),
+            free_deferred: Vec::new(),
         }
+    }
+
+    /// Holds `ops` of process `pid` back until `at`.
+    pub fn defer(&mut self, pid: ProcessId, at: Instant, ops: Vec<SocketOp<M>>) {
+        let slot = match self.free_deferred.pop() {
+            Some(s) => {
+                self.deferred[s as usize] = ops;
+                s
+            }
+            None => {
+                self.deferred.push(ops);
+                (self.deferred.len() - 1) as u32
+            }
+        };
+        self.queue.push(at, Event::Deferred { pid, slot });
     }
 
     /// Registers process `pid` at `addr` (listening there if `listens`); false if the address
@@ -219,7 +240,9 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             Event::Refused { conn } => self.connect_failed(conn, ConnectError::Refused),
             Event::ConnectTimeout { conn } => self.connect_failed(conn, ConnectError::TimedOut),
             Event::Retransmit { from, generation, k } => self.retransmit(from, generation, k),
-            Event::Deferred { pid, ops } => {
+            Event::Deferred { pid, slot } => {
+                let ops = std::mem::take(&mut self.deferred[slot as usize]);
+                self.free_deferred.push(slot);
                 for op in ops {
                     match op {
                         SocketOp::Send(conn, msg) => self.send(pid, conn, msg),
@@ -524,8 +547,8 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
                 if ack_ok {
                     // This segment's acknowledgement covers everything before it.
                     flow.acknowledged();
-                } else if flow.joined_at.is_none() {
-                    flow.joined_at = Some(now);
+                } else if flow.joined_at == Instant::MAX {
+                    flow.joined_at = now;
                 }
                 Route::Deliver
             }

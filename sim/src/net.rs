@@ -167,7 +167,7 @@ impl Network {
 
     /// The one-way delay of one packet on `link`: a latency draw, plus one retransmission timeout
     /// if the packet is lost.
-    #[inline]
+    #[inline(always)]
     pub fn delay_on(&mut self, link: LinkId) -> Duration {
         let link = &mut self.graph[link.0];
         let lat = link.rng.between(link.latency.lo.as_micros(), link.latency.hi.as_micros());

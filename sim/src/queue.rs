@@ -34,7 +34,7 @@ impl<E> EventQueue<E> {
     ///
     /// # Panics
     /// After 2^40 insertions, or with 2^24 events pending at once: far beyond any simulation.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, at: Instant, event: E) {
         let slot = match self.free.pop() {
             Some(s) => {

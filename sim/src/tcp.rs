@@ -72,8 +72,9 @@ pub(crate) struct Flow<M> {
     pub sent: u32,
     /// Time of the oldest message whose acknowledgement has not come back.
     pub unacked_since: Option<Instant>,
-    /// When the next message after that one left (it was alone in flight until then).
-    pub joined_at: Option<Instant>,
+    /// When the next message after that one left ([`Instant::MAX`]: not yet, it is alone in
+    /// flight).
+    pub joined_at: Instant,
     /// Messages waiting at the sender for the path to heal.
     pub held: VecDeque<(u32, Payload<M>)>,
     /// Generation of the retransmission timer; stale timer events carry an older one.
@@ -86,7 +87,7 @@ impl<M> Default for Flow<M> {
             last_arrival: Instant::ZERO,
             sent: 0,
             unacked_since: None,
-            joined_at: None,
+            joined_at: Instant::MAX,
             held: VecDeque::new(),
             rto_gen: 0,
         }
@@ -103,7 +104,7 @@ impl<M> Flow<M> {
     /// Everything sent has been acknowledged: the retransmission clock stops.
     pub fn acknowledged(&mut self) {
         self.unacked_since = None;
-        self.joined_at = None;
+        self.joined_at = Instant::MAX;
         self.rto_gen = self.rto_gen.wrapping_add(1);
     }
 
@@ -111,7 +112,7 @@ impl<M> Flow<M> {
     /// within one retransmission timeout of the oldest unacknowledged message, or two when that
     /// message was alone in flight for the whole first one (the tail loss probe's extra wait).
     pub fn still_sends(&self, oldest: Instant, now: Instant, rto: Duration) -> bool {
-        let alone_for_a_timeout = self.joined_at.is_none_or(|j| j > oldest + rto);
+        let alone_for_a_timeout = self.joined_at > oldest + rto;
         now <= oldest + rto || (alone_for_a_timeout && now <= oldest + rto + rto)
     }
 }

@@ -82,12 +82,21 @@ pub struct World<A: Actor> {
     k: Kernel<A::Msg, A::Timer, A::Note>,
     seed: u64,
     wall_base_us: u64,
+    /// Lifecycle changes and faults applied so far, as a trace at level `events` records them.
+    faults: Vec<TraceEvent<(), (), ()>>,
 }
 
 impl<A: Actor> World<A> {
     /// A world over `net`, with every random stream derived from `seed`.
     pub fn new(net: Network, seed: u64) -> Self {
-        World { procs: Vec::new(), out: Vec::new(), k: Kernel::new(net), seed, wall_base_us: 0 }
+        World {
+            procs: Vec::new(),
+            out: Vec::new(),
+            k: Kernel::new(net),
+            seed,
+            wall_base_us: 0,
+            faults: Vec::new(),
+        }
     }
 
     /// Sets the SYN retransmission schedule (default: [`SynSchedule::linux`]`(4)`).
@@ -233,6 +242,13 @@ impl<A: Actor> World<A> {
         std::mem::take(&mut self.k.notes)
     }
 
+    /// Every start, kill, pause, resume, clock jump, filter command, heal and latency change applied
+    /// so far, in order: the same events a trace at level `events` records, kept whether or not a
+    /// trace is written, so views of a finished run see what a trace would have shown.
+    pub fn faults(&self) -> &[TraceEvent<(), (), ()>] {
+        &self.faults
+    }
+
     /// The instant of the next pending event.
     pub fn next_event_time(&self) -> Option<Instant> {
         self.k.queue.peek_time()
@@ -306,11 +322,7 @@ impl<A: Actor> World<A> {
         let mut ctx =
             Ctx::new(now, wall, pid, p.addr, &mut p.rng, &mut self.out, &mut self.k.next_conn);
         f(&mut p.actor, &mut ctx);
-        let busy: Duration = self
-            .out
-            .iter()
-            .map(|e| if let Effect::Busy(d) = e { *d } else { Duration::ZERO })
-            .fold(Duration::ZERO, |a, b| a + b);
+        let busy = ctx.busy_for();
         if busy == Duration::ZERO {
             for effect in self.out.drain(..) {
                 self.k.apply(pid, effect);
@@ -328,7 +340,7 @@ impl<A: Actor> World<A> {
         }
         let done = now + busy;
         p.busy_until = p.busy_until.max(done);
-        self.k.queue.push(done, Event::Deferred { pid, ops });
+        self.k.defer(pid, done, ops);
         self.k.queue.push(done, Event::Wake { pid });
     }
 
@@ -356,8 +368,9 @@ impl<A: Actor> World<A> {
     // ---------------------------------------------------------------- process lifecycle
 
     fn trace_event(&mut self, event: impl FnOnce(u64) -> TraceEvent<(), (), ()>) {
-        let t = self.k.now.as_micros();
-        self.k.trace_event(event(t));
+        let event = event(self.k.now.as_micros());
+        self.faults.push(event.clone());
+        self.k.trace_event(event);
     }
 
     /// Starts (or, if it was killed, restarts) `pid`. Does nothing if it is alive.

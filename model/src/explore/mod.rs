@@ -10,9 +10,8 @@ pub mod summary;
 
 pub use schedule::{Fault, FaultAction, draw};
 
-use crate::check::{self, Outcome};
+use crate::check::Outcome;
 use crate::client::{OpRecord, OpResult};
-use crate::run::Deployment;
 use crate::scenario::{ProcRef, Scenario};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -115,10 +114,7 @@ pub fn lost_window_ms(outcome: &Outcome) -> u64 {
 
 /// Runs seed `seed` of `scenario` and checks it.
 pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
-    let seeded = scenario.for_seed(seed);
-    let mut d = Deployment::build(&seeded, seed);
-    d.run(&seeded);
-    let out = check::outcome(&seeded, seed, &d);
+    let (seeded, _, out) = crate::run::simulate(scenario, seed);
     let first_fault = seeded.events.first().map(|e| e.at.as_millis());
     let switch_ms = first_fault.and_then(|t0| {
         out.sentinel_events

@@ -105,11 +105,7 @@ impl Summary {
     /// The summary as people read it; `reproduce` gives the command for a seed.
     pub fn render(&self, results: &[SeedResult], reproduce: &dyn Fn(u64) -> String) -> String {
         let mut s = String::new();
-        let _ = write!(s, "{} seeds: {} passed, {} failed", self.seeds, self.passed, self.failed);
-        if let (Some(rate), Some(per_core)) = (self.seeds_per_sec, self.seeds_per_sec_per_core) {
-            let _ = write!(s, "; {rate:.1} seeds/s ({per_core:.1} per core)");
-        }
-        let _ = writeln!(s);
+        let _ = writeln!(s, "{} seeds: {} passed, {} failed", self.seeds, self.passed, self.failed);
         let _ = writeln!(s, "{:<34} {:>9} {:>9} {:>9} {:>9}", "", "min", "median", "p99", "max");
         // (label, distribution, in milliseconds shown as seconds)
         let rows = [
