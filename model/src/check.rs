@@ -478,6 +478,11 @@ fn check_expectations(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Exp
     for inv in &e.invariants {
         failures.extend(inv.violation(scenario, d, out));
     }
+    for inv in &e.violates {
+        if inv.violation(scenario, d, out).is_none() {
+            failures.push(format!("violates: `{}` held", inv.name()));
+        }
+    }
     Expectations { passed: failures.is_empty(), failures }
 }
 

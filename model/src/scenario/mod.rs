@@ -188,6 +188,9 @@ pub struct Expect {
     pub get: Vec<GetExpect>,
     /// `invariants` (an extension): built-in invariants this run must keep.
     pub invariants: Vec<crate::invariants::Invariant>,
+    /// `violates` (an extension): built-in invariants this run must break (a regression scenario
+    /// that documents a hole, in the model or in Redis).
+    pub violates: Vec<crate::invariants::Invariant>,
 }
 
 /// A validated scenario.
@@ -874,6 +877,10 @@ impl Scenario {
                 })
                 .collect::<Result<_, ScenarioError>>()?,
             invariants: match &e.invariants {
+                Some(list) => cx.invariants(list)?,
+                None => Vec::new(),
+            },
+            violates: match &e.violates {
                 Some(list) => cx.invariants(list)?,
                 None => Vec::new(),
             },

@@ -166,6 +166,7 @@ pub struct Expect {
     pub events_on: Option<BTreeMap<Spanned<String>, Vec<Spanned<String>>>>,
     pub get: Option<Vec<Get>>,
     pub invariants: Option<Vec<Spanned<String>>>,
+    pub violates: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -137,6 +137,9 @@ pub fn expect_lines(e: &Expect, property: &str) -> String {
                 .collect();
             format!("get = [\n{}]\n", items.concat())
         }
+        "violates" if !e.violates.is_empty() => {
+            format!("violates = {}\n", list(e.violates.iter().map(|i| i.name())))
+        }
         other => match crate::invariants::Invariant::parse(other) {
             Some(i) => format!("invariants = [{}]\n", quote(i.name())),
             None => String::new(),
