@@ -75,8 +75,8 @@ enum Command {
         /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first.
         file: String,
         /// The output format.
-        #[arg(long, value_enum)]
-        format: ExportFormat,
+        #[arg(long, value_parser = export_format())]
+        format: export::Format,
         /// Where to write: a file (default: standard output), or for `logs` a directory.
         #[arg(short, long, value_name = "OUT")]
         output: Option<String>,
@@ -141,40 +141,19 @@ impl From<Level> for TraceLevel {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-enum ExportFormat {
-    /// Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing).
-    Perfetto,
-    /// A Mermaid sequenceDiagram.
-    Mermaid,
-    /// The Jepsen history, EDN (one operation per line).
-    Edn,
-    /// The Jepsen history, JSON (an array of operations).
-    JepsenJson,
-    /// One log file per Redis server and sentinel (`-o DIR` required).
-    Logs,
-    /// The timeline page: one self-contained HTML file.
-    Html,
-}
-
-impl From<ExportFormat> for export::Format {
-    fn from(f: ExportFormat) -> Self {
-        match f {
-            ExportFormat::Perfetto => export::Format::Perfetto,
-            ExportFormat::Mermaid => export::Format::Mermaid,
-            ExportFormat::Edn => export::Format::Edn,
-            ExportFormat::JepsenJson => export::Format::JepsenJson,
-            ExportFormat::Logs => export::Format::Logs,
-            ExportFormat::Html => export::Format::Html,
-        }
-    }
-}
-
-#[derive(Clone, Copy, ValueEnum)]
 enum BenchKind {
     /// The kernel alone: 8 actors ping-ponging over a full mesh.
     Kernel,
     /// Seeds per second of `redsim explore` on a scenario.
     Explore,
+}
+
+/// Parses `--format`, offering the names of [`export::Format::ALL`] (with their help) to clap.
+fn export_format() -> impl clap::builder::TypedValueParser<Value = export::Format> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    let names = export::Format::ALL.map(|(_, name, help)| PossibleValue::new(name).help(help));
+    PossibleValuesParser::new(names)
+        .map(|name| export::Format::parse(&name).expect("clap offered only these names"))
 }
 
 fn main() -> ExitCode {
@@ -193,7 +172,7 @@ fn main() -> ExitCode {
         }
         Command::Explain { file, seed } => explain(&file, seed),
         Command::Export { file, format, output, seed } => {
-            export(&file, seed, format.into(), output.as_deref())
+            export(&file, seed, format, output.as_deref())
         }
         Command::Replay { trace } => replay(&trace),
         Command::Explore(args) => explore_cli::explore(args),

@@ -1,17 +1,8 @@
 //! Bad input exits 2 with one line naming file:line:column and the offending key, host, token,
 //! directive or time, then the line and a caret. Never a panic.
 
-use std::process::Command;
-
-fn redsim(args: &[&str]) -> (i32, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_redsim")).args(args).output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::redsim;
 
 /// Runs `tests/bad/<file>` and returns the error's first line.
 fn first_line(file: &str) -> String {

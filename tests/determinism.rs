@@ -1,24 +1,14 @@
 //! Same scenario, same seed: the same trace, byte for byte, in separate processes. Other seeds
 //! draw other latencies but tell the same story. A tampered recording is caught at its line.
 
-use std::process::Command;
-
-fn redsim(args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsim")).args(args).output().expect("runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-fn tmp(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("redsim-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name).to_string_lossy().into_owned()
-}
+mod common;
+use common::{redsim, tmp};
 
 #[test]
 fn two_processes_with_the_same_seed_write_identical_traces() {
     let (a, b) = (tmp("a.jsonl"), tmp("b.jsonl"));
     for (file, level) in [(&a, "events"), (&b, "events")] {
-        let (code, _) = redsim(&[
+        let (code, _, _) = redsim(&[
             "run",
             "traces/blog-partition.toml",
             "--seed",
@@ -52,7 +42,8 @@ fn two_processes_with_the_same_seed_write_identical_traces() {
 fn other_seeds_change_timings_but_not_the_blog_outcomes() {
     let mut traces = Vec::new();
     for seed in ["1", "2", "3"] {
-        let (code, json) = redsim(&["run", "traces/blog-partition.toml", "--seed", seed, "--json"]);
+        let (code, json, _) =
+            redsim(&["run", "traces/blog-partition.toml", "--seed", seed, "--json"]);
         assert_eq!(code, 0, "seed {seed}: {json}");
         let o: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(o["promotions"].as_array().unwrap().len(), 1, "seed {seed}");
@@ -60,7 +51,7 @@ fn other_seeds_change_timings_but_not_the_blog_outcomes() {
             o["writes"]["lost_keys"].as_array().unwrap().iter().any(|k| k == "iwas"),
             "seed {seed}"
         );
-        let (code, json) =
+        let (code, json, _) =
             redsim(&["run", "traces/blog-kill-master.toml", "--seed", seed, "--json"]);
         assert_eq!(code, 0, "seed {seed}: {json}");
         let o: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -75,9 +66,9 @@ fn other_seeds_change_timings_but_not_the_blog_outcomes() {
 #[test]
 fn replay_reports_the_first_tampered_line() {
     let file = tmp("replay.jsonl");
-    let (code, _) = redsim(&["run", "traces/blog-partition.toml", "--trace", &file]);
+    let (code, _, _) = redsim(&["run", "traces/blog-partition.toml", "--trace", &file]);
     assert_eq!(code, 0);
-    let (code, out) = redsim(&["replay", &file]);
+    let (code, out, _) = redsim(&["replay", &file]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("identical"));
     // Change one value on line 120.
@@ -87,7 +78,7 @@ fn replay_reports_the_first_tampered_line() {
     let t = before.find("\"t\":").unwrap() + 4;
     lines[119] = format!("{}9{}", &before[..t], &before[t..]);
     std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-    let (code, out) = redsim(&["replay", &file]);
+    let (code, out, _) = redsim(&["replay", &file]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("line 120 differs"), "{out}");
     assert!(out.contains(&format!("recorded: {}", lines[119])), "{out}");
@@ -98,8 +89,7 @@ fn replay_reports_the_first_tampered_line() {
 fn a_trace_of_another_format_version_is_refused() {
     let file = tmp("old.jsonl");
     std::fs::write(&file, "{\"redsim_trace\":0,\"seed\":1}\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_redsim")).args(["replay", &file]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (code, _, err) = redsim(&["replay", &file]);
+    assert_eq!(code, 2);
     assert!(err.contains("trace format 0") && err.contains("reads format 1"), "{err}");
 }

@@ -2,31 +2,11 @@
 //! over 2,000 seeds, the bound min-replicas-to-write puts on it, a weak configuration's failures
 //! and their shrunk schedules, and results that do not depend on threads or shards.
 
+mod common;
+use common::{redsim_env as redsim, tmp};
+
 use model::explore::{SeedResult, run_seeds};
 use model::scenario::Scenario;
-use std::process::Command;
-
-fn redsim(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_redsim"))
-        .args(args)
-        .env_remove("SLURM_ARRAY_TASK_ID")
-        .env_remove("SLURM_ARRAY_TASK_COUNT")
-        .env_remove("JOB_COMPLETION_INDEX")
-        .envs(env.iter().copied())
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn tmp(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("redsim-explore-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name).to_string_lossy().into_owned()
-}
 
 /// The per-seed lines and the summary of `--json` output.
 fn lines(json: &str) -> (Vec<serde_json::Value>, serde_json::Value) {

@@ -1,21 +1,8 @@
 //! `redsim export` and `redsim run --html` from the command line: the page of a run and of its
 //! trace are the same bytes, logs need a directory, and unreadable traces exit 2, never panic.
 
-use std::process::Command;
-
-fn redsim(args: &[&str]) -> (i32, String, String) {
-    let out =
-        Command::new(env!("CARGO_BIN_EXE_redsim")).args(args).output().expect("the binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn tmp(name: &str) -> String {
-    std::env::temp_dir().join(format!("redsim-export-cli-{name}")).to_str().unwrap().to_string()
-}
+mod common;
+use common::{redsim, tmp};
 
 /// `run --html` and `export TRACE --format html` of the same run write identical pages, and so
 /// does `export SCENARIO`.

@@ -28,6 +28,27 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// Every format: its name on the command line and what it is.
+    pub const ALL: [(Format, &'static str, &'static str); 6] = [
+        (
+            Format::Perfetto,
+            "perfetto",
+            "Chrome trace-event JSON (ui.perfetto.dev, chrome://tracing)",
+        ),
+        (Format::Mermaid, "mermaid", "A Mermaid sequenceDiagram"),
+        (Format::Edn, "edn", "The Jepsen history, EDN (one operation per line)"),
+        (Format::JepsenJson, "jepsen-json", "The Jepsen history, JSON (an array of operations)"),
+        (Format::Logs, "logs", "One log file per Redis server and sentinel (`-o DIR` required)"),
+        (Format::Html, "html", "The timeline page: one self-contained HTML file"),
+    ];
+
+    /// The format called `name`.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.iter().find(|(_, n, _)| *n == name).map(|(f, _, _)| *f)
+    }
+}
+
 /// What an export produces.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Rendered {
