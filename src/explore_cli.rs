@@ -51,8 +51,11 @@ pub struct ShrinkArgs {
     property: Option<String>,
 }
 
+/// Seeds one invocation runs at most (ask for more through shards).
+const MAX_SEEDS: u64 = 10_000_000;
+
 /// `A..B` or `N`.
-fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
+fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     let bad = || format!("--seeds `{s}`: write A..B (B excluded) or one seed");
     match s.split_once("..") {
         Some((a, b)) => {
@@ -61,10 +64,29 @@ fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
             if a >= b {
                 return Err(format!("--seeds `{s}` is empty"));
             }
-            Ok((a..b).collect())
+            Ok(a..b)
         }
-        None => Ok(vec![s.trim().parse().map_err(|_| bad())?]),
+        None => {
+            let n: u64 = s.trim().parse().map_err(|_| bad())?;
+            let end =
+                n.checked_add(1).ok_or_else(|| format!("--seeds {n}: at most {}", u64::MAX - 1))?;
+            Ok(n..end)
+        }
     }
+}
+
+/// The seeds of `range` that shard `i` of `n` runs (all of them without a shard), at most
+/// [`MAX_SEEDS`].
+fn shard_seeds(range: std::ops::Range<u64>, shard: Option<(u64, u64)>) -> Result<Vec<u64>, String> {
+    let (i, n) = shard.unwrap_or((0, 1));
+    let count = (range.end - range.start).saturating_sub(i).div_ceil(n);
+    if count > MAX_SEEDS {
+        return Err(format!(
+            "{count} seeds in one run: at most {MAX_SEEDS}; split the range with --shard"
+        ));
+    }
+    let step = usize::try_from(n).map_err(|_| format!("shard count {n} is too large"))?;
+    Ok((range.start.saturating_add(i)..range.end).step_by(step).collect())
 }
 
 /// The shard to run: `--shard i/n`, or what a job runner's environment says.
@@ -168,18 +190,8 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let plan = parse_seeds(&args.seeds).and_then(|seeds| {
-        let shard = shard(args.shard.as_deref())?;
-        Ok(match shard {
-            None => seeds,
-            Some((i, n)) => seeds
-                .into_iter()
-                .enumerate()
-                .filter(|(k, _)| *k as u64 % n == i)
-                .map(|(_, s)| s)
-                .collect(),
-        })
-    });
+    let plan = parse_seeds(&args.seeds)
+        .and_then(|range| shard_seeds(range, shard(args.shard.as_deref())?));
     let seeds = match plan {
         Ok(s) => s,
         Err(e) => {
@@ -190,7 +202,8 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
     if scenario.explore.is_none() {
         eprintln!("note: {path} has no [explore] table: every seed runs the same timeline");
     }
-    let jobs = args.jobs.unwrap_or_else(jobs_default).max(1);
+    // More threads than cores only adds switching; more than seeds does nothing.
+    let jobs = args.jobs.unwrap_or_else(jobs_default).clamp(1, 256);
     let bar = progress_bar(seeds.len());
     let (results, wall_s) = timed(|| run_seeds(&scenario, &seeds, jobs, &bar));
     let mut summary = Summary::of(&results);

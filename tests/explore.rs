@@ -181,6 +181,7 @@ fn bad_explore_arguments_exit_2() {
         vec!["explore", "traces/explore-partition.toml", "--seeds", "ten"],
         vec!["explore", "traces/explore-partition.toml", "--seeds", "5..5"],
         vec!["explore", "traces/explore-partition.toml", "--shard", "3/3"],
+        vec!["explore", "traces/explore-partition.toml", "--seeds", "0..1000000000"],
         vec!["explore", "tests/bad/explore-kind.toml"],
         vec!["shrink", "traces/blog-partition.toml", "--seed", "1", "-o", "/dev/null"],
         vec!["shrink", "traces/explore-partition.toml", "--seed", "0", "-o", "/dev/null"],
