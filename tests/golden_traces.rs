@@ -6,22 +6,13 @@
 //! REDSIM_BLESS=1 cargo test --test golden_traces
 //! ```
 
+mod common;
+
 use model::check;
 use model::replay::{embedded_scenario, replay};
 use model::run::Deployment;
 use model::scenario::Scenario;
 use sim::TraceLevel;
-
-fn scenarios() -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir("traces")
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .map(|p| p.to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    files
-}
 
 fn record(scenario_path: &str, golden: &str) {
     let s = Scenario::load(scenario_path).unwrap();
@@ -38,7 +29,7 @@ fn record(scenario_path: &str, golden: &str) {
 fn every_golden_trace_replays_byte_for_byte() {
     let bless = std::env::var("REDSIM_BLESS").is_ok_and(|v| v == "1");
     let mut problems = Vec::new();
-    for scenario in scenarios() {
+    for scenario in common::bundled_scenarios() {
         let golden = scenario.replace(".toml", ".trace.jsonl");
         if bless {
             record(&scenario, &golden);

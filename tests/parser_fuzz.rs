@@ -2,17 +2,13 @@
 //! scenarios. Every refusal carries a position inside the file, and every scenario it accepts can
 //! draw a seed's fault schedule.
 
+mod common;
+
 use model::scenario::Scenario;
 use proptest::prelude::*;
 
 fn bundled() -> Vec<String> {
-    let mut files: Vec<_> = std::fs::read_dir("traces")
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
-    files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
+    common::bundled_scenarios().iter().map(|p| std::fs::read_to_string(p).unwrap()).collect()
 }
 
 fn check(text: &str) {

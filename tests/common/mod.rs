@@ -33,3 +33,15 @@ pub fn tmp(name: &str) -> String {
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name).to_string_lossy().into_owned()
 }
+
+/// The bundled scenarios, `traces/*.toml`, sorted.
+pub fn bundled_scenarios() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir("traces")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
+}

@@ -61,20 +61,7 @@ impl Sentinel {
             FailoverState::WaitStart => self.wait_start(ctx),
             FailoverState::SelectSlave => self.select_slave(ctx),
             FailoverState::SendSlaveofNoone => self.send_slaveof_noone(ctx),
-            FailoverState::WaitPromotion => {
-                let now = mstime(ctx);
-                let rt = self.rt();
-                if now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms {
-                    self.event(
-                        ctx,
-                        Level::Warning,
-                        "-failover-abort-slave-timeout",
-                        Some(Slot::Master),
-                        "",
-                    );
-                    self.abort_failover(ctx);
-                }
-            }
+            FailoverState::WaitPromotion => self.abort_if_timed_out(ctx),
             FailoverState::ReconfSlaves => self.reconf_next_slave(ctx),
             FailoverState::None | FailoverState::UpdateConfig => {}
         }
@@ -158,22 +145,28 @@ impl Sentinel {
         );
     }
 
+    /// Aborts with `-failover-abort-slave-timeout` once the current state has lasted longer than
+    /// failover-timeout (SEND_SLAVEOF_NOONE with the link down, WAIT_PROMOTION).
+    fn abort_if_timed_out(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = mstime(ctx);
+        let rt = self.rt();
+        if now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms {
+            self.event(
+                ctx,
+                Level::Warning,
+                "-failover-abort-slave-timeout",
+                Some(Slot::Master),
+                "",
+            );
+            self.abort_failover(ctx);
+        }
+    }
+
     /// `sentinelFailoverSendSlaveOfNoOne`.
     fn send_slaveof_noone(&mut self, ctx: &mut NodeCtx<'_>) {
-        let now = mstime(ctx);
         let Some(i) = self.rt().promoted() else { return };
-        let rt = self.rt();
-        if rt.replicas[i].link.disconnected {
-            if now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms {
-                self.event(
-                    ctx,
-                    Level::Warning,
-                    "-failover-abort-slave-timeout",
-                    Some(Slot::Master),
-                    "",
-                );
-                self.abort_failover(ctx);
-            }
+        if self.rt().replicas[i].link.disconnected {
+            self.abort_if_timed_out(ctx);
             return;
         }
         if !self.send_slaveof(ctx, Slot::Replica(i), None) {
