@@ -170,6 +170,29 @@ fn sentinel_ids(r: &Record) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Why a sentinel left ODOWN: its own SDOWN ended in the same tick (the master answers again), or
+/// too few others still report the master down, which is what happens when they have already
+/// switched to a new master and no longer know the old address.
+fn odown_ended(r: &Record, e: &Entry) -> String {
+    let same_tick_sdown_end = r.entries.iter().any(|x| {
+        x.pid == e.pid
+            && x.at == e.at
+            && matches!(&x.note, Note::Log { event: Some(ev), text, .. } if ev == "-sdown" && text.starts_with("master "))
+    });
+    let others_switched = r.entries.iter().any(|x| {
+        x.pid != e.pid
+            && x.at <= e.at
+            && matches!(&x.note, Note::Log { event: Some(ev), .. } if ev == "+switch-master")
+    });
+    if same_tick_sdown_end {
+        "its own SDOWN ended: the master answers again".to_string()
+    } else if others_switched {
+        "fewer than the quorum report the master down now (sentinels that switched no longer know the old address, and answer 0)".to_string()
+    } else {
+        "fewer than the quorum report the master down now (the others' answers changed or are more than 5 s old)".to_string()
+    }
+}
+
 /// Why a sentinel event happened, in words.
 fn reason(
     r: &Record,
@@ -194,7 +217,7 @@ fn reason(
             }
             _ => return None,
         },
-        "-odown" => "fewer than the quorum report the master down now (sentinels that switched no longer know the old address, and answer 0)".to_string(),
+        "-odown" => odown_ended(r, e),
         "+try-failover" => "it reached ODOWN first: it starts an attempt in a new epoch and asks every sentinel for its vote".to_string(),
         "+vote-for-leader" => {
             let mut it = text.split_whitespace();
