@@ -170,6 +170,28 @@ fn sentinel_ids(r: &Record) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// True when the sentinel of `e` has its master SDOWN at that moment (its last `+sdown master` /
+/// `-sdown master` up to then was a `+sdown`).
+fn sees_master_down(r: &Record, e: &Entry) -> bool {
+    r.entries
+        .iter()
+        .take_while(|x| x.at <= e.at)
+        .filter(|x| x.pid == e.pid)
+        .filter_map(|x| match &x.note {
+            Note::Log { event: Some(ev), text, .. } if text.starts_with("master ") => {
+                match ev.as_str() {
+                    "+sdown" => Some(true),
+                    "-sdown" | "+switch-master" => Some(false),
+                    _ => None,
+                }
+            }
+            Note::Log { event: Some(ev), .. } if ev == "+switch-master" => Some(false),
+            _ => None,
+        })
+        .last()
+        .unwrap_or(false)
+}
+
 /// Why a sentinel left ODOWN: its own SDOWN ended in the same tick (the master answers again), or
 /// too few others still report the master down, which is what happens when they have already
 /// switched to a new master and no longer know the old address.
@@ -224,8 +246,13 @@ fn reason(
             let (id, epoch) = (it.next()?, it.next()?);
             if ids.get(id).map(String::as_str) == Some(r.name(e.pid)) {
                 format!("it votes for itself in epoch {epoch}")
-            } else {
+            } else if sees_master_down(r, e) {
                 format!("its vote in epoch {epoch} goes to the first sentinel that asked, {}", who(id))
+            } else {
+                format!(
+                    "its vote in epoch {epoch} goes to the first sentinel that asked, {}, although it does not see the master down itself: a vote does not depend on the voter's view",
+                    who(id)
+                )
             }
         }
         "+elected-leader" | "-failover-abort-not-elected" => match why_for(r, e, |w| matches!(w, Why::Votes { .. }))? {
