@@ -12,7 +12,7 @@
 //! Left out: retries (redis-py's default is none), `min_other_sentinels`, connection concurrency.
 
 use crate::node::{Directory, Msg, NodeCtx, Note, Timer};
-use crate::resp::{Command, Reply, SentinelCmd};
+use crate::resp::{Command, Reply, SentinelCmd, SetCond, Text};
 use serde::{Deserialize, Serialize};
 use sim::{Addr, CloseReason, ConnId, ConnectError, Duration, Input, Instant};
 use std::sync::Arc;
@@ -45,8 +45,8 @@ pub struct Workload {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "f", rename_all = "kebab-case")]
 pub enum Op {
-    /// `SET key value`.
-    Write { key: String, value: String },
+    /// `SET key value` (shared with the command and every dataset that stores it).
+    Write { key: Text, value: Text },
     /// `GET key`.
     Read { key: String },
     /// Any other command (from a `command` event).
@@ -57,7 +57,12 @@ impl Op {
     /// The command sent.
     pub fn command(&self) -> Command {
         match self {
-            Op::Write { key, value } => Command::from_strs(&["SET", key, value]),
+            Op::Write { key, value } => Command::Set {
+                key: key.clone(),
+                value: value.clone(),
+                cond: SetCond::Always,
+                get: false,
+            },
             Op::Read { key } => Command::from_strs(&["GET", key]),
             Op::Command { argv } => Command::parse(argv),
         }
@@ -350,7 +355,7 @@ impl Client {
             (true, _) => {
                 let key = format!("{}:{:06}", self.name, seq);
                 self.last_written = Some(key.clone());
-                Op::Write { value: format!("{}-v{}", self.name, seq), key }
+                Op::Write { value: format!("{}-v{}", self.name, seq).into(), key: key.into() }
             }
         };
         self.pending =

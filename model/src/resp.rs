@@ -6,6 +6,12 @@
 
 use serde::{Serialize, Serializer};
 use std::fmt;
+use std::rc::Rc;
+
+/// A key or a value: shared, not copied, by everything that holds it. A write's key and value
+/// travel from the client through the master's dataset, the replication stream, the backlog, the
+/// append-only files and every replica's dataset as one allocation each.
+pub type Text = Rc<str>;
 
 /// `REPLICAOF` / `SLAVEOF` target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,7 +103,7 @@ pub enum Command {
     /// `GET key`.
     Get(String),
     /// `SET key value [NX|XX] [GET]`.
-    Set { key: String, value: String, cond: SetCond, get: bool },
+    Set { key: Text, value: Text, cond: SetCond, get: bool },
     /// `DEL key...`.
     Del(Vec<String>),
     /// `INCR key`.
@@ -220,7 +226,7 @@ impl Command {
                         _ => return syntax(),
                     }
                 }
-                Command::Set { key: a(1), value: a(2), cond, get }
+                Command::Set { key: Text::from(a(1)), value: Text::from(a(2)), cond, get }
             }
             "DEL" if n >= 2 => Command::Del(argv[1..].to_vec()),
             "INCR" if n == 2 => Command::Incr(a(1)),

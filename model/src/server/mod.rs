@@ -38,7 +38,7 @@ mod tests;
 
 use crate::info::{Info, ReplicaFields, ServerInfo, SlaveLine};
 use crate::node::{Directory, Level, Msg, NodeCtx, Note, Timer, log};
-use crate::resp::{ClientType, Command, ReplicaOf, Reply, SetCond};
+use crate::resp::{ClientType, Command, ReplicaOf, Reply, SetCond, Text};
 use config::ServerConfig;
 pub use persist::{Disk, Snapshot};
 pub(crate) use replication::{LinkState, Repl, ReplicaPeer};
@@ -46,6 +46,9 @@ use serde::{Deserialize, Serialize};
 use sim::{Addr, CloseReason, ConnId, Duration, Input};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+/// A server's keys and values (database 0).
+pub type Dataset = BTreeMap<crate::resp::Text, crate::resp::Text>;
 
 /// A replication fact, noted when it changes (for checks, explanations and timelines).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +113,7 @@ pub(crate) struct Runtime {
     pub started: sim::Instant,
     /// The running configuration (REPLICAOF changes it; CONFIG REWRITE saves it).
     pub cfg: ServerConfig,
-    pub data: BTreeMap<String, String>,
+    pub data: Dataset,
     pub repl: Repl,
     pub clients: BTreeMap<ConnId, Peer>,
     pub dirty: u64,
@@ -164,11 +167,11 @@ impl Server {
 
     /// The value of `key`, if running and present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.rt.as_ref()?.data.get(key).map(String::as_str)
+        self.rt.as_ref()?.data.get(key).map(|v| &**v)
     }
 
     /// The dataset (empty when down).
-    pub fn data(&self) -> Option<&BTreeMap<String, String>> {
+    pub fn data(&self) -> Option<&Dataset> {
         self.rt.as_ref().map(|rt| &rt.data)
     }
 
@@ -399,10 +402,10 @@ impl Server {
         let reply = match cmd {
             Command::Ping(None) => Reply::Status("PONG".into()),
             Command::Ping(Some(m)) | Command::Echo(m) => Reply::bulk(m),
-            Command::Get(k) => Reply::Bulk(self.rt().data.get(&k).cloned()),
+            Command::Get(k) => Reply::Bulk(self.rt().data.get(k.as_str()).map(|v| v.to_string())),
             Command::Set { key, value, cond, get } => {
                 let rt = self.rt();
-                let old = rt.data.get(&key).cloned();
+                let old = rt.data.get(&*key).map(|v| v.to_string());
                 let go = match cond {
                     SetCond::Always => true,
                     SetCond::IfAbsent => old.is_none(),
@@ -425,7 +428,7 @@ impl Server {
             Command::Del(keys) => {
                 let rt = self.rt();
                 let removed: Vec<String> =
-                    keys.into_iter().filter(|k| rt.data.remove(k).is_some()).collect();
+                    keys.into_iter().filter(|k| rt.data.remove(k.as_str()).is_some()).collect();
                 let n = removed.len() as i64;
                 if n > 0 {
                     self.propagate_write(ctx, conn, Command::Del(removed));
@@ -434,10 +437,10 @@ impl Server {
             }
             Command::Incr(k) => {
                 let rt = self.rt();
-                let cur = rt.data.get(&k).map_or(Some(0), |v| v.parse::<i64>().ok());
+                let cur = rt.data.get(k.as_str()).map_or(Some(0), |v| v.parse::<i64>().ok());
                 match cur.and_then(|v| v.checked_add(1)) {
                     Some(v) => {
-                        rt.data.insert(k.clone(), v.to_string());
+                        rt.data.insert(Text::from(k.as_str()), Text::from(v.to_string()));
                         self.propagate_write(ctx, conn, Command::Incr(k));
                         Reply::Int(v)
                     }
@@ -446,7 +449,7 @@ impl Server {
             }
             Command::Exists(keys) => {
                 let rt = self.rt();
-                Reply::Int(keys.iter().filter(|k| rt.data.contains_key(*k)).count() as i64)
+                Reply::Int(keys.iter().filter(|k| rt.data.contains_key(k.as_str())).count() as i64)
             }
             Command::DbSize => Reply::Int(self.rt().data.len() as i64),
             Command::FlushAll => {

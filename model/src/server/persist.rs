@@ -10,10 +10,11 @@
 //!   loses nothing (the write is in the kernel's page cache; `appendfsync` only matters to a host
 //!   crash, which the model does not simulate). No replication id: a new history.
 
+use super::Dataset;
 use super::replication::{Backlog, MasterLink, Repl};
 use super::{Server, config::ServerConfig, unixtime};
 use crate::node::{Level, NodeCtx};
-use crate::resp::Command;
+use crate::resp::{Command, Text};
 use sim::Rng;
 use std::collections::BTreeMap;
 
@@ -21,7 +22,7 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
     /// The keys and values.
-    pub data: BTreeMap<String, String>,
+    pub data: Dataset,
     /// The replication id the data belongs to.
     pub replid: String,
     /// The offset in that history.
@@ -38,11 +39,7 @@ pub struct Disk {
 }
 
 /// What a starting server loads: its dataset, replication state, and where the data came from.
-pub(crate) fn load(
-    disk: &Disk,
-    cfg: &ServerConfig,
-    rng: &mut Rng,
-) -> (BTreeMap<String, String>, Repl, String) {
+pub(crate) fn load(disk: &Disk, cfg: &ServerConfig, rng: &mut Rng) -> (Dataset, Repl, String) {
     let link = cfg.replicaof.as_ref().map(|(h, p)| MasterLink::new(h.clone(), *p));
     let fresh = rng.hex40();
     if cfg.appendonly {
@@ -71,19 +68,21 @@ pub(crate) fn load(
     (rdb.data.clone(), repl, "disk".to_string())
 }
 
-fn apply(data: &mut BTreeMap<String, String>, cmd: &Command) {
+/// Applies a write that is known to succeed (from the replication stream or the append-only
+/// file) to `data`; other commands change nothing.
+pub(crate) fn apply(data: &mut Dataset, cmd: &Command) {
     match cmd {
         Command::Set { key, value, .. } => {
             data.insert(key.clone(), value.clone());
         }
         Command::Del(keys) => {
             for k in keys {
-                data.remove(k);
+                data.remove(k.as_str());
             }
         }
         Command::Incr(k) => {
-            let v = data.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
-            data.insert(k.clone(), v.to_string());
+            let v = data.get(k.as_str()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
+            data.insert(Text::from(k.as_str()), Text::from(v.to_string()));
         }
         Command::FlushAll => data.clear(),
         _ => {}

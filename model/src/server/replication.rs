@@ -859,25 +859,8 @@ impl Server {
     /// Applies one item of the master's stream, then proxies it to our own replicas.
     fn apply_stream(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, cmd: Command) {
         match &cmd {
-            Command::Set { key, value, .. } => {
-                self.rt().data.insert(key.clone(), value.clone());
-                self.persist_write(&cmd);
-            }
-            Command::Del(keys) => {
-                let rt = self.rt();
-                for k in keys {
-                    rt.data.remove(k);
-                }
-                self.persist_write(&cmd);
-            }
-            Command::Incr(k) => {
-                let rt = self.rt();
-                let v = rt.data.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
-                rt.data.insert(k.clone(), v.to_string());
-                self.persist_write(&cmd);
-            }
-            Command::FlushAll => {
-                self.rt().data.clear();
+            Command::Set { .. } | Command::Del(_) | Command::Incr(_) | Command::FlushAll => {
+                super::persist::apply(&mut self.rt().data, &cmd);
                 self.persist_write(&cmd);
             }
             Command::Publish { channel, message } => {

@@ -186,7 +186,7 @@ fn the_diskless_fork_waits_five_idle_seconds_then_answers_fullresync_with_the_pa
         Effect::Send(ConnId(201), Msg::Rdb(snap)) => Some(snap),
         _ => None,
     });
-    assert_eq!(rdb.expect("the fork at 5 s").data.get("a").map(String::as_str), Some("1"));
+    assert_eq!(rdb.expect("the fork at 5 s").data.get("a").map(|v| &**v), Some("1"));
 }
 
 #[test]
