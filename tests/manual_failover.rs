@@ -2,7 +2,7 @@
 //! checked beyond their `[expect]` with the history's timestamps.
 
 use model::check::{self, Outcome};
-use model::client::OpResult;
+use model::observe::OpResult;
 use model::run::Deployment;
 use model::scenario::Scenario;
 

@@ -11,9 +11,11 @@
 //! (NOREPLICAS) keep the connection; a pooled connection the server closed is replaced silently.
 //! Left out: retries (redis-py's default is none), `min_other_sentinels`, connection concurrency.
 
-use crate::node::{Directory, Msg, NodeCtx, Note, Timer};
-use crate::resp::{Command, Reply, SentinelCmd, SetCond, Text};
-use serde::{Deserialize, Serialize};
+use crate::wire::{Directory, Msg, NodeCtx, Timer};
+
+use crate::observe::Note;
+use crate::observe::{Belief, Op, OpRecord, OpResult};
+use crate::resp::{Command, Reply, SentinelCmd};
 use sim::{Addr, CloseReason, ConnId, ConnectError, Duration, Input, Instant};
 use std::sync::Arc;
 
@@ -39,101 +41,6 @@ pub struct Workload {
     pub start: Instant,
     /// No operation starts at or after this.
     pub stop: Instant,
-}
-
-/// What an operation was.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "f", rename_all = "kebab-case")]
-pub enum Op {
-    /// `SET key value` (shared with the command and every dataset that stores it).
-    Write { key: Text, value: Text },
-    /// `GET key`.
-    Read { key: String },
-    /// Any other command (from a `command` event).
-    Command { argv: Vec<String> },
-}
-
-impl Op {
-    /// The command sent.
-    pub fn command(&self) -> Command {
-        match self {
-            Op::Write { key, value } => Command::Set {
-                key: key.clone(),
-                value: value.clone(),
-                cond: SetCond::Always,
-                get: false,
-            },
-            Op::Read { key } => Command::from_strs(&["GET", key]),
-            Op::Command { argv } => Command::parse(argv),
-        }
-    }
-
-    /// The key and value of a write (a SET from a workload or from a `command` event).
-    pub fn written(&self) -> Option<(&str, &str)> {
-        match self {
-            Op::Write { key, value } => Some((key, value)),
-            Op::Command { argv } if argv.len() >= 3 && argv[0].eq_ignore_ascii_case("set") => {
-                Some((&argv[1], &argv[2]))
-            }
-            _ => None,
-        }
-    }
-}
-
-/// How an operation ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "result", rename_all = "kebab-case")]
-pub enum OpResult {
-    /// A reply that is not an error.
-    Ok {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        value: Option<String>,
-    },
-    /// An error: the command was not applied (error reply, or never sent).
-    Error { error: String },
-    /// No reply within the socket timeout: indeterminate.
-    Timeout,
-    /// The connection dropped with the command in flight (or the run ended): indeterminate.
-    Lost { error: String },
-}
-
-impl OpResult {
-    /// True when the command may or may not have been applied.
-    pub fn indeterminate(&self) -> bool {
-        matches!(self, OpResult::Timeout | OpResult::Lost { .. })
-    }
-}
-
-/// One operation in the history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpRecord {
-    /// The client's name.
-    pub client: String,
-    /// Per-client sequence number.
-    pub seq: u64,
-    /// What was asked.
-    pub op: Op,
-    /// When the application called (virtual µs).
-    pub invoked_us: u64,
-    /// When the call returned (virtual µs).
-    pub completed_us: u64,
-    /// `host:port` the command was sent to (none if it never was).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
-    /// The outcome.
-    #[serde(flatten)]
-    pub result: OpResult,
-}
-
-/// A client's belief about the master changed (after a discovery).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Belief {
-    /// The client.
-    pub client: String,
-    /// The master it will use (`None`: no sentinel named one).
-    pub master: Option<String>,
-    /// The sentinel that answered, or why none did.
-    pub via: String,
 }
 
 /// What a discovery asks the sentinels.

@@ -12,11 +12,11 @@
 //!   failover) loses no acknowledged write.
 
 use crate::check::Outcome;
-use crate::node::Note;
+use crate::observe::Note;
+use crate::observe::ReplNote;
+use crate::observe::Why;
 use crate::run::{Deployment, Life};
 use crate::scenario::{Action, ProcRef, Scenario};
-use crate::sentinel::Why;
-use crate::server::ReplNote;
 use sim::filter::FilterCommand;
 use sim::{Duration, HostId, Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};

@@ -17,12 +17,14 @@
 
 pub mod check;
 pub mod client;
+pub mod dataset;
 pub mod explain;
 pub mod explore;
 pub mod export;
 pub mod info;
 pub mod invariants;
 pub mod node;
+pub mod observe;
 pub mod record;
 pub mod replay;
 pub mod report;
@@ -32,3 +34,4 @@ pub mod scenario;
 pub mod sentinel;
 pub mod server;
 pub mod shrink;
+pub mod wire;

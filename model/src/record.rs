@@ -5,8 +5,8 @@
 //! record, except that only a trace at level `messages` has messages.
 
 use crate::check::Outcome;
-use crate::client::OpRecord;
-use crate::node::Note;
+use crate::observe::Note;
+use crate::observe::OpRecord;
 use crate::replay::{ReplayError, embedded_scenario};
 use crate::run::Deployment;
 use crate::scenario::Scenario;

@@ -2,10 +2,11 @@
 //! zero, apply the timeline's faults and commands at their times, and stop at `duration`.
 
 use crate::client::{Client, ClientKind};
-use crate::node::{Directory, Node};
+use crate::node::Node;
 use crate::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
 use crate::sentinel::Sentinel;
 use crate::server::Server;
+use crate::wire::Directory;
 use sim::filter::Packet;
 use sim::net::Verdict;
 use sim::tcp::SynSchedule;

@@ -13,9 +13,28 @@ use crate::tcp::{
 };
 use crate::time::{Duration, Instant};
 use crate::trace::{TraceEvent, Tracer};
-use crate::world::{Noted, Stats};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+/// A note an actor recorded, with when and who.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Noted<N> {
+    /// When.
+    pub at: Instant,
+    /// Who.
+    pub pid: ProcessId,
+    /// What.
+    pub note: N,
+}
+
+/// Counters for benchmarks and reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Events taken off the queue.
+    pub events: u64,
+    /// Messages handed to an actor.
+    pub delivered: u64,
+}
 
 /// Something due at an instant.
 pub(crate) enum Event<M, T> {

@@ -32,8 +32,9 @@ pub mod world;
 
 pub use actor::{Actor, CloseReason, ConnectError, Ctx, Effect, Input, Outbox};
 pub use ids::{Addr, ConnId, HostId, ProcessId};
+pub use kernel::{Noted, Stats};
 pub use net::Network;
 pub use rng::{Probability, Rng};
 pub use time::{Duration, DurationRange, Instant};
 pub use trace::{TraceEvent, TraceHeader, TraceLevel};
-pub use world::{Noted, ProcState, Stats, World};
+pub use world::{ProcState, World};

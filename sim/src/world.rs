@@ -10,7 +10,7 @@
 use crate::actor::{Actor, Ctx, Effect, Input};
 use crate::filter::{Chain, FilterCommand, FilterError, InstalledRule, Rule, Target};
 use crate::ids::{Addr, HostId, ProcessId};
-use crate::kernel::{Event, Kernel, SocketOp};
+use crate::kernel::{Event, Kernel, Noted, SocketOp, Stats};
 use crate::net::Network;
 use crate::rng::Rng;
 use crate::tcp::SynSchedule;
@@ -38,26 +38,6 @@ impl ProcState {
     pub fn is_alive(self) -> bool {
         matches!(self, ProcState::Running | ProcState::Paused)
     }
-}
-
-/// A note an actor recorded, with when and who.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Noted<N> {
-    /// When.
-    pub at: Instant,
-    /// Who.
-    pub pid: ProcessId,
-    /// What.
-    pub note: N,
-}
-
-/// Counters for benchmarks and reports.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    /// Events taken off the queue.
-    pub events: u64,
-    /// Messages handed to an actor.
-    pub delivered: u64,
 }
 
 struct Process<A: Actor> {

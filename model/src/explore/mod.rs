@@ -11,7 +11,7 @@ pub mod summary;
 pub use schedule::{Fault, FaultAction, draw};
 
 use crate::check::Outcome;
-use crate::client::{OpRecord, OpResult};
+use crate::observe::{OpRecord, OpResult};
 use crate::scenario::{ProcRef, Scenario};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

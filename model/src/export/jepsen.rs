@@ -16,7 +16,7 @@
 //! fate the record cannot tell (only indeterminate writes, or differing values) are left out
 //! of the final read. With no final master there is no final read.
 
-use crate::client::{Op, OpRecord, OpResult};
+use crate::observe::{Op, OpRecord, OpResult};
 use crate::record::Record;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -8,7 +8,7 @@
 //! `just started` line names (a restart gets a new one); sentinels do not model a pid, so their
 //! lines carry a stand-in derived from the process name, the same in every run.
 
-use crate::node::{Level, Note, log_time};
+use crate::observe::{Level, Note, log_time};
 use crate::record::{Change, Record};
 use crate::run::WALL_CLOCK_BASE_US;
 

@@ -13,8 +13,8 @@
 
 use super::logs;
 use super::timeline::{Fate, Role, SentinelState, Timeline, client_pid, reply_text};
-use crate::client::Op;
-use crate::node::{Level, Note};
+use crate::observe::Op;
+use crate::observe::{Level, Note};
 use crate::record::{Change, ProcKind, Record};
 use serde_json::{Value, json};
 

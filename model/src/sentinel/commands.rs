@@ -5,8 +5,8 @@
 use super::instance::{Instance, Kind, Role};
 use super::{HELLO_CHANNEL, Runtime, Sentinel, Slot, mstime};
 use crate::info::{Info, SentinelInfo, SentinelMasterLine};
-use crate::node::{Msg, NodeCtx};
 use crate::resp::{Command, Reply, SentinelCmd};
+use crate::wire::{Msg, NodeCtx};
 use sim::ConnId;
 
 /// `addReplySentinelRedisInstance`: the field/value map of one entry.
@@ -245,7 +245,7 @@ impl Sentinel {
                 }
                 self.log(
                     ctx,
-                    crate::node::Level::Warning,
+                    crate::observe::Level::Warning,
                     format!("Executing user requested FAILOVER of '{name}'"),
                 );
                 self.start_failover(ctx);
@@ -269,7 +269,7 @@ impl Sentinel {
     /// master's INFO and from hellos) and reset the master's state (`sentinelResetMaster`).
     fn reset(&mut self, ctx: &mut NodeCtx<'_>) {
         self.reset_master(ctx, false);
-        self.event(ctx, crate::node::Level::Warning, "+reset-master", Some(Slot::Master), "");
+        self.event(ctx, crate::observe::Level::Warning, "+reset-master", Some(Slot::Master), "");
     }
 }
 

@@ -8,9 +8,12 @@
 //! voter's own view of the master and even in TILT. A leader needs a strict majority of every
 //! sentinel known (reachable or not) and at least the quorum.
 
-use super::{Sentinel, Slot, Why, mstime};
-use crate::node::{Level, NodeCtx, Note};
+use super::{Sentinel, Slot, mstime};
+
+use crate::observe::Why;
+use crate::observe::{Level, Note};
 use crate::resp::Reply;
+use crate::wire::NodeCtx;
 use std::collections::BTreeMap;
 
 impl Sentinel {

@@ -6,8 +6,10 @@
 
 use super::instance::FailoverState;
 use super::select::{Periods, select};
-use super::{Sentinel, Slot, Why, mstime};
-use crate::node::{Level, NodeCtx, Note, ctime};
+use super::{Sentinel, Slot, mstime};
+use crate::observe::Why;
+use crate::observe::{Level, Note, ctime};
+use crate::wire::NodeCtx;
 
 impl Sentinel {
     /// `sentinelStartFailoverIfNeeded`: ODOWN, none in progress, and 2 x failover-timeout since
@@ -104,7 +106,10 @@ impl Sentinel {
     }
 
     /// Runs `sentinelSelectSlave` on the current tables.
-    pub(crate) fn pick_replica(&mut self, now: i64) -> (Option<usize>, Vec<super::Candidate>) {
+    pub(crate) fn pick_replica(
+        &mut self,
+        now: i64,
+    ) -> (Option<usize>, Vec<crate::observe::Candidate>) {
         let periods = Periods {
             ping_ms: self.config.ping_period_ms as i64,
             info_ms: self.config.info_period_ms as i64,

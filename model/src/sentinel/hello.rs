@@ -7,8 +7,9 @@
 
 use super::instance::{FailoverState, Flags, Instance, Kind, Role};
 use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
-use crate::node::{Level, NodeCtx};
+use crate::observe::Level;
 use crate::resp::Command;
+use crate::wire::NodeCtx;
 
 impl Sentinel {
     /// `sentinelSendHello` to the instance in `slot`. Only the reply moves `last_pub_time`.
@@ -107,7 +108,7 @@ impl Sentinel {
                 let same = master_port == rt.master.port && master_ip == rt.master.host;
                 if same && rt.master.flags.failover_in_progress {
                     let failover_epoch = rt.ms.failover_epoch;
-                    ctx.note(crate::node::Note::Why(super::Why::StaleFailover {
+                    ctx.note(crate::observe::Note::Why(crate::observe::Why::StaleFailover {
                         failover_epoch,
                         config_epoch,
                         master: format!("{master_ip}:{master_port}"),

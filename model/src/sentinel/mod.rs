@@ -22,10 +22,12 @@ mod select;
 #[cfg(test)]
 mod tests;
 
-use crate::node::{Directory, Level, Msg, NodeCtx, Note, Timer};
+use crate::wire::{Directory, Msg, NodeCtx, Timer};
+
+use crate::observe::Why;
+use crate::observe::{Level, Note};
 use config::SentinelConfig;
 use instance::{FailoverState, Instance, Kind, MasterState};
-use serde::{Deserialize, Serialize};
 use sim::{ConnId, Duration, Input};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -78,59 +80,6 @@ pub const EVENTS: &[&str] = &[
 
 /// `SENTINEL_HELLO_CHANNEL`.
 pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
-
-/// One replica as the leader weighed it for promotion.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Candidate {
-    /// `ip:port`.
-    pub name: String,
-    /// `slave_priority` from its last INFO.
-    pub priority: u32,
-    /// `slave_repl_offset` from its last INFO.
-    pub offset: i64,
-    /// Its run id (empty if unknown).
-    pub run_id: String,
-    /// Why it could not be chosen, if so.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub excluded: Option<String>,
-}
-
-/// Why a sentinel did something: the numbers behind an event, for explanations.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "why", rename_all = "kebab-case")]
-pub enum Why {
-    /// The sentinel's id, noted at start (`Sentinel ID is ...`).
-    Identity { run_id: String },
-    /// `+sdown`: how long the instance had been silent, against `down-after-milliseconds`, or
-    /// the other trigger.
-    Sdown { instance: String, silent_ms: i64, down_after_ms: i64, cause: String },
-    /// `+odown`: the sentinels (itself included) that reported the master down.
-    Odown { master: String, agreeing: Vec<String>, quorum: u32 },
-    /// The votes counted for an election round.
-    Votes {
-        epoch: u64,
-        votes: Vec<(String, String)>,
-        winner: Option<String>,
-        needed: u64,
-        sentinels: u64,
-    },
-    /// The replicas weighed for promotion, best first, and those excluded.
-    Selection { candidates: Vec<Candidate>, chosen: Option<String> },
-    /// The leader sent `SLAVEOF NO ONE` to `replica` in failover epoch `epoch`.
-    SentPromotion { replica: String, epoch: u64 },
-    /// `+convert-to-slave`/`+fix-slave-config`: the instance and the master it was pointed at.
-    Reconfigured { instance: String, master: String, reported_role_for_ms: i64 },
-    /// The configuration this sentinel advertises is now `master` at config epoch `epoch` (set by
-    /// the leader at promotion, adopted by the others from hellos).
-    Config { epoch: u64, master: String },
-    /// A hello brought config epoch `config_epoch` for the very address this sentinel is failing
-    /// over in epoch `failover_epoch`: Redis adopts the epoch and keeps the address, so its own
-    /// failover goes on and its promoted replica ends up advertised under the newer epoch
-    /// (`sentinelProcessHelloMessage`).
-    StaleFailover { failover_epoch: u64, config_epoch: u64, master: String },
-    /// `+tilt`: the clock moved by this much between two ticks.
-    Tilt { delta_ms: i64 },
-}
 
 /// How long a config flush (rewrite + fsync) blocks the sentinel: drawn from this range, whose
 /// median is the measured 8 ms.
@@ -380,7 +329,7 @@ impl Sentinel {
         }
         self.rt = Some(Box::new(rt));
         self.save();
-        crate::node::log(ctx, Level::Warning, 'X', format!("Sentinel ID is {my_id}"));
+        crate::observe::log(ctx, Level::Warning, 'X', format!("Sentinel ID is {my_id}"));
         ctx.note(Note::Why(Why::Identity { run_id: my_id }));
         self.note_advertised(ctx);
         let quorum = self.config.quorum;
@@ -579,6 +528,6 @@ impl Sentinel {
 
     /// A plain log line (not an event).
     pub(crate) fn log(&self, ctx: &mut NodeCtx<'_>, level: Level, text: impl Into<String>) {
-        crate::node::log(ctx, level, 'X', text);
+        crate::observe::log(ctx, level, 'X', text);
     }
 }

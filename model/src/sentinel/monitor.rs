@@ -9,10 +9,12 @@
 //! pending commands.
 
 use super::instance::{Callback, Conn, Kind, Role};
-use super::{HELLO_CHANNEL, Sentinel, Slot, Why, mstime};
+use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
 use crate::info::ServerInfo;
-use crate::node::{Level, Msg, NodeCtx, Note};
+use crate::observe::Why;
+use crate::observe::{Level, Note};
 use crate::resp::{ClientType, Command, ReplicaOf, Reply, SentinelCmd};
+use crate::wire::{Msg, NodeCtx};
 use sim::{Addr, ConnId};
 
 /// `SENTINEL_MAX_PENDING_COMMANDS`.

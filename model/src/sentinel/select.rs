@@ -2,8 +2,8 @@
 //! order. Pure: it reads the tables and the time, and says why each replica was or was not
 //! chosen.
 
-use super::Candidate;
 use super::instance::Instance;
+use crate::observe::Candidate;
 use std::cmp::Ordering;
 
 /// The timers selection depends on.

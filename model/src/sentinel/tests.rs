@@ -3,8 +3,8 @@
 use super::instance::{FailoverState, Instance, Kind, Role};
 use super::*;
 use crate::info::{ReplicaFields, ServerInfo};
-use crate::node::Directory;
 use crate::resp::{Command, Reply, SentinelCmd};
+use crate::wire::Directory;
 use sim::{Addr, Effect, HostId, Instant, Outbox, ProcessId};
 
 type Out = Outbox<Msg, Timer, Note>;

@@ -36,47 +36,18 @@ fn allowed_stale(cmd: &Command) -> bool {
 #[cfg(test)]
 mod tests;
 
+pub use crate::dataset::{Dataset, Snapshot};
 use crate::info::{Info, ReplicaFields, ServerInfo, SlaveLine};
-use crate::node::{Directory, Level, Msg, NodeCtx, Note, Timer, log};
+use crate::observe::ReplNote;
+use crate::observe::{Level, Note, log};
 use crate::resp::{ClientType, Command, ReplicaOf, Reply, SetCond, Text};
+use crate::wire::{Directory, Msg, NodeCtx, Timer};
 use config::ServerConfig;
-pub use persist::{Disk, Snapshot};
+pub use persist::Disk;
 pub(crate) use replication::{LinkState, Repl, ReplicaPeer};
-use serde::{Deserialize, Serialize};
 use sim::{Addr, CloseReason, ConnId, Duration, Input};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-
-/// A server's keys and values (database 0).
-pub type Dataset = BTreeMap<crate::resp::Text, crate::resp::Text>;
-
-/// A replication fact, noted when it changes (for checks, explanations and timelines).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "repl", rename_all = "kebab-case")]
-pub enum ReplNote {
-    /// The process (re)started with this dataset and role.
-    Started { keys: usize, master: Option<String>, replid: String, loaded_from: String },
-    /// The role changed: `master` is `None` for a master, the address followed otherwise.
-    Role { master: Option<String>, replid: String, offset: i64 },
-    /// `master_link_status` changed.
-    Link { up: bool, offset: i64 },
-    /// A full resynchronisation replaced the dataset.
-    FullSync { from: String, flushed_keys: usize, loaded_keys: usize, replid: String, offset: i64 },
-    /// A partial resynchronisation continued the history.
-    PartialSync { from: String, offset: i64 },
-    /// `REPLICAOF NO ONE` turned this replica into a master, at the request of `client` (its
-    /// `CLIENT SETNAME`, empty if none) connected from `from_host`.
-    Promoted {
-        replid: String,
-        replid2: String,
-        second_offset: i64,
-        client: String,
-        from_host: String,
-    },
-    /// Whether this server would accept a client's write now (master, and not refusing with
-    /// NOREPLICAS).
-    Writable { writable: bool },
-}
 
 /// Connection kinds as `CLIENT KILL TYPE` sees them.
 #[derive(Clone, Debug)]

@@ -10,24 +10,14 @@
 //!   loses nothing (the write is in the kernel's page cache; `appendfsync` only matters to a host
 //!   crash, which the model does not simulate). No replication id: a new history.
 
-use super::Dataset;
 use super::replication::{Backlog, MasterLink, Repl};
 use super::{Server, config::ServerConfig, unixtime};
-use crate::node::{Level, NodeCtx};
-use crate::resp::{Command, Text};
+use crate::dataset::{Dataset, Snapshot, apply};
+use crate::observe::Level;
+use crate::resp::Command;
+use crate::wire::NodeCtx;
 use sim::Rng;
 use std::collections::BTreeMap;
-
-/// A point-in-time copy of a dataset with the replication history it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Snapshot {
-    /// The keys and values.
-    pub data: Dataset,
-    /// The replication id the data belongs to.
-    pub replid: String,
-    /// The offset in that history.
-    pub offset: i64,
-}
 
 /// A server's disk.
 #[derive(Clone, Debug, Default)]
@@ -66,27 +56,6 @@ pub(crate) fn load(disk: &Disk, cfg: &ServerConfig, rng: &mut Rng) -> (Dataset, 
         repl.backlog = Some(Backlog::new(rdb.offset, cfg.repl_backlog_size));
     }
     (rdb.data.clone(), repl, "disk".to_string())
-}
-
-/// Applies a write that is known to succeed (from the replication stream or the append-only
-/// file) to `data`; other commands change nothing.
-pub(crate) fn apply(data: &mut Dataset, cmd: &Command) {
-    match cmd {
-        Command::Set { key, value, .. } => {
-            data.insert(key.clone(), value.clone());
-        }
-        Command::Del(keys) => {
-            for k in keys {
-                data.remove(k.as_str());
-            }
-        }
-        Command::Incr(k) => {
-            let v = data.get(k.as_str()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
-            data.insert(Text::from(k.as_str()), Text::from(v.to_string()));
-        }
-        Command::FlushAll => data.clear(),
-        _ => {}
-    }
 }
 
 impl Server {

@@ -14,9 +14,12 @@
 //! Promotion (`REPLICAOF NO ONE`) shifts the replication id (`shiftReplicationId`): the old id
 //! becomes `master_replid2`, valid up to `second_repl_offset = master_repl_offset + 1`.
 
-use super::{Peer, ReplNote, Runtime, Server, unixtime};
-use crate::node::{Level, Msg, NodeCtx, Note};
+use super::{Peer, Runtime, Server, unixtime};
+
+use crate::observe::ReplNote;
+use crate::observe::{Level, Note};
 use crate::resp::{Command, ReplConf, Reply};
+use crate::wire::{Msg, NodeCtx};
 use sim::{CloseReason, ConnId, ConnectError};
 use std::collections::VecDeque;
 
@@ -563,7 +566,7 @@ impl Server {
             rt.clients.iter().filter(|(_, p)| p.waiting.is_some()).map(|(c, _)| *c).collect();
         for c in blocked {
             rt.clients.get_mut(&c).expect("listed").waiting = None;
-            ctx.cancel_timer(crate::node::Timer::WaitTimeout(c));
+            ctx.cancel_timer(crate::wire::Timer::WaitTimeout(c));
             ctx.send(c, Msg::Reply(Reply::err("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)")));
         }
         if was_master {
@@ -860,7 +863,7 @@ impl Server {
     fn apply_stream(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, cmd: Command) {
         match &cmd {
             Command::Set { .. } | Command::Del(_) | Command::Incr(_) | Command::FlushAll => {
-                super::persist::apply(&mut self.rt().data, &cmd);
+                crate::dataset::apply(&mut self.rt().data, &cmd);
                 self.persist_write(&cmd);
             }
             Command::Publish { channel, message } => {

@@ -2,7 +2,7 @@
 
 use super::config::ServerConfig;
 use super::*;
-use crate::node::Directory;
+use crate::wire::Directory;
 use sim::{Effect, HostId, Instant, Outbox, ProcessId};
 
 type Out = Outbox<Msg, Timer, Note>;

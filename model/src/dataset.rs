@@ -1,0 +1,41 @@
+//! A server's keyspace (database 0) and its point-in-time copies: what servers store, what a
+//! full resynchronisation ships and what `dump.rdb` holds. Only strings: the model's commands
+//! (`SET`, `GET`, `DEL`, `INCR`, `FLUSHALL`) need nothing else.
+
+use crate::resp::{Command, Text};
+use std::collections::BTreeMap;
+
+/// A server's keys and values (database 0).
+pub type Dataset = BTreeMap<Text, Text>;
+
+/// A point-in-time copy of a dataset with the replication history it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The keys and values.
+    pub data: Dataset,
+    /// The replication id the data belongs to.
+    pub replid: String,
+    /// The offset in that history.
+    pub offset: i64,
+}
+
+/// Applies a write that is known to succeed (from the replication stream or the append-only
+/// file) to `data`; other commands change nothing.
+pub(crate) fn apply(data: &mut Dataset, cmd: &Command) {
+    match cmd {
+        Command::Set { key, value, .. } => {
+            data.insert(key.clone(), value.clone());
+        }
+        Command::Del(keys) => {
+            for k in keys {
+                data.remove(k.as_str());
+            }
+        }
+        Command::Incr(k) => {
+            let v = data.get(k.as_str()).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) + 1;
+            data.insert(Text::from(k.as_str()), Text::from(v.to_string()));
+        }
+        Command::FlushAll => data.clear(),
+        _ => {}
+    }
+}

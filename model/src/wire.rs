@@ -1,0 +1,87 @@
+//! What actors share to talk to each other: the host [`Directory`], the messages on a connection
+//! ([`Msg`]), every actor's timer names ([`Timer`]) and the context they all write into
+//! ([`NodeCtx`]).
+
+use crate::dataset::Snapshot;
+use crate::observe::Note;
+use crate::resp::{Command, Reply};
+use serde::Serialize;
+use sim::{Addr, ConnId, Ctx, HostId};
+use std::sync::Arc;
+
+/// Host names by id, so actors can turn `REPLICAOF 10.162.29.36 6371` into an address and back.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Directory {
+    hosts: Vec<String>,
+}
+
+impl Directory {
+    /// A directory of `hosts`, indexed by `HostId`.
+    pub fn new(hosts: Vec<String>) -> Arc<Self> {
+        Arc::new(Directory { hosts })
+    }
+    /// The host called `name`.
+    pub fn resolve(&self, name: &str) -> Option<HostId> {
+        self.hosts.iter().position(|h| h == name).map(|i| HostId(i as u32))
+    }
+    /// The name of `host`.
+    pub fn name(&self, host: HostId) -> &str {
+        &self.hosts[host.0 as usize]
+    }
+    /// `host:port`.
+    pub fn addr(&self, a: Addr) -> String {
+        format!("{}:{}", self.name(a.host), a.port)
+    }
+}
+
+/// What travels on a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// A command (from a client, a sentinel, or a replica).
+    Cmd(Command),
+    /// The reply to a command.
+    Reply(Reply),
+    /// A message published on a channel this connection subscribed to.
+    Push { channel: String, message: String },
+    /// One item of a replication stream, master to replica.
+    Stream(Command),
+    /// A full resynchronisation payload (diskless RDB transfer).
+    Rdb(Box<Snapshot>),
+}
+
+impl Serialize for Msg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(1))?;
+        match self {
+            Msg::Cmd(c) => m.serialize_entry("cmd", c)?,
+            Msg::Reply(r) => m.serialize_entry("reply", r)?,
+            Msg::Push { channel, message } => m.serialize_entry("push", &[channel, message])?,
+            Msg::Stream(c) => m.serialize_entry("stream", c)?,
+            Msg::Rdb(snap) => m.serialize_entry(
+                "rdb",
+                &format!("{} keys @ {}:{}", snap.data.len(), snap.replid, snap.offset),
+            )?,
+        }
+        m.end()
+    }
+}
+
+/// Timer names of every actor kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Timer {
+    /// Redis `serverCron`'s once-a-second work (`replicationCron`, persistence).
+    ServerCron,
+    /// A `WAIT` blocked on this connection times out.
+    WaitTimeout(ConnId),
+    /// Sentinel's `sentinelTimer`.
+    SentinelTick,
+    /// A client's next operation is due.
+    ClientNext,
+    /// A client's socket timeout for operation number `n`.
+    ClientTimeout(u64),
+}
+
+/// The context every model actor writes into.
+pub type NodeCtx<'a> = Ctx<'a, Msg, Timer, Note>;
