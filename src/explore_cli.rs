@@ -1,9 +1,9 @@
 //! `redsim explore`, `redsim shrink` and `redsim bench explore`: argument parsing, sharding,
-//! progress, printing. The work itself is `model::explore` and `model::shrink`.
+//! progress, printing. The work itself is `lab::explore` and `lab::shrink`.
 
-use model::explore::summary::{Summary, merge};
-use model::explore::{SeedResult, run_seeds};
-use model::scenario::Scenario;
+use lab::explore::summary::{Summary, merge};
+use lab::explore::{SeedResult, run_seeds};
+use lab::scenario::Scenario;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -236,7 +236,7 @@ pub fn shrink(args: ShrinkArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let shrunk = match model::shrink::shrink(&scenario, args.seed, args.property.as_deref()) {
+    let shrunk = match lab::shrink::shrink(&scenario, args.seed, args.property.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -256,7 +256,7 @@ pub fn shrink(args: ShrinkArgs) -> ExitCode {
         shrunk.runs
     );
     for f in &shrunk.faults {
-        println!("  {}", model::explore::describe(&scenario, f));
+        println!("  {}", lab::explore::describe(&scenario, f));
     }
     println!("  -> {}", shrunk.failure);
     println!("wrote {}; reproduce with: redsim run {}", args.output, args.output);

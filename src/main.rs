@@ -3,10 +3,10 @@
 mod explore_cli;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use model::record::Record;
-use model::run::Deployment;
-use model::scenario::Scenario;
-use model::{check, explain, export, report};
+use lab::record::Record;
+use lab::run::Deployment;
+use lab::scenario::Scenario;
+use lab::{check, explain, export, report};
 use serde::Serialize;
 use sim::TraceLevel;
 use std::process::ExitCode;
@@ -306,7 +306,7 @@ fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
     }
     let scenario = load(path)?;
     let seed = seed.unwrap_or(scenario.seed);
-    let (scenario, d, outcome) = model::run::simulate(&scenario, seed);
+    let (scenario, d, outcome) = lab::run::simulate(&scenario, seed);
     Ok(Record::from_run(&scenario, seed, &d, &outcome))
 }
 
@@ -363,7 +363,7 @@ fn export(path: &str, seed: Option<u64>, format: export::Format, out: Option<&st
 }
 
 fn replay(path: &str) -> ExitCode {
-    let replayed = match model::replay::replay(path) {
+    let replayed = match lab::replay::replay(path) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

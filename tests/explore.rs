@@ -5,8 +5,8 @@
 mod common;
 use common::{redsim_env as redsim, tmp};
 
-use model::explore::{SeedResult, run_seeds};
-use model::scenario::Scenario;
+use lab::explore::{SeedResult, run_seeds};
+use lab::scenario::Scenario;
 
 /// The per-seed lines and the summary of `--json` output.
 fn lines(json: &str) -> (Vec<serde_json::Value>, serde_json::Value) {
@@ -84,7 +84,7 @@ fn a_weak_configuration_loses_writes_and_shrinks_to_at_most_two_faults() {
     let failing: Vec<&SeedResult> = rs.iter().filter(|r| !r.passed).collect();
     assert!(failing.len() >= 10, "only {} of 100 seeds fail", failing.len());
     for r in failing.iter().take(3) {
-        let shrunk = model::shrink::shrink(&weak, r.seed, None).unwrap();
+        let shrunk = lab::shrink::shrink(&weak, r.seed, None).unwrap();
         assert_eq!(shrunk.property, "lost-writes");
         assert!(shrunk.faults.len() <= 2, "seed {}: {:?}", r.seed, shrunk.faults);
         assert!(shrunk.faults.len() <= shrunk.original.len());

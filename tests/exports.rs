@@ -4,12 +4,12 @@
 //! (clojure-reader) for the Jepsen history. Mermaid is rendered by mermaid-cli in `.ci/run`.
 
 use clojure_reader::edn::{self, Edn};
-use model::check;
-use model::export::timeline::{Fate, Timeline};
-use model::export::{Format, html, jepsen, logs, mermaid, perfetto, render};
-use model::record::Record;
-use model::run::Deployment;
-use model::scenario::Scenario;
+use lab::check;
+use lab::export::timeline::{Fate, Timeline};
+use lab::export::{Format, html, jepsen, logs, mermaid, perfetto, render};
+use lab::record::Record;
+use lab::run::Deployment;
+use lab::scenario::Scenario;
 use serde_json::Value;
 use sim::TraceLevel;
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,7 +19,7 @@ const BLOGS: [(&str, &str); 2] =
 
 fn record(path: &str) -> Record {
     let s = Scenario::load(path).unwrap();
-    let (s, d, o) = model::run::simulate(&s, s.seed);
+    let (s, d, o) = lab::run::simulate(&s, s.seed);
     Record::from_run(&s, s.seed, &d, &o)
 }
 

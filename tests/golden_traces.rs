@@ -8,10 +8,10 @@
 
 mod common;
 
-use model::check;
-use model::replay::{embedded_scenario, replay};
-use model::run::Deployment;
-use model::scenario::Scenario;
+use lab::check;
+use lab::replay::{embedded_scenario, replay};
+use lab::run::Deployment;
+use lab::scenario::Scenario;
 use sim::TraceLevel;
 
 fn record(scenario_path: &str, golden: &str) {

@@ -5,10 +5,10 @@
 //! lost write unless a fault touched the master. Schedules are explicit lists, so a failure
 //! shrinks to a minimal one; `tests/invariants.proptest-regressions` keeps the failures found.
 
-use model::check;
-use model::invariants::KNOWN_REDIS_BEHAVIOUR;
-use model::run::Deployment;
-use model::scenario::Scenario;
+use lab::check;
+use lab::invariants::KNOWN_REDIS_BEHAVIOUR;
+use lab::run::Deployment;
+use lab::scenario::Scenario;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::fmt::Write;

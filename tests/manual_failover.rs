@@ -1,10 +1,10 @@
 //! The three issue-4 scenarios (no sentinels: failover by hand, and the persistence hazard),
 //! checked beyond their `[expect]` with the history's timestamps.
 
-use model::check::{self, Outcome};
+use lab::check::{self, Outcome};
+use lab::run::Deployment;
+use lab::scenario::Scenario;
 use model::observe::OpResult;
-use model::run::Deployment;
-use model::scenario::Scenario;
 
 fn run(path: &str) -> Outcome {
     let s = Scenario::load(path).unwrap();

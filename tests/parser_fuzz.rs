@@ -4,7 +4,7 @@
 
 mod common;
 
-use model::scenario::Scenario;
+use lab::scenario::Scenario;
 use proptest::prelude::*;
 
 fn bundled() -> Vec<String> {

@@ -1,14 +1,14 @@
 //! The human-readable parts of the two blog scenarios, reviewed as snapshots: the summary, the
 //! sentinel log, and the explanation. Accept an intended change with `cargo insta review`.
 
-use model::explain::explain;
-use model::record::Record;
-use model::report;
-use model::scenario::Scenario;
+use lab::explain::explain;
+use lab::record::Record;
+use lab::report;
+use lab::scenario::Scenario;
 
 fn record(path: &str) -> Record {
     let s = Scenario::load(path).unwrap();
-    let (s, d, o) = model::run::simulate(&s, s.seed);
+    let (s, d, o) = lab::run::simulate(&s, s.seed);
     Record::from_run(&s, s.seed, &d, &o)
 }
 

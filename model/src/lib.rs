@@ -1,37 +1,28 @@
-//! `model`: Redis semantics on top of the `sim` kernel.
+//! `model`: Redis 7.0 servers, Sentinels and clients as sans-IO actors on the `sim` kernel, and
+//! the records they emit for whoever observes them. It knows nothing of scenario files, checks or
+//! reports: those are the lab's (crate `lab`).
 //!
-//! Crate map:
+//! Crate map (each module uses only those above it in this list, and `sim`):
 //! - [`resp`]: commands decoded once into enums, replies, RESP lengths.
 //! - [`info`]: `INFO` replies as structures, rendered to Redis's text on demand.
-//! - [`node`]: the actor enum the kernel runs, and what every actor shares (host directory, wire
-//!   messages, timer names, notes, log-line formatting).
-//! - [`server`]: a Redis 7.0 server: dataset, commands, replication, persistence.
+//! - [`observe`]: the observation contract: every record an actor emits for the outside (notes
+//!   and their payloads, log lines in Redis's words, Redis's time formats).
+//! - [`dataset`]: a server's keyspace and its point-in-time copies (RDB payloads).
+//! - [`wire`]: what actors share to talk: the host directory, connection messages, timer names,
+//!   the context they write into.
+//! - [`server`]: a Redis 7.0 server: dataset, commands, replication (master and replica side),
+//!   backlog, persistence, config directives.
 //! - [`sentinel`]: Redis Sentinel 7.0.
-//! - [`client`]: the redis-py Sentinel client, a plain client and redis-cli, with histories.
-//! - [`scenario`]: the TOML scenario format, validated, with `file:line:col` errors.
-//! - [`run`]: builds a deployment from a scenario and applies its timeline.
-//! - [`check`]: outcomes from outside the actors: promotions, lost writes, split brain,
-//!   availability, expectations.
-//! - [`report`]: the human summary and the `--json` report.
-//! - [`replay`]: re-running a recorded trace and finding the first line that differs.
+//! - [`client`]: client programs (the redis-py Sentinel client, a plain client, redis-cli), the
+//!   workload they run and how they read replies.
+//! - [`node`]: the actor enum the kernel runs, dispatching to the three kinds.
 
-pub mod check;
 pub mod client;
 pub mod dataset;
-pub mod explain;
-pub mod explore;
-pub mod export;
 pub mod info;
-pub mod invariants;
 pub mod node;
 pub mod observe;
-pub mod record;
-pub mod replay;
-pub mod report;
 pub mod resp;
-pub mod run;
-pub mod scenario;
 pub mod sentinel;
 pub mod server;
-pub mod shrink;
 pub mod wire;

@@ -13,9 +13,9 @@
 
 use super::logs;
 use super::timeline::{Fate, Role, SentinelState, Timeline, client_pid, reply_text};
-use crate::observe::Op;
-use crate::observe::{Level, Note};
 use crate::record::{Change, ProcKind, Record};
+use model::observe::Op;
+use model::observe::{Level, Note};
 use serde_json::{Value, json};
 
 /// The thread id of process `pid`.

@@ -5,11 +5,11 @@
 //! record, except that only a trace at level `messages` has messages.
 
 use crate::check::Outcome;
-use crate::observe::Note;
-use crate::observe::OpRecord;
 use crate::replay::{ReplayError, embedded_scenario};
 use crate::run::Deployment;
 use crate::scenario::Scenario;
+use model::observe::Note;
+use model::observe::OpRecord;
 use sim::{Instant, TraceEvent, TraceLevel};
 use std::collections::BTreeMap;
 use std::io::BufRead;

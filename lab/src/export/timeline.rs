@@ -5,10 +5,10 @@
 //! Times are virtual microseconds. At equal times a kernel change (start, kill, filter command)
 //! applies before the notes of that instant, as it did in the run.
 
-use crate::observe::OpResult;
-use crate::observe::ReplNote;
-use crate::observe::{Level, Note};
 use crate::record::{Change, ProcKind, Record};
+use model::observe::OpResult;
+use model::observe::ReplNote;
+use model::observe::{Level, Note};
 use sim::filter::{FilterTable, parse_command};
 
 /// One process's row.

@@ -9,12 +9,12 @@
 //! server with one outcome are one arrow, with their count and time span.
 
 use super::timeline::{Fate, Timeline, client_pid};
-use crate::observe::ReplNote;
-use crate::observe::Why;
-use crate::observe::{Level, Note};
-use crate::observe::{OpRecord, OpResult};
 use crate::record::{Change, ProcKind, Record};
 use crate::report::secs;
+use model::observe::ReplNote;
+use model::observe::Why;
+use model::observe::{Level, Note};
+use model::observe::{OpRecord, OpResult};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

@@ -1,9 +1,9 @@
 //! `INFO replication` in Redis 7.0's exact format, for a master with two replicas and for one of
 //! the replicas, after the replicas have synced and a client has written.
 
+use lab::run::Deployment;
+use lab::scenario::Scenario;
 use model::info::Info;
-use model::run::Deployment;
-use model::scenario::Scenario;
 use sim::Instant;
 
 const SCENARIO: &str = r#"
@@ -36,7 +36,7 @@ fn info_after(seconds: u64, node: usize) -> String {
     let mut d = Deployment::build(&s, 1);
     d.run_until(&s, Instant::from_millis(seconds * 1000));
     let pid = d.redis[node];
-    let unix = model::run::WALL_CLOCK_BASE_US / 1_000_000 + seconds;
+    let unix = lab::run::WALL_CLOCK_BASE_US / 1_000_000 + seconds;
     let Some(Info::Server(info)) =
         d.world.actor(pid).as_server().unwrap().info(unix, d.world.now())
     else {

@@ -1,12 +1,12 @@
 //! Running a scenario: build the world (hosts, links, processes), start every process at time
 //! zero, apply the timeline's faults and commands at their times, and stop at `duration`.
 
-use crate::client::{Client, ClientKind};
-use crate::node::Node;
 use crate::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
-use crate::sentinel::Sentinel;
-use crate::server::Server;
-use crate::wire::Directory;
+use model::client::{Client, ClientKind};
+use model::node::Node;
+use model::sentinel::Sentinel;
+use model::server::Server;
+use model::wire::Directory;
 use sim::filter::Packet;
 use sim::net::Verdict;
 use sim::tcp::SynSchedule;

@@ -16,8 +16,8 @@
 //! fate the record cannot tell (only indeterminate writes, or differing values) are left out
 //! of the final read. With no final master there is no final read.
 
-use crate::observe::{Op, OpRecord, OpResult};
 use crate::record::Record;
+use model::observe::{Op, OpRecord, OpResult};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;

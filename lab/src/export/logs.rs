@@ -8,9 +8,9 @@
 //! `just started` line names (a restart gets a new one); sentinels do not model a pid, so their
 //! lines carry a stand-in derived from the process name, the same in every run.
 
-use crate::observe::{Level, Note, log_time};
 use crate::record::{Change, Record};
 use crate::run::WALL_CLOCK_BASE_US;
+use model::observe::{Level, Note, log_time};
 
 /// The log line of every entry that is a log note (`None` for other notes), indexed like
 /// `r.entries`.

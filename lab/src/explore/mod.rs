@@ -11,8 +11,8 @@ pub mod summary;
 pub use schedule::{Fault, FaultAction, draw};
 
 use crate::check::Outcome;
-use crate::observe::{OpRecord, OpResult};
 use crate::scenario::{ProcRef, Scenario};
+use model::observe::{OpRecord, OpResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Mutex;

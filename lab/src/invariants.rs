@@ -12,11 +12,11 @@
 //!   failover) loses no acknowledged write.
 
 use crate::check::Outcome;
-use crate::observe::Note;
-use crate::observe::ReplNote;
-use crate::observe::Why;
 use crate::run::{Deployment, Life};
 use crate::scenario::{Action, ProcRef, Scenario};
+use model::observe::Note;
+use model::observe::ReplNote;
+use model::observe::Why;
 use sim::filter::FilterCommand;
 use sim::{Duration, HostId, Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -170,7 +170,7 @@ pub fn last_fault_end(scenario: &Scenario) -> Option<Instant> {
 /// Measured on `traces/explore-partition.toml` (D = 5 s, F = 10 s; bound 80 s): over 300 seeds
 /// the deployment settled within 20 s of the last fault; with F = 60 s within 68 s (bound 230 s).
 pub fn convergence_bound(scenario: &Scenario) -> Duration {
-    let max = |f: fn(&crate::sentinel::config::SentinelConfig) -> u64| {
+    let max = |f: fn(&model::sentinel::config::SentinelConfig) -> u64| {
         scenario.sentinels.iter().map(|s| f(&s.config)).max().unwrap_or(0)
     };
     let d = max(|c| c.down_after_ms);
@@ -185,7 +185,7 @@ fn converges(scenario: &Scenario, d: &Deployment) -> Option<String> {
     if end < last + convergence_bound(scenario) {
         return None; // the run ends before the bound: nothing to check
     }
-    let servers: Vec<(String, &crate::server::Server)> = d
+    let servers: Vec<(String, &model::server::Server)> = d
         .redis
         .iter()
         .filter_map(|&p| Some((w.name(p).to_string(), w.actor(p).as_server()?)))

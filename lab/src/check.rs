@@ -2,12 +2,12 @@
 //! the servers and sentinels wrote, the faults the runner applied, and the final datasets.
 //! Definitions follow `reference/scenario-format.md` ("The outcome report").
 
-use crate::observe::Note;
-use crate::observe::ReplNote;
-use crate::observe::Why;
-use crate::observe::{OpRecord, OpResult};
 use crate::run::{Deployment, Life};
 use crate::scenario::{LostWrites, Role, Scenario};
+use model::observe::Note;
+use model::observe::ReplNote;
+use model::observe::Why;
+use model::observe::{OpRecord, OpResult};
 use serde::{Deserialize, Serialize};
 use sim::{Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
@@ -170,7 +170,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         .filter_map(|n| match &n.note {
             // The default `loglevel notice` does not write verbose events (`+role-change`).
             Note::Log { event: Some(e), text, level, .. }
-                if *level >= crate::observe::Level::Notice =>
+                if *level >= model::observe::Level::Notice =>
             {
                 Some(SentinelEvent {
                     at_ms: ms(n.at),

@@ -2,13 +2,13 @@
 //! happened, with the numbers that made each step happen, what each client saw, what was lost and
 //! why, and the field report's two questions answered for this run.
 
-use crate::observe::ReplNote;
-use crate::observe::Why;
-use crate::observe::{Level, Note};
-use crate::observe::{Op, OpRecord, OpResult};
 use crate::record::{Entry, Record};
 use crate::report::secs;
 use crate::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
+use model::observe::ReplNote;
+use model::observe::Why;
+use model::observe::{Level, Note};
+use model::observe::{Op, OpRecord, OpResult};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 

@@ -161,7 +161,7 @@ fn data<'a>(r: &'a Record, t: &Timeline) -> Data<'a> {
         .entries
         .iter()
         .filter_map(|e| match &e.note {
-            crate::observe::Note::Believe(b) => {
+            model::observe::Note::Believe(b) => {
                 let what = match &b.master {
                     Some(m) => format!("uses master {m} (told by {})", b.via),
                     None => format!("finds no master: {}", b.via),

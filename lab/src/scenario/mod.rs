@@ -7,11 +7,11 @@ mod explore;
 mod raw;
 pub mod write;
 
-use crate::client::Workload;
-use crate::sentinel::config::SentinelConfig;
-use crate::server::config::ServerConfig;
 pub use error::ScenarioError;
 pub use explore::{ExploreRule, ExploreSpace, FaultKind};
+use model::client::Workload;
+use model::sentinel::config::SentinelConfig;
+use model::server::config::ServerConfig;
 use raw::{CountOrKeys, OneOrMany, StrOrFalse};
 use sim::filter::{FilterCommand, parse_command};
 use sim::{Addr, Duration, DurationRange, HostId, Instant, Probability};
@@ -776,13 +776,13 @@ impl Scenario {
             Ok(s.get_ref().clone())
         };
         let known_event = |s: &Spanned<String>| -> Result<String, ScenarioError> {
-            if !crate::sentinel::EVENTS.contains(&s.get_ref().as_str()) {
+            if !model::sentinel::EVENTS.contains(&s.get_ref().as_str()) {
                 return cx.err(
                     s.span(),
                     format!(
                         "`{}` is not a Sentinel 7.0 event (known: {})",
                         s.get_ref(),
-                        crate::sentinel::EVENTS.join(", ")
+                        model::sentinel::EVENTS.join(", ")
                     ),
                 );
             }
