@@ -256,7 +256,7 @@ pub fn shrink(args: ShrinkArgs) -> ExitCode {
         shrunk.runs
     );
     for f in &shrunk.faults {
-        println!("  {}", lab::explore::describe(&scenario, f));
+        println!("  {}", lab::scenario::describe(&scenario, f));
     }
     println!("  -> {}", shrunk.failure);
     println!("wrote {}; reproduce with: redsim run {}", args.output, args.output);

@@ -306,7 +306,7 @@ fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
     }
     let scenario = load(path)?;
     let seed = seed.unwrap_or(scenario.seed);
-    let (scenario, d, outcome) = lab::run::simulate(&scenario, seed);
+    let (scenario, d, outcome) = lab::simulate::simulate(&scenario, seed);
     Ok(Record::from_run(&scenario, seed, &d, &outcome))
 }
 

@@ -11,7 +11,7 @@ fn every_bundled_scenario_meets_its_expectations() {
     let mut failed = Vec::new();
     for path in &files {
         let s = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
-        let (_, _, o) = lab::run::simulate(&s, s.seed);
+        let (_, _, o) = lab::simulate::simulate(&s, s.seed);
         if !o.expectations.passed {
             failed.push(format!("{path}: {:?}", o.expectations.failures));
         }

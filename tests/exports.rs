@@ -19,7 +19,7 @@ const BLOGS: [(&str, &str); 2] =
 
 fn record(path: &str) -> Record {
     let s = Scenario::load(path).unwrap();
-    let (s, d, o) = lab::run::simulate(&s, s.seed);
+    let (s, d, o) = lab::simulate::simulate(&s, s.seed);
     Record::from_run(&s, s.seed, &d, &o)
 }
 

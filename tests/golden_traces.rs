@@ -9,7 +9,8 @@
 mod common;
 
 use lab::check;
-use lab::replay::{embedded_scenario, replay};
+use lab::record::embedded_scenario;
+use lab::replay::replay;
 use lab::run::Deployment;
 use lab::scenario::Scenario;
 use sim::TraceLevel;

@@ -1,7 +1,9 @@
 //! The three issue-4 scenarios (no sentinels: failover by hand, and the persistence hazard),
 //! checked beyond their `[expect]` with the history's timestamps.
 
-use lab::check::{self, Outcome};
+use lab::check::{self};
+
+use lab::outcome::Outcome;
 use lab::run::Deployment;
 use lab::scenario::Scenario;
 use model::observe::OpResult;

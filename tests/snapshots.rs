@@ -5,10 +5,11 @@ use lab::explain::explain;
 use lab::record::Record;
 use lab::report;
 use lab::scenario::Scenario;
+use lab::text::secs;
 
 fn record(path: &str) -> Record {
     let s = Scenario::load(path).unwrap();
-    let (s, d, o) = lab::run::simulate(&s, s.seed);
+    let (s, d, o) = lab::simulate::simulate(&s, s.seed);
     Record::from_run(&s, s.seed, &d, &o)
 }
 
@@ -16,9 +17,7 @@ fn sentinel_log(r: &Record) -> String {
     r.outcome
         .sentinel_events
         .iter()
-        .map(|e| {
-            format!("{:>9}  {:<19} {} {}\n", report::secs(e.at_ms), e.sentinel, e.event, e.detail)
-        })
+        .map(|e| format!("{:>9}  {:<19} {} {}\n", secs(e.at_ms), e.sentinel, e.event, e.detail))
         .collect()
 }
 

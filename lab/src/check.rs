@@ -2,102 +2,15 @@
 //! the servers and sentinels wrote, the faults the runner applied, and the final datasets.
 //! Definitions follow `reference/scenario-format.md` ("The outcome report").
 
+use crate::outcome::{Expectations, Outcome, Promotion, SentinelEvent, Writes};
 use crate::run::{Deployment, Life};
-use crate::scenario::{LostWrites, Role, Scenario};
+use crate::scenario::{Role, Scenario};
 use model::observe::Note;
 use model::observe::ReplNote;
 use model::observe::Why;
 use model::observe::{OpRecord, OpResult};
-use serde::{Deserialize, Serialize};
 use sim::{Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A replica executing `REPLICAOF NO ONE`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Promotion {
-    /// When (virtual ms).
-    pub at_ms: u64,
-    /// The promoted server.
-    pub node: String,
-    /// The failover epoch of the sentinel that promoted it (absent for a `command` event).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub epoch: Option<u64>,
-    /// The sentinel's host:port, or `command`.
-    pub by: String,
-}
-
-/// The client writes, counted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Writes {
-    /// Acknowledged with OK.
-    pub acked: u64,
-    /// Refused or never sent (not applied).
-    pub failed: u64,
-    /// Timed out or cut off (may or may not have been applied).
-    pub indeterminate: u64,
-    /// Acknowledged, and absent from the final master at the end.
-    pub lost: u64,
-    /// Their keys.
-    pub lost_keys: Vec<String>,
-}
-
-/// One sentinel log event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SentinelEvent {
-    /// When (virtual ms).
-    pub at_ms: u64,
-    /// The sentinel's host:port.
-    pub sentinel: String,
-    /// The event token, `+sdown`.
-    pub event: String,
-    /// The rest of the line.
-    pub detail: String,
-}
-
-/// Expectation results.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Expectations {
-    /// True when every expectation holds.
-    pub passed: bool,
-    /// One line per failed expectation.
-    pub failures: Vec<String>,
-}
-
-/// What happened in a run: the `--json` report.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// Scenario name.
-    pub scenario: String,
-    /// The seed.
-    pub seed: u64,
-    /// Virtual time simulated.
-    pub duration_ms: u64,
-    /// Promotions in time order.
-    pub promotions: Vec<Promotion>,
-    /// Every Redis process: master, replica or down.
-    pub final_roles: BTreeMap<String, Role>,
-    /// The node most sentinels name as master at the end.
-    pub final_master: Option<String>,
-    /// Client writes.
-    pub writes: Writes,
-    /// Time with two or more writable masters.
-    pub split_brain_ms: u64,
-    /// The longest total unavailability any client saw.
-    pub unavailable_ms: u64,
-    /// Sentinel log events, in time order.
-    pub sentinel_events: Vec<SentinelEvent>,
-    /// The scenario's `[expect]`.
-    pub expectations: Expectations,
-    /// Timeline actions that could not be carried out.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// The faults this seed drew from the scenario's `[explore]` space, one line each.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub faults: Vec<String>,
-    /// Every client operation (not in the JSON report).
-    #[serde(skip)]
-    pub history: Vec<OpRecord>,
-}
 
 fn ms(t: Instant) -> u64 {
     t.as_millis()
@@ -200,10 +113,10 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         sentinel_events,
         expectations: Expectations::default(),
         warnings: d.warnings.clone(),
-        faults: scenario.schedule.iter().map(|f| crate::explore::describe(scenario, f)).collect(),
+        faults: scenario.schedule.iter().map(|f| crate::scenario::describe(scenario, f)).collect(),
         history,
     };
-    out.expectations = check_expectations(scenario, d, &out);
+    out.expectations = crate::expectations::check(scenario, d, &out);
     out
 }
 
@@ -345,156 +258,4 @@ fn unavailable(d: &Deployment, history: &[OpRecord], end: Instant) -> u64 {
         worst = worst.max(total / 1000);
     }
     worst
-}
-
-fn check_expectations(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Expectations {
-    let e = &scenario.expect;
-    let mut failures = Vec::new();
-    let promoted: Vec<String> = out
-        .promotions
-        .iter()
-        .map(|p| format!("{} at {}.{:03}s", p.node, p.at_ms / 1000, p.at_ms % 1000))
-        .collect();
-    if let Some(n) = e.promotions {
-        if out.promotions.len() != n as usize {
-            failures.push(format!(
-                "promotions: expected {n}, got {} [{}]",
-                out.promotions.len(),
-                promoted.join(", ")
-            ));
-        }
-    }
-    if let Some(list) = &e.promoted {
-        let got: Vec<&String> = out.promotions.iter().map(|p| &p.node).collect();
-        if got.iter().map(|s| s.as_str()).ne(list.iter().map(|s| s.as_str())) {
-            failures.push(format!(
-                "promoted: expected [{}], got [{}]",
-                list.join(", "),
-                promoted.join(", ")
-            ));
-        }
-    }
-    if let Some(list) = &e.final_master {
-        if !out.final_master.as_ref().is_some_and(|m| list.contains(m)) {
-            failures.push(format!(
-                "final-master: expected {}, got {}",
-                list.join(" or "),
-                out.final_master.as_deref().unwrap_or("none")
-            ));
-        }
-    }
-    for (node, role) in &e.final_roles {
-        let got = out.final_roles.get(node);
-        if got != Some(role) {
-            failures.push(
-                format!("final-roles: expected {node} to be {role:?}, it is {got:?}")
-                    .to_lowercase(),
-            );
-        }
-    }
-    match &e.lost_writes {
-        Some(LostWrites::Count(n)) if out.writes.lost != *n => failures.push(format!(
-            "lost-writes: expected {n}, got {} [{}]",
-            out.writes.lost,
-            abridge(&out.writes.lost_keys)
-        )),
-        Some(LostWrites::Keys(keys)) => {
-            let want: BTreeSet<&String> = keys.iter().collect();
-            let got: BTreeSet<&String> = out.writes.lost_keys.iter().collect();
-            if want != got {
-                failures.push(format!(
-                    "lost-writes: expected [{}], got [{}]",
-                    keys.join(", "),
-                    abridge(&out.writes.lost_keys)
-                ));
-            }
-        }
-        _ => {}
-    }
-    for key in &e.lost_keys_include {
-        if !out.writes.lost_keys.contains(key) {
-            failures.push(format!("lost-keys-include: `{key}` was not lost"));
-        }
-    }
-    let in_order =
-        |label: &str, wanted: &[String], on: Option<&str>, failures: &mut Vec<String>| {
-            let mut it =
-                out.sentinel_events.iter().filter(|ev| on.is_none_or(|s| ev.sentinel == s));
-            for (i, want) in wanted.iter().enumerate() {
-                if !it.any(|ev| ev.event == *want) {
-                    let seen = wanted[..i].join(" ");
-                    failures.push(if seen.is_empty() {
-                        format!("{label}: `{want}` never happened")
-                    } else {
-                        format!("{label}: `{want}` did not happen after `{seen}`")
-                    });
-                    break;
-                }
-            }
-        };
-    in_order("events", &e.events, None, &mut failures);
-    for (sentinel, wanted) in &e.events_on {
-        in_order(&format!("events-on {sentinel}"), wanted, Some(sentinel), &mut failures);
-    }
-    for no in &e.no_events {
-        if let Some(ev) = out.sentinel_events.iter().find(|ev| ev.event == *no) {
-            failures.push(format!(
-                "no-events: `{no}` happened on {} at {}.{:03}s ({})",
-                ev.sentinel,
-                ev.at_ms / 1000,
-                ev.at_ms % 1000,
-                ev.detail
-            ));
-        }
-    }
-    for g in &e.get {
-        let node = match &g.on {
-            Some(n) => Some(n.clone()),
-            None => out.final_master.clone(),
-        };
-        let shown =
-            |v: &Option<String>| v.as_ref().map_or("(nil)".to_string(), |s| format!("\"{s}\""));
-        let Some(node) = node else {
-            failures.push(format!("get {}: there is no final master", g.key));
-            continue;
-        };
-        let pid = d.redis.iter().copied().find(|&p| d.world.name(p) == node);
-        let server = pid.and_then(|p| d.world.actor(p).as_server());
-        match server.filter(|s| s.is_up()) {
-            None => failures.push(format!("get {} on {node}: the server is down", g.key)),
-            Some(s) => {
-                let got = s.get(&g.key).map(str::to_string);
-                if got != g.value {
-                    failures.push(format!(
-                        "get {} on {node}: expected {}, got {}",
-                        g.key,
-                        shown(&g.value),
-                        shown(&got)
-                    ));
-                }
-            }
-        }
-    }
-    for inv in &e.invariants {
-        failures.extend(inv.violation(scenario, d, out));
-    }
-    for inv in &e.violates {
-        if inv.violation(scenario, d, out).is_none() {
-            failures.push(format!("violates: `{}` held", inv.name()));
-        }
-    }
-    Expectations { passed: failures.is_empty(), failures }
-}
-
-/// The property a failure line is about: its first word (`lost-writes`, `get`, `converges`, ...).
-pub fn property(failure: &str) -> &str {
-    failure.split([' ', ':']).next().unwrap_or(failure)
-}
-
-fn abridge(keys: &[String]) -> String {
-    if keys.len() <= 8 {
-        keys.join(", ")
-    } else {
-        format!("{}, ... {} more", keys[..8].join(", "), keys.len() - 8)
-    }
 }

@@ -3,8 +3,8 @@
 //! why, and the field report's two questions answered for this run.
 
 use crate::record::{Entry, Record};
-use crate::report::secs;
 use crate::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
+use crate::text::secs;
 use model::observe::ReplNote;
 use model::observe::Why;
 use model::observe::{Level, Note};
@@ -490,48 +490,6 @@ fn clients(r: &Record, out: &mut String) {
     }
 }
 
-/// What discarded writes that `node` acknowledged up to `last_ack_us`.
-pub(crate) fn discarded_by(r: &Record, node: &str, last_ack_us: u64) -> String {
-    let Some(pid) = r.pid(node) else { return String::new() };
-    let later = r.entries.iter().filter(|e| e.pid == pid && e.at.as_micros() >= last_ack_us);
-    for e in later {
-        match &e.note {
-            Note::Repl(ReplNote::FullSync { from, flushed_keys, .. }) => {
-                let cause = r
-                    .entries
-                    .iter()
-                    .filter(|x| x.at <= e.at && x.at.as_micros() >= last_ack_us)
-                    .rev()
-                    .find_map(|x| match &x.note {
-                        Note::Log { event: Some(ev), text, .. }
-                            if ev == "+convert-to-slave" && text.contains(node) =>
-                        {
-                            Some(format!(
-                                " after {} sent +convert-to-slave at {}",
-                                r.name(x.pid),
-                                at(x)
-                            ))
-                        }
-                        _ => None,
-                    })
-                    .unwrap_or_default();
-                return format!(
-                    "discarded at {} when {node} full-resynced from {from}{cause}: a replica flushes its whole dataset (here {flushed_keys} keys) before loading the master's",
-                    at(e)
-                );
-            }
-            Note::Repl(ReplNote::Started { keys, loaded_from, .. }) => {
-                return format!(
-                    "discarded at {} when {node} restarted with {keys} keys (loaded from {loaded_from})",
-                    at(e)
-                );
-            }
-            _ => {}
-        }
-    }
-    format!("{node} never passed them to the final master")
-}
-
 fn lost(r: &Record, out: &mut String) {
     let _ = writeln!(out, "\nWhat was lost");
     let o = &r.outcome;
@@ -572,7 +530,7 @@ fn lost(r: &Record, out: &mut String) {
             "  - {} write(s) by {client}, acknowledged by {node} {when}: {shown}",
             keys.len()
         );
-        let _ = writeln!(out, "    {}", discarded_by(r, &node, last));
+        let _ = writeln!(out, "    {}", r.discarded_by(&node, last));
     }
 }
 
@@ -701,7 +659,7 @@ fn questions(r: &Record, out: &mut String) {
             "     SET {k} {v}, acknowledged by {} at {}, is gone: {}.",
             o.node.as_deref().unwrap_or("?"),
             t(o.completed_us),
-            discarded_by(r, o.node.as_deref().unwrap_or(""), o.completed_us)
+            r.discarded_by(o.node.as_deref().unwrap_or(""), o.completed_us)
         );
     }
     let _ = writeln!(

@@ -11,8 +11,9 @@
 //!   its host's filters, a cut or rule covering its host, a reconfiguration command, a forced
 //!   failover) loses no acknowledged write.
 
-use crate::check::Outcome;
+use crate::outcome::Outcome;
 use crate::run::{Deployment, Life};
+use crate::scenario::Invariant;
 use crate::scenario::{Action, ProcRef, Scenario};
 use model::observe::Note;
 use model::observe::ReplNote;
@@ -21,62 +22,27 @@ use sim::filter::FilterCommand;
 use sim::{Duration, HostId, Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A built-in invariant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Invariant {
-    /// At most one leader per epoch.
-    OneLeaderPerEpoch,
-    /// One master address per configuration epoch.
-    OneMasterPerConfigEpoch,
-    /// Agreement on one master after the faults, within a bound.
-    Converges,
-    /// No loss when the master was never touched.
-    NoLostWritesWithoutMasterFault,
-}
-
-impl Invariant {
-    /// Every built-in invariant.
-    pub const ALL: [Invariant; 4] = [
-        Invariant::OneLeaderPerEpoch,
-        Invariant::OneMasterPerConfigEpoch,
-        Invariant::Converges,
-        Invariant::NoLostWritesWithoutMasterFault,
-    ];
-
-    /// Its name in scenario files and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Invariant::OneLeaderPerEpoch => "one-leader-per-epoch",
-            Invariant::OneMasterPerConfigEpoch => "one-master-per-config-epoch",
-            Invariant::Converges => "converges",
-            Invariant::NoLostWritesWithoutMasterFault => "no-lost-writes-without-master-fault",
-        }
-    }
-
-    /// The invariant called `name`.
-    pub fn parse(name: &str) -> Option<Invariant> {
-        Invariant::ALL.into_iter().find(|i| i.name() == name)
-    }
-
-    /// The violation in this run, as one line starting with the invariant's name, if any.
-    pub fn violation(self, scenario: &Scenario, d: &Deployment, out: &Outcome) -> Option<String> {
-        let msg = match self {
-            Invariant::OneLeaderPerEpoch => one_per_epoch(d, Tally::Leaders),
-            Invariant::OneMasterPerConfigEpoch => one_per_epoch(d, Tally::Configs),
-            Invariant::Converges => converges(scenario, d),
-            Invariant::NoLostWritesWithoutMasterFault => {
-                lost_without_master_fault(scenario, d, out)
-            }
-        }?;
-        let known = match self {
-            Invariant::OneMasterPerConfigEpoch | Invariant::Converges => stale_failover(d),
-            _ => None,
-        };
-        Some(match known {
-            Some(why) => format!("{}: {msg} [{KNOWN_REDIS_BEHAVIOUR}: {why}]", self.name()),
-            None => format!("{}: {msg}", self.name()),
-        })
-    }
+/// The violation of `inv` in this run, as one line starting with the invariant's name, if any.
+pub fn violation(
+    inv: Invariant,
+    scenario: &Scenario,
+    d: &Deployment,
+    out: &Outcome,
+) -> Option<String> {
+    let msg = match inv {
+        Invariant::OneLeaderPerEpoch => one_per_epoch(d, Tally::Leaders),
+        Invariant::OneMasterPerConfigEpoch => one_per_epoch(d, Tally::Configs),
+        Invariant::Converges => converges(scenario, d),
+        Invariant::NoLostWritesWithoutMasterFault => lost_without_master_fault(scenario, d, out),
+    }?;
+    let known = match inv {
+        Invariant::OneMasterPerConfigEpoch | Invariant::Converges => stale_failover(d),
+        _ => None,
+    };
+    Some(match known {
+        Some(why) => format!("{}: {msg} [{KNOWN_REDIS_BEHAVIOUR}: {why}]", inv.name()),
+        None => format!("{}: {msg}", inv.name()),
+    })
 }
 
 /// Marks a violation that real Redis 7.0 commits too under the same schedule (the model is

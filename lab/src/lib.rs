@@ -18,13 +18,17 @@
 //! - [`export`]: the timeline page and other formats.
 
 pub mod check;
+pub mod expectations;
 pub mod explain;
 pub mod explore;
 pub mod export;
 pub mod invariants;
+pub mod outcome;
 pub mod record;
 pub mod replay;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod shrink;
+pub mod simulate;
+pub mod text;

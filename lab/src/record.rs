@@ -4,15 +4,17 @@
 //! back from a trace file, so every view works on both; for the same run both give the same
 //! record, except that only a trace at level `messages` has messages.
 
-use crate::check::Outcome;
-use crate::replay::{ReplayError, embedded_scenario};
+use crate::outcome::Outcome;
 use crate::run::Deployment;
-use crate::scenario::Scenario;
-use model::observe::Note;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::text::secs;
 use model::observe::OpRecord;
+use model::observe::{Note, ReplNote};
+use sim::trace::{TraceReadError, read_header};
 use sim::{Instant, TraceEvent, TraceLevel};
 use std::collections::BTreeMap;
-use std::io::BufRead;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
 
 /// What a process is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -415,4 +417,94 @@ pub fn history(entries: &[Entry]) -> Vec<OpRecord> {
         .collect();
     h.sort_by_key(|o| (o.invoked_us, o.client.clone(), o.seq));
     h
+}
+
+/// Why a trace could not be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The file or its header could not be read.
+    #[error("{path}: {source}")]
+    Read { path: String, source: TraceReadError },
+    /// The header does not embed a scenario.
+    #[error(
+        "{path}: the header embeds no scenario (meta.scenario): this trace was not written by `redsim run --trace`"
+    )]
+    NoScenario { path: String },
+    /// The embedded scenario does not parse.
+    #[error("the scenario embedded in {path} is invalid: {source}")]
+    Scenario { path: String, source: ScenarioError },
+    /// The embedded scenario does not match the digest.
+    #[error(
+        "{path}: the embedded scenario's digest is {found}, the header says {expected}: the trace was edited"
+    )]
+    Digest { path: String, found: String, expected: String },
+}
+
+/// The scenario a trace embeds, as its seed runs it (with the faults an `[explore]` table
+/// draws), and its header.
+pub fn embedded_scenario(path: &str) -> Result<(Scenario, sim::TraceHeader), ReplayError> {
+    let read = |source| ReplayError::Read { path: path.to_string(), source };
+    let file = File::open(path).map_err(|e| read(e.into()))?;
+    let header = read_header(&mut BufReader::new(file)).map_err(read)?;
+    let (Some(text), Some(spath)) =
+        (header.meta["scenario"].as_str(), header.meta["path"].as_str())
+    else {
+        return Err(ReplayError::NoScenario { path: path.to_string() });
+    };
+    let scenario = Scenario::parse(spath, text)
+        .map_err(|source| ReplayError::Scenario { path: path.to_string(), source })?;
+    if scenario.digest() != header.digest {
+        return Err(ReplayError::Digest {
+            path: path.to_string(),
+            found: scenario.digest(),
+            expected: header.digest,
+        });
+    }
+    Ok((scenario.for_seed(header.seed), header))
+}
+
+impl Record {
+    /// What discarded writes that `node` acknowledged up to `last_ack_us`, in words.
+    pub fn discarded_by(&self, node: &str, last_ack_us: u64) -> String {
+        let r = self;
+        let at = |e: &Entry| secs(e.at.as_micros() / 1000);
+        let Some(pid) = r.pid(node) else { return String::new() };
+        let later = r.entries.iter().filter(|e| e.pid == pid && e.at.as_micros() >= last_ack_us);
+        for e in later {
+            match &e.note {
+                Note::Repl(ReplNote::FullSync { from, flushed_keys, .. }) => {
+                    let cause = r
+                        .entries
+                        .iter()
+                        .filter(|x| x.at <= e.at && x.at.as_micros() >= last_ack_us)
+                        .rev()
+                        .find_map(|x| match &x.note {
+                            Note::Log { event: Some(ev), text, .. }
+                                if ev == "+convert-to-slave" && text.contains(node) =>
+                            {
+                                Some(format!(
+                                    " after {} sent +convert-to-slave at {}",
+                                    r.name(x.pid),
+                                    at(x)
+                                ))
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_default();
+                    return format!(
+                        "discarded at {} when {node} full-resynced from {from}{cause}: a replica flushes its whole dataset (here {flushed_keys} keys) before loading the master's",
+                        at(e)
+                    );
+                }
+                Note::Repl(ReplNote::Started { keys, loaded_from, .. }) => {
+                    return format!(
+                        "discarded at {} when {node} restarted with {keys} keys (loaded from {loaded_from})",
+                        at(e)
+                    );
+                }
+                _ => {}
+            }
+        }
+        format!("{node} never passed them to the final master")
+    }
 }

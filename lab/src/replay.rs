@@ -3,34 +3,14 @@
 //! as it is produced. The first differing line is reported by its 1-based number.
 
 use crate::check;
+use crate::record::{ReplayError, embedded_scenario};
 use crate::run::Deployment;
-use crate::scenario::{Scenario, ScenarioError};
-use sim::trace::{CompareWriter, Divergence, TraceReadError, read_header};
+use crate::scenario::Scenario;
+use sim::trace::{CompareWriter, Divergence};
 use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufReader, Write};
 use std::rc::Rc;
-
-/// Why a trace could not be replayed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReplayError {
-    /// The file or its header could not be read.
-    #[error("{path}: {source}")]
-    Read { path: String, source: TraceReadError },
-    /// The header does not embed a scenario.
-    #[error(
-        "{path}: the header embeds no scenario (meta.scenario): this trace was not written by `redsim run --trace`"
-    )]
-    NoScenario { path: String },
-    /// The embedded scenario does not parse.
-    #[error("the scenario embedded in {path} is invalid: {source}")]
-    Scenario { path: String, source: ScenarioError },
-    /// The embedded scenario does not match the digest.
-    #[error(
-        "{path}: the embedded scenario's digest is {found}, the header says {expected}: the trace was edited"
-    )]
-    Digest { path: String, found: String, expected: String },
-}
 
 /// The result of a replay.
 #[derive(Debug)]
@@ -55,29 +35,6 @@ impl Write for Shared {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// The scenario a trace embeds, as its seed runs it (with the faults an `[explore]` table
-/// draws), and its header.
-pub fn embedded_scenario(path: &str) -> Result<(Scenario, sim::TraceHeader), ReplayError> {
-    let read = |source| ReplayError::Read { path: path.to_string(), source };
-    let file = File::open(path).map_err(|e| read(e.into()))?;
-    let header = read_header(&mut BufReader::new(file)).map_err(read)?;
-    let (Some(text), Some(spath)) =
-        (header.meta["scenario"].as_str(), header.meta["path"].as_str())
-    else {
-        return Err(ReplayError::NoScenario { path: path.to_string() });
-    };
-    let scenario = Scenario::parse(spath, text)
-        .map_err(|source| ReplayError::Scenario { path: path.to_string(), source })?;
-    if scenario.digest() != header.digest {
-        return Err(ReplayError::Digest {
-            path: path.to_string(),
-            found: scenario.digest(),
-            expected: header.digest,
-        });
-    }
-    Ok((scenario.for_seed(header.seed), header))
 }
 
 /// Runs the trace's scenario again with its seed and level, comparing line by line.

@@ -1,13 +1,9 @@
 //! The outcome as people read it (`redsim run`) and as tools read it (`--json`).
 
-use crate::check::Outcome;
+use crate::outcome::Outcome;
 use crate::scenario::Role;
+use crate::text::secs;
 use std::fmt::Write;
-
-/// Virtual milliseconds as seconds: `26.391s`.
-pub fn secs(ms: u64) -> String {
-    format!("{}.{:03}s", ms / 1000, ms % 1000)
-}
 
 /// The `--json` report: one object on one line.
 pub fn json(o: &Outcome) -> String {

@@ -176,7 +176,7 @@ impl Deployment {
 
     /// Ends the trace with the outcome (a last `extra` line) and flushes it; returns the number of
     /// lines written.
-    pub fn finish_trace(&mut self, outcome: &crate::check::Outcome) -> std::io::Result<u64> {
+    pub fn finish_trace(&mut self, outcome: &impl serde::Serialize) -> std::io::Result<u64> {
         if self.world.tracing() {
             let data = serde_json::to_value(outcome).expect("the outcome serialises");
             self.world.trace_extra("outcome", data);
@@ -326,14 +326,4 @@ impl Deployment {
                 .inject(pid, |node, ctx| node.as_client_mut().expect("a client").end_of_run(ctx));
         }
     }
-}
-
-/// Runs `scenario` as seed `seed` draws it ([`Scenario::for_seed`]) from start to end, with no
-/// trace: the seeded scenario, the finished deployment and its outcome.
-pub fn simulate(scenario: &Scenario, seed: u64) -> (Scenario, Deployment, crate::check::Outcome) {
-    let seeded = scenario.for_seed(seed);
-    let mut d = Deployment::build(&seeded, seed);
-    d.run(&seeded);
-    let outcome = crate::check::outcome(&seeded, seed, &d);
-    (seeded, d, outcome)
 }

@@ -5,9 +5,9 @@
 //! as explicit `[[event]]` tables, and the violated property as its only `[expect]`.
 
 use crate::check;
-use crate::explore::{Fault, draw};
 use crate::run::Deployment;
 use crate::scenario::write::{event_table, expect_lines, with_seed, without_tables};
+use crate::scenario::{Fault, draw};
 use crate::scenario::{Scenario, ScenarioError};
 use sim::{Duration, Instant};
 use std::fmt::Write;
@@ -52,7 +52,7 @@ fn failure_of(scenario: &Scenario, seed: u64, faults: &[Fault], property: &str) 
     let mut d = Deployment::build(&s, seed);
     d.run(&s);
     let out = check::outcome(&s, seed, &d);
-    out.expectations.failures.into_iter().find(|f| check::property(f) == property)
+    out.expectations.failures.into_iter().find(|f| crate::expectations::property(f) == property)
 }
 
 /// The search, counting the runs it makes.
@@ -160,9 +160,10 @@ pub fn shrink(
     let Some(first) = failures.first() else {
         return Err(ShrinkError::Passes { path: scenario.path.clone(), seed });
     };
-    let property = property.unwrap_or_else(|| check::property(first)).to_string();
-    if !failures.iter().any(|f| check::property(f) == property) {
-        let failing: Vec<&str> = failures.iter().map(|f| check::property(f)).collect();
+    let property = property.unwrap_or_else(|| crate::expectations::property(first)).to_string();
+    if !failures.iter().any(|f| crate::expectations::property(f) == property) {
+        let failing: Vec<&str> =
+            failures.iter().map(|f| crate::expectations::property(f)).collect();
         return Err(ShrinkError::NotFailing { seed, property, failing: failing.join(", ") });
     }
     let mut search = Search { scenario, seed, property: &property, runs: 1 };
@@ -197,8 +198,8 @@ fn write_scenario(
         original.len()
     );
     for f in faults {
-        let _ = writeln!(text, "# {}", crate::explore::describe(scenario, f));
-        for ev in crate::explore::schedule::fault_events(scenario, space, f) {
+        let _ = writeln!(text, "# {}", crate::scenario::describe(scenario, f));
+        for ev in crate::scenario::fault_events(scenario, space, f) {
             text.push_str(&event_table(scenario, &ev));
         }
     }

@@ -1,6 +1,6 @@
 //! `model`: Redis 7.0 servers, Sentinels and clients as sans-IO actors on the `sim` kernel, and
 //! the records they emit for whoever observes them. It knows nothing of scenario files, checks or
-//! reports: those are the lab's (crate `lab`).
+//! reports: those belong to the crates above it.
 //!
 //! Crate map (each module uses only those above it in this list, and `sim`):
 //! - [`resp`]: commands decoded once into enums, replies, RESP lengths.

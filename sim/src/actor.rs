@@ -20,7 +20,8 @@ pub trait Actor {
     /// The process starts (or restarts after a kill): the actor reloads what its persistence kept.
     fn start(&mut self, ctx: &mut Ctx<'_, Self::Msg, Self::Timer, Self::Note>);
 
-    /// One input arrives.
+    /// One input arrives. The kernel hands inputs only to a running process (started, not
+    /// killed, not paused), so an actor never checks whether it is up.
     fn handle(
         &mut self,
         ctx: &mut Ctx<'_, Self::Msg, Self::Timer, Self::Note>,

@@ -5,13 +5,10 @@
 //! they do not depend on the number of threads. [`summary`] turns the per-seed results into
 //! distributions, and merges results written by shards on other machines.
 
-pub mod schedule;
 pub mod summary;
 
-pub use schedule::{Fault, FaultAction, draw};
-
-use crate::check::Outcome;
-use crate::scenario::{ProcRef, Scenario};
+use crate::outcome::Outcome;
+use crate::scenario::{Scenario, describe};
 use model::observe::{OpRecord, OpResult};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -59,31 +56,6 @@ pub struct SeedResult {
     pub switch_ms: Option<u64>,
 }
 
-/// Describes a fault for people: `20.512s kill 10.162.29.33:6371 for 5s`.
-pub fn describe(scenario: &Scenario, fault: &Fault) -> String {
-    let host = |h: &sim::HostId| scenario.hosts[h.0 as usize].as_str();
-    let proc_name = |p: &ProcRef| scenario.name_of(*p);
-    let what = match &fault.action {
-        FaultAction::Kill(p) => format!("kill {}", proc_name(p)),
-        FaultAction::Pause(p) => format!("pause {}", proc_name(p)),
-        FaultAction::Cut { from, to, both } => {
-            let names = |v: &[sim::HostId]| v.iter().map(host).collect::<Vec<_>>().join(",");
-            let arrow = if *both { "<->" } else { "->" };
-            if *both && from.len() == 1 {
-                format!("isolate {}", host(&from[0]))
-            } else {
-                format!("cut {} {arrow} {}", names(from), names(to))
-            }
-        }
-        FaultAction::Rule(i) => {
-            let space = scenario.explore.as_ref().expect("rules come from [explore]");
-            let r = &space.rules[*i];
-            format!("iptables {} on {}", r.install, host(&r.host))
-        }
-    };
-    format!("{} {what} for {}", fault.at, fault.length)
-}
-
 /// The longest stretch over which one server acknowledged only writes that were then lost.
 pub fn lost_window_ms(outcome: &Outcome) -> u64 {
     let lost: std::collections::BTreeSet<&str> =
@@ -114,7 +86,7 @@ pub fn lost_window_ms(outcome: &Outcome) -> u64 {
 
 /// Runs seed `seed` of `scenario` and checks it.
 pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
-    let (seeded, _, out) = crate::run::simulate(scenario, seed);
+    let (seeded, _, out) = crate::simulate::simulate(scenario, seed);
     let first_fault = seeded.events.first().map(|e| e.at.as_millis());
     let switch_ms = first_fault.and_then(|t0| {
         out.sentinel_events

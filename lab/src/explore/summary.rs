@@ -2,8 +2,8 @@
 //! their seeds, and the merge of result files written by shards.
 
 use super::SeedResult;
-use crate::check::property;
-use crate::report::secs;
+use crate::expectations::property;
+use crate::text::secs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;

@@ -11,7 +11,7 @@
 use super::logs;
 use super::timeline::{Role, SentinelState, Timeline, reply_text};
 use crate::record::{ProcKind, Record};
-use crate::report;
+use crate::{report, text};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -209,12 +209,12 @@ fn header(r: &Record) -> String {
     } else {
         o.promotions
             .iter()
-            .map(|p| format!("{} at {}", p.node, report::secs(p.at_ms)))
+            .map(|p| format!("{} at {}", p.node, text::secs(p.at_ms)))
             .collect::<Vec<_>>()
             .join(", ")
     };
     let cards = [
-        ("simulated", report::secs(o.duration_ms), ""),
+        ("simulated", text::secs(o.duration_ms), ""),
         ("promotions", promoted, ""),
         ("final master", o.final_master.clone().unwrap_or_else(|| "none".into()), ""),
         ("acknowledged writes", o.writes.acked.to_string(), ""),
@@ -222,10 +222,10 @@ fn header(r: &Record) -> String {
         ("failed / indeterminate", format!("{} / {}", o.writes.failed, o.writes.indeterminate), ""),
         (
             "split brain",
-            report::secs(o.split_brain_ms),
+            text::secs(o.split_brain_ms),
             if o.split_brain_ms > 0 { "bad" } else { "" },
         ),
-        ("longest unavailability", report::secs(o.unavailable_ms), ""),
+        ("longest unavailability", text::secs(o.unavailable_ms), ""),
         (
             "expectations",
             if o.expectations.passed { "all hold".into() } else { "failed".into() },

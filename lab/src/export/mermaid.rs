@@ -10,7 +10,7 @@
 
 use super::timeline::{Fate, Timeline, client_pid};
 use crate::record::{Change, ProcKind, Record};
-use crate::report::secs;
+use crate::text::secs;
 use model::observe::ReplNote;
 use model::observe::Why;
 use model::observe::{Level, Note};

@@ -203,7 +203,7 @@ impl WriteMark {
             self.value,
             op.client,
             op.node.as_deref().unwrap_or("?"),
-            crate::report::secs(op.completed_us / 1000),
+            crate::text::secs(op.completed_us / 1000),
             self.discarded.as_deref()?
         ))
     }
@@ -596,9 +596,8 @@ fn writes(r: &Record) -> Vec<WriteMark> {
                 OpResult::Error { .. } => Fate::Refused,
                 OpResult::Timeout | OpResult::Lost { .. } => Fate::Indeterminate,
             };
-            let discarded = (fate == Fate::Lost).then(|| {
-                crate::explain::discarded_by(r, op.node.as_deref().unwrap_or(""), op.completed_us)
-            });
+            let discarded = (fate == Fate::Lost)
+                .then(|| r.discarded_by(op.node.as_deref().unwrap_or(""), op.completed_us));
             Some(WriteMark {
                 pid: client_pid(r, &op.client)?,
                 op: i,

@@ -1,9 +1,10 @@
 //! The `[explore]` table: a space of fault schedules. Each seed of `redsim explore` (and `redsim
 //! run --seed N` on the same file) draws one concrete schedule from it; see `crate::explore`.
 
+use super::Invariant;
+use super::context::Ctx;
 use super::raw::{self, CountRange};
-use super::{Ctx, ProcRef, ScenarioError};
-use crate::invariants::Invariant;
+use super::{ProcRef, ScenarioError};
 use sim::filter::{FilterCommand, parse_command};
 use sim::{DurationRange, HostId};
 use toml::Spanned;

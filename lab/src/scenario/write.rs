@@ -140,7 +140,7 @@ pub fn expect_lines(e: &Expect, property: &str) -> String {
         "violates" if !e.violates.is_empty() => {
             format!("violates = {}\n", list(e.violates.iter().map(|i| i.name())))
         }
-        other => match crate::invariants::Invariant::parse(other) {
+        other => match super::Invariant::parse(other) {
             Some(i) => format!("invariants = [{}]\n", quote(i.name())),
             None => String::new(),
         },

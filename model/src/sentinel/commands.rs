@@ -2,6 +2,7 @@
 //! `sentinelPublishCommand`): the SENTINEL subcommands clients and other sentinels use, INFO with
 //! the `master0:` line, ROLE, PING, PUBLISH of hellos, SUBSCRIBE to event channels.
 
+use super::config::SentinelConfig;
 use super::instance::{Instance, Kind, Role};
 use super::{HELLO_CHANNEL, Runtime, Sentinel, Slot, mstime};
 use crate::info::{Info, SentinelInfo, SentinelMasterLine};
@@ -10,7 +11,7 @@ use crate::wire::{Msg, NodeCtx};
 use sim::ConnId;
 
 /// `addReplySentinelRedisInstance`: the field/value map of one entry.
-fn instance_map(rt: &Runtime, inst: &Instance, now: i64) -> Reply {
+fn instance_map(rt: &Runtime, cfg: &SentinelConfig, inst: &Instance, now: i64) -> Reply {
     let mut kv: Vec<(String, String)> = vec![
         ("name".into(), inst.name.clone()),
         ("ip".into(), inst.host.clone()),
@@ -36,7 +37,7 @@ fn instance_map(rt: &Runtime, inst: &Instance, now: i64) -> Reply {
     if inst.flags.o_down {
         kv.push(("o-down-time".into(), (now - inst.o_down_since_time).to_string()));
     }
-    kv.push(("down-after-milliseconds".into(), rt.ms.down_after_ms.to_string()));
+    kv.push(("down-after-milliseconds".into(), cfg.down_after_ms.to_string()));
     if inst.kind != Kind::Sentinel {
         kv.push((
             "info-refresh".into(),
@@ -51,9 +52,9 @@ fn instance_map(rt: &Runtime, inst: &Instance, now: i64) -> Reply {
             kv.push(("config-epoch".into(), rt.ms.config_epoch.to_string()));
             kv.push(("num-slaves".into(), rt.replicas.len().to_string()));
             kv.push(("num-other-sentinels".into(), rt.sentinels.len().to_string()));
-            kv.push(("quorum".into(), rt.ms.quorum.to_string()));
-            kv.push(("failover-timeout".into(), rt.ms.failover_timeout_ms.to_string()));
-            kv.push(("parallel-syncs".into(), rt.ms.parallel_syncs.to_string()));
+            kv.push(("quorum".into(), cfg.quorum.to_string()));
+            kv.push(("failover-timeout".into(), cfg.failover_timeout_ms.to_string()));
+            kv.push(("parallel-syncs".into(), cfg.parallel_syncs.to_string()));
         }
         Kind::Replica => {
             kv.push(("master-link-down-time".into(), inst.master_link_down_time.to_string()));
@@ -167,11 +168,11 @@ impl Sentinel {
         match sub {
             SentinelCmd::Masters => {
                 let rt = self.rt.as_ref().expect("running");
-                Reply::Array(Some(vec![instance_map(rt, &rt.master, now)]))
+                Reply::Array(Some(vec![instance_map(rt, &self.config, &rt.master, now)]))
             }
             SentinelCmd::Master(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
-                instance_map(rt, &rt.master, now)
+                instance_map(rt, &self.config, &rt.master, now)
             }
             SentinelCmd::Replicas(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
@@ -179,13 +180,15 @@ impl Sentinel {
                     rt.replicas
                         .iter()
                         .filter(|r| r.replica_announced)
-                        .map(|r| instance_map(rt, r, now))
+                        .map(|r| instance_map(rt, &self.config, r, now))
                         .collect(),
                 ))
             }
             SentinelCmd::Sentinels(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
-                Reply::Array(Some(rt.sentinels.iter().map(|s| instance_map(rt, s, now)).collect()))
+                Reply::Array(Some(
+                    rt.sentinels.iter().map(|s| instance_map(rt, &self.config, s, now)).collect(),
+                ))
             }
             SentinelCmd::Master(_) | SentinelCmd::Replicas(_) | SentinelCmd::Sentinels(_) => {
                 no_such()
@@ -212,11 +215,12 @@ impl Sentinel {
                 ]))
             }
             SentinelCmd::CkQuorum(n) if n == name => {
+                let quorum = self.config.quorum as usize;
                 let rt = self.rt();
                 let usable =
                     1 + rt.sentinels.iter().filter(|s| !s.flags.s_down && !s.flags.o_down).count();
                 let voters = rt.sentinels.len() + 1;
-                let no_quorum = usable < rt.ms.quorum as usize;
+                let no_quorum = usable < quorum;
                 let no_auth = usable < voters / 2 + 1;
                 if !no_quorum && !no_auth {
                     Reply::Status(format!(

@@ -20,8 +20,8 @@ impl Sentinel {
     /// `sentinelCheckObjectivelyDown`.
     pub(crate) fn check_odown(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
+        let quorum = self.config.quorum;
         let rt = self.rt();
-        let quorum = rt.ms.quorum;
         let mut agreeing = Vec::new();
         if rt.master.flags.s_down {
             agreeing.push(format!("{} (itself)", self.dir.addr(ctx.addr())));
@@ -172,7 +172,7 @@ impl Sentinel {
                 winner = Some(v);
             }
         }
-        let needed = (voters / 2 + 1).max(u64::from(self.rt().ms.quorum));
+        let needed = (voters / 2 + 1).max(u64::from(self.config.quorum));
         let winner = winner.filter(|_| max >= needed);
         (winner.clone(), Why::Votes { epoch, votes, winner, needed, sentinels: voters })
     }

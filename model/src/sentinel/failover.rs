@@ -16,11 +16,12 @@ impl Sentinel {
     /// the last attempt (or vote for another).
     pub(crate) fn start_failover_if_needed(&mut self, ctx: &mut NodeCtx<'_>) -> bool {
         let now = mstime(ctx);
+        let failover_timeout = self.config.failover_timeout_ms as i64;
         let rt = self.rt();
         if !rt.master.flags.o_down || rt.master.flags.failover_in_progress {
             return false;
         }
-        let gate = rt.ms.failover_start_time + rt.ms.failover_timeout_ms * 2;
+        let gate = rt.ms.failover_start_time + failover_timeout * 2;
         if now < gate {
             if rt.ms.failover_delay_logged != rt.ms.failover_start_time {
                 rt.ms.failover_delay_logged = rt.ms.failover_start_time;
@@ -84,8 +85,8 @@ impl Sentinel {
         let rt = self.rt();
         let is_leader = leader.as_deref() == Some(rt.my_id.as_str());
         if !is_leader && !rt.master.flags.force_failover {
-            let timeout =
-                (self.config.election_timeout_ms as i64).min(self.rt().ms.failover_timeout_ms);
+            let timeout = (self.config.election_timeout_ms as i64)
+                .min(self.config.failover_timeout_ms as i64);
             if now - self.rt().ms.failover_start_time > timeout {
                 ctx.note(Note::Why(tally));
                 self.event(
@@ -113,7 +114,7 @@ impl Sentinel {
         let periods = Periods {
             ping_ms: self.config.ping_period_ms as i64,
             info_ms: self.config.info_period_ms as i64,
-            down_after_ms: self.rt().ms.down_after_ms,
+            down_after_ms: self.config.down_after_ms as i64,
         };
         let rt = self.rt();
         select(&rt.master, &rt.replicas, now, &periods)
@@ -154,8 +155,9 @@ impl Sentinel {
     /// failover-timeout (SEND_SLAVEOF_NOONE with the link down, WAIT_PROMOTION).
     fn abort_if_timed_out(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
+        let failover_timeout = self.config.failover_timeout_ms as i64;
         let rt = self.rt();
-        if now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms {
+        if now - rt.ms.failover_state_change_time > failover_timeout {
             self.event(
                 ctx,
                 Level::Warning,
@@ -208,10 +210,10 @@ impl Sentinel {
     fn reconf_next_slave(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
         let reconf_timeout = self.config.slave_reconf_timeout_ms as i64;
+        let parallel = self.config.parallel_syncs;
         let Some(p) = self.rt().promoted() else { return };
         let rt = self.rt();
         let target = (rt.replicas[p].host.clone(), rt.replicas[p].port);
-        let parallel = rt.ms.parallel_syncs;
         let mut in_progress =
             rt.replicas.iter().filter(|r| r.flags.reconf_sent || r.flags.reconf_inprog).count()
                 as u32;
@@ -252,6 +254,7 @@ impl Sentinel {
     /// `sentinelFailoverDetectEnd`.
     fn detect_end(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
+        let failover_timeout = self.config.failover_timeout_ms as i64;
         let rt = self.rt();
         let Some(p) = rt.promoted() else { return };
         if rt.replicas[p].flags.s_down {
@@ -262,7 +265,7 @@ impl Sentinel {
             .iter()
             .filter(|r| !(r.flags.promoted || r.flags.reconf_done || r.flags.s_down))
             .count();
-        let timeout = now - rt.ms.failover_state_change_time > rt.ms.failover_timeout_ms;
+        let timeout = now - rt.ms.failover_state_change_time > failover_timeout;
         if timeout {
             not_reconfigured = 0;
             self.event(ctx, Level::Warning, "+failover-end-for-timeout", Some(Slot::Master), "");

@@ -260,14 +260,10 @@ impl FailoverState {
     }
 }
 
-/// The per-master settings and failover state that live on the master entry.
+/// The failover state that lives on the master entry (the per-master settings are read from
+/// the sentinel's configuration, their one source).
 #[derive(Clone, Debug)]
 pub struct MasterState {
-    pub quorum: u32,
-    pub down_after_ms: i64,
-    pub failover_timeout_ms: i64,
-    pub parallel_syncs: u32,
-    pub master_reboot_down_after_ms: i64,
     pub config_epoch: u64,
     /// This sentinel's own vote for this master.
     pub leader: Option<String>,

@@ -276,13 +276,7 @@ impl Sentinel {
         let mut master =
             Instance::new(0, Kind::Master, self.config.master_name.clone(), host, port, now);
         master.link = instance::Link::new(now);
-        let c = &self.config;
         let ms = MasterState {
-            quorum: c.quorum,
-            down_after_ms: c.down_after_ms as i64,
-            failover_timeout_ms: c.failover_timeout_ms as i64,
-            parallel_syncs: c.parallel_syncs,
-            master_reboot_down_after_ms: c.master_reboot_down_after_ms as i64,
             config_epoch: self.saved.config_epoch,
             leader: None,
             leader_epoch: self.saved.leader_epoch,
@@ -351,9 +345,6 @@ impl Sentinel {
 
     /// One input.
     pub fn handle(&mut self, ctx: &mut NodeCtx<'_>, input: Input<Msg, Timer>) {
-        if self.rt.is_none() {
-            return;
-        }
         match input {
             Input::Timer(Timer::SentinelTick) => {
                 self.tick(ctx);

@@ -100,9 +100,9 @@ impl Sentinel {
         let cfg = &self.config;
         let (info_period_cfg, ping_cfg, publish) =
             (cfg.info_period_ms as i64, cfg.ping_period_ms as i64, cfg.publish_period_ms as i64);
+        let down_after = cfg.down_after_ms as i64;
         let rt = self.rt();
         let master_busy = rt.master.flags.o_down || rt.master.flags.failover_in_progress;
-        let down_after = rt.ms.down_after_ms;
         let inst = rt.inst(slot);
         if inst.link.disconnected || inst.link.pending_commands >= MAX_PENDING {
             return;
@@ -247,8 +247,9 @@ impl Sentinel {
             cfg.publish_period_ms as i64,
             cfg.info_period_ms as i64,
         );
+        let (down_after, reboot_after) =
+            (cfg.down_after_ms as i64, cfg.master_reboot_down_after_ms as i64);
         let rt = self.rt();
-        let (down_after, reboot_after) = (rt.ms.down_after_ms, rt.ms.master_reboot_down_after_ms);
         let inst = rt.inst(slot);
         let l = &inst.link;
         let elapsed = if l.act_ping_time != 0 {
@@ -319,7 +320,7 @@ impl Sentinel {
     /// `sentinelRefreshInstanceInfo`: record what INFO says, then act on it (outside TILT).
     fn refresh_info(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot, info: &ServerInfo) {
         let now = mstime(ctx);
-        let reboot_period = self.rt().ms.master_reboot_down_after_ms;
+        let reboot_period = self.config.master_reboot_down_after_ms as i64;
         let inst = self.rt().inst_mut(slot);
         inst.master_link_down_time = 0;
         let mut rebooted = false;
@@ -455,7 +456,7 @@ impl Sentinel {
     /// A replica in our table says it is a replica: of the wrong master (`+fix-slave-config`), or
     /// progressing in a reconfiguration we asked for (`+slave-reconf-inprog`, `-done`).
     fn replica_reports_slave(&mut self, ctx: &mut NodeCtx<'_>, ri: usize, now: i64) {
-        let wait = self.rt().ms.failover_timeout_ms;
+        let wait = self.config.failover_timeout_ms as i64;
         let rt = self.rt();
         let (mhost, mport) = (rt.master.host.clone(), rt.master.port);
         let inst = &rt.replicas[ri];

@@ -123,7 +123,7 @@ fn a_leader_needs_a_majority_of_known_sentinels_and_the_quorum() {
     assert_eq!(leader(&mut s, 1), None, "2 of 5 is no majority");
     assert_eq!(leader(&mut s, 2), Some(me.clone()), "3 of 5");
     // With quorum 4, three votes are not enough.
-    s.rt().ms.quorum = 4;
+    s.config.quorum = 4;
     assert_eq!(leader(&mut s, 2), None);
     assert_eq!(leader(&mut s, 3), Some(me));
 }

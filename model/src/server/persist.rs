@@ -10,7 +10,8 @@
 //!   loses nothing (the write is in the kernel's page cache; `appendfsync` only matters to a host
 //!   crash, which the model does not simulate). No replication id: a new history.
 
-use super::replication::{Backlog, MasterLink, Repl};
+use super::backlog::Backlog;
+use super::replication::{MasterLink, Repl};
 use super::{Server, config::ServerConfig, unixtime};
 use crate::dataset::{Dataset, Snapshot, apply};
 use crate::observe::Level;

@@ -2,7 +2,7 @@
 //! becomes ordinary timeline events (so a seeded run, its trace and a shrunk scenario file are all
 //! the same thing: a scenario with explicit events).
 
-use crate::scenario::{Action, ExploreSpace, FaultKind, ProcRef, Scenario, Timed};
+use super::{Action, ExploreSpace, FaultKind, ProcRef, Scenario, Timed};
 use sim::filter::{Chain, FilterCommand, InstalledRule, Rule, Target};
 use sim::{Duration, HostId, Instant, Rng};
 
@@ -191,4 +191,29 @@ impl Scenario {
         s.schedule = faults.to_vec();
         s
     }
+}
+
+/// Describes a fault for people: `20.512s kill 10.162.29.33:6371 for 5s`.
+pub fn describe(scenario: &Scenario, fault: &Fault) -> String {
+    let host = |h: &sim::HostId| scenario.hosts[h.0 as usize].as_str();
+    let proc_name = |p: &ProcRef| scenario.name_of(*p);
+    let what = match &fault.action {
+        FaultAction::Kill(p) => format!("kill {}", proc_name(p)),
+        FaultAction::Pause(p) => format!("pause {}", proc_name(p)),
+        FaultAction::Cut { from, to, both } => {
+            let names = |v: &[sim::HostId]| v.iter().map(host).collect::<Vec<_>>().join(",");
+            let arrow = if *both { "<->" } else { "->" };
+            if *both && from.len() == 1 {
+                format!("isolate {}", host(&from[0]))
+            } else {
+                format!("cut {} {arrow} {}", names(from), names(to))
+            }
+        }
+        FaultAction::Rule(i) => {
+            let space = scenario.explore.as_ref().expect("rules come from [explore]");
+            let r = &space.rules[*i];
+            format!("iptables {} on {}", r.install, host(&r.host))
+        }
+    };
+    format!("{} {what} for {}", fault.at, fault.length)
 }

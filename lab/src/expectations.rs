@@ -1,0 +1,161 @@
+//! A run's outcome held against the scenario's `[expect]` table and invariants: each failure is
+//! one line starting with the property it is about.
+
+use crate::invariants::violation;
+use crate::outcome::{Expectations, Outcome};
+use crate::run::Deployment;
+use crate::scenario::{LostWrites, Scenario};
+use std::collections::BTreeSet;
+
+/// The expectations of `scenario` held against this run.
+pub fn check(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Expectations {
+    let e = &scenario.expect;
+    let mut failures = Vec::new();
+    let promoted: Vec<String> = out
+        .promotions
+        .iter()
+        .map(|p| format!("{} at {}.{:03}s", p.node, p.at_ms / 1000, p.at_ms % 1000))
+        .collect();
+    if let Some(n) = e.promotions {
+        if out.promotions.len() != n as usize {
+            failures.push(format!(
+                "promotions: expected {n}, got {} [{}]",
+                out.promotions.len(),
+                promoted.join(", ")
+            ));
+        }
+    }
+    if let Some(list) = &e.promoted {
+        let got: Vec<&String> = out.promotions.iter().map(|p| &p.node).collect();
+        if got.iter().map(|s| s.as_str()).ne(list.iter().map(|s| s.as_str())) {
+            failures.push(format!(
+                "promoted: expected [{}], got [{}]",
+                list.join(", "),
+                promoted.join(", ")
+            ));
+        }
+    }
+    if let Some(list) = &e.final_master {
+        if !out.final_master.as_ref().is_some_and(|m| list.contains(m)) {
+            failures.push(format!(
+                "final-master: expected {}, got {}",
+                list.join(" or "),
+                out.final_master.as_deref().unwrap_or("none")
+            ));
+        }
+    }
+    for (node, role) in &e.final_roles {
+        let got = out.final_roles.get(node);
+        if got != Some(role) {
+            failures.push(
+                format!("final-roles: expected {node} to be {role:?}, it is {got:?}")
+                    .to_lowercase(),
+            );
+        }
+    }
+    match &e.lost_writes {
+        Some(LostWrites::Count(n)) if out.writes.lost != *n => failures.push(format!(
+            "lost-writes: expected {n}, got {} [{}]",
+            out.writes.lost,
+            abridge(&out.writes.lost_keys)
+        )),
+        Some(LostWrites::Keys(keys)) => {
+            let want: BTreeSet<&String> = keys.iter().collect();
+            let got: BTreeSet<&String> = out.writes.lost_keys.iter().collect();
+            if want != got {
+                failures.push(format!(
+                    "lost-writes: expected [{}], got [{}]",
+                    keys.join(", "),
+                    abridge(&out.writes.lost_keys)
+                ));
+            }
+        }
+        _ => {}
+    }
+    for key in &e.lost_keys_include {
+        if !out.writes.lost_keys.contains(key) {
+            failures.push(format!("lost-keys-include: `{key}` was not lost"));
+        }
+    }
+    let in_order =
+        |label: &str, wanted: &[String], on: Option<&str>, failures: &mut Vec<String>| {
+            let mut it =
+                out.sentinel_events.iter().filter(|ev| on.is_none_or(|s| ev.sentinel == s));
+            for (i, want) in wanted.iter().enumerate() {
+                if !it.any(|ev| ev.event == *want) {
+                    let seen = wanted[..i].join(" ");
+                    failures.push(if seen.is_empty() {
+                        format!("{label}: `{want}` never happened")
+                    } else {
+                        format!("{label}: `{want}` did not happen after `{seen}`")
+                    });
+                    break;
+                }
+            }
+        };
+    in_order("events", &e.events, None, &mut failures);
+    for (sentinel, wanted) in &e.events_on {
+        in_order(&format!("events-on {sentinel}"), wanted, Some(sentinel), &mut failures);
+    }
+    for no in &e.no_events {
+        if let Some(ev) = out.sentinel_events.iter().find(|ev| ev.event == *no) {
+            failures.push(format!(
+                "no-events: `{no}` happened on {} at {}.{:03}s ({})",
+                ev.sentinel,
+                ev.at_ms / 1000,
+                ev.at_ms % 1000,
+                ev.detail
+            ));
+        }
+    }
+    for g in &e.get {
+        let node = match &g.on {
+            Some(n) => Some(n.clone()),
+            None => out.final_master.clone(),
+        };
+        let shown =
+            |v: &Option<String>| v.as_ref().map_or("(nil)".to_string(), |s| format!("\"{s}\""));
+        let Some(node) = node else {
+            failures.push(format!("get {}: there is no final master", g.key));
+            continue;
+        };
+        let pid = d.redis.iter().copied().find(|&p| d.world.name(p) == node);
+        let server = pid.and_then(|p| d.world.actor(p).as_server());
+        match server.filter(|s| s.is_up()) {
+            None => failures.push(format!("get {} on {node}: the server is down", g.key)),
+            Some(s) => {
+                let got = s.get(&g.key).map(str::to_string);
+                if got != g.value {
+                    failures.push(format!(
+                        "get {} on {node}: expected {}, got {}",
+                        g.key,
+                        shown(&g.value),
+                        shown(&got)
+                    ));
+                }
+            }
+        }
+    }
+    for inv in &e.invariants {
+        failures.extend(violation(*inv, scenario, d, out));
+    }
+    for inv in &e.violates {
+        if violation(*inv, scenario, d, out).is_none() {
+            failures.push(format!("violates: `{}` held", inv.name()));
+        }
+    }
+    Expectations { passed: failures.is_empty(), failures }
+}
+
+/// The property a failure line is about: its first word (`lost-writes`, `get`, `converges`, ...).
+pub fn property(failure: &str) -> &str {
+    failure.split([' ', ':']).next().unwrap_or(failure)
+}
+
+fn abridge(keys: &[String]) -> String {
+    if keys.len() <= 8 {
+        keys.join(", ")
+    } else {
+        format!("{}, ... {} more", keys[..8].join(", "), keys.len() - 8)
+    }
+}

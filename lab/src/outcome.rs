@@ -1,0 +1,94 @@
+//! What a run showed, as the `--json` report and traces carry it: promotions, final roles, writes
+//! and their fates, split brain, unavailability, sentinel events, expectations, the history.
+
+use crate::scenario::Role;
+use model::observe::OpRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A replica executing `REPLICAOF NO ONE`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promotion {
+    /// When (virtual ms).
+    pub at_ms: u64,
+    /// The promoted server.
+    pub node: String,
+    /// The failover epoch of the sentinel that promoted it (absent for a `command` event).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u64>,
+    /// The sentinel's host:port, or `command`.
+    pub by: String,
+}
+
+/// The client writes, counted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Writes {
+    /// Acknowledged with OK.
+    pub acked: u64,
+    /// Refused or never sent (not applied).
+    pub failed: u64,
+    /// Timed out or cut off (may or may not have been applied).
+    pub indeterminate: u64,
+    /// Acknowledged, and absent from the final master at the end.
+    pub lost: u64,
+    /// Their keys.
+    pub lost_keys: Vec<String>,
+}
+
+/// One sentinel log event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentinelEvent {
+    /// When (virtual ms).
+    pub at_ms: u64,
+    /// The sentinel's host:port.
+    pub sentinel: String,
+    /// The event token, `+sdown`.
+    pub event: String,
+    /// The rest of the line.
+    pub detail: String,
+}
+
+/// Expectation results.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Expectations {
+    /// True when every expectation holds.
+    pub passed: bool,
+    /// One line per failed expectation.
+    pub failures: Vec<String>,
+}
+
+/// What happened in a run: the `--json` report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Scenario name.
+    pub scenario: String,
+    /// The seed.
+    pub seed: u64,
+    /// Virtual time simulated.
+    pub duration_ms: u64,
+    /// Promotions in time order.
+    pub promotions: Vec<Promotion>,
+    /// Every Redis process: master, replica or down.
+    pub final_roles: BTreeMap<String, Role>,
+    /// The node most sentinels name as master at the end.
+    pub final_master: Option<String>,
+    /// Client writes.
+    pub writes: Writes,
+    /// Time with two or more writable masters.
+    pub split_brain_ms: u64,
+    /// The longest total unavailability any client saw.
+    pub unavailable_ms: u64,
+    /// Sentinel log events, in time order.
+    pub sentinel_events: Vec<SentinelEvent>,
+    /// The scenario's `[expect]`.
+    pub expectations: Expectations,
+    /// Timeline actions that could not be carried out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The faults this seed drew from the scenario's `[explore]` space, one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
+    /// Every client operation (not in the JSON report).
+    #[serde(skip)]
+    pub history: Vec<OpRecord>,
+}

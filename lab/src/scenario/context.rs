@@ -1,0 +1,111 @@
+//! What validating a scenario carries around: the file's name and text (for `file:line:col`),
+//! the hosts seen so far, and the conversions of a spanned value that report errors at it.
+
+use super::ScenarioError;
+use super::raw;
+use sim::{Addr, Duration, DurationRange, HostId, Probability};
+use std::collections::BTreeSet;
+use toml::Spanned;
+
+/// The file being validated.
+pub(super) struct Ctx<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub hosts: Vec<String>,
+}
+
+impl Ctx<'_> {
+    /// The address a `[[redis]]` or `[[sentinel]]` process listens on, refused when another
+    /// process of the scenario already listens there.
+    pub fn listen(
+        &self,
+        p: &raw::Process,
+        taken: &mut BTreeSet<Addr>,
+    ) -> Result<Addr, ScenarioError> {
+        let addr = Addr::new(self.host(&p.host)?, *p.port.get_ref());
+        if !taken.insert(addr) {
+            return self.err(
+                p.port.span(),
+                format!("two processes listen on {}:{}", p.host.get_ref(), p.port.get_ref()),
+            );
+        }
+        Ok(addr)
+    }
+
+    pub fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        msg: impl Into<String>,
+    ) -> Result<T, ScenarioError> {
+        Err(ScenarioError::span(self.path, self.text, span, msg))
+    }
+
+    pub fn duration(&self, s: &Spanned<String>) -> Result<Duration, ScenarioError> {
+        s.get_ref()
+            .parse()
+            .or_else(|e: sim::time::TimeParseError| self.err(s.span(), e.to_string()))
+    }
+
+    pub fn range(&self, s: &Spanned<String>) -> Result<DurationRange, ScenarioError> {
+        s.get_ref()
+            .parse()
+            .or_else(|e: sim::time::TimeParseError| self.err(s.span(), e.to_string()))
+    }
+
+    pub fn probability(&self, p: &Spanned<f64>) -> Result<Probability, ScenarioError> {
+        let v = *p.get_ref();
+        if !(0.0..=1.0).contains(&v) {
+            return self
+                .err(p.span(), format!("`{v}` is not a probability: use a number from 0 to 1"));
+        }
+        Ok(Probability::from_f64(v))
+    }
+
+    pub fn host(&self, s: &Spanned<String>) -> Result<HostId, ScenarioError> {
+        match self.hosts.iter().position(|h| h == s.get_ref()) {
+            Some(i) => Ok(HostId(i as u32)),
+            None => self.err(
+                s.span(),
+                format!(
+                    "unknown host `{}` (declared hosts: {})",
+                    s.get_ref(),
+                    self.hosts.join(", ")
+                ),
+            ),
+        }
+    }
+
+    /// A process's `start` (a time or a range), `default` when absent; before the end of the run.
+    pub fn start(
+        &self,
+        s: Option<&Spanned<String>>,
+        default: &str,
+        duration: Duration,
+    ) -> Result<DurationRange, ScenarioError> {
+        let Some(s) = s else { return Ok(default.parse().expect("a valid default")) };
+        let r = self.range(s)?;
+        if r.hi >= duration {
+            return self.err(
+                s.span(),
+                format!("`start = \"{}\"` is not before the end of the run", s.get_ref()),
+            );
+        }
+        Ok(r)
+    }
+
+    /// `host:port` of a declared process.
+    pub fn addr(&self, s: &Spanned<String>) -> Result<Addr, ScenarioError> {
+        let Some((h, p)) = s.get_ref().rsplit_once(':') else {
+            return self.err(s.span(), format!("`{}` is not host:port", s.get_ref()));
+        };
+        let host = self.host(&Spanned::new(s.span(), h.to_string()))?;
+        let port = p.parse().or_else(|_| self.err(s.span(), format!("`{p}` is not a port")))?;
+        Ok(Addr::new(host, port))
+    }
+}
+
+/// The column of byte `offset` inside a TOML basic string whose span is `span` (quotes included).
+/// The byte offset of `offset` inside the quoted string at `span`.
+pub(super) fn inside_string(span: &std::ops::Range<usize>, offset: usize) -> usize {
+    span.start + 1 + offset
+}

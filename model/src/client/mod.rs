@@ -1,0 +1,461 @@
+//! Client applications: the redis-py Sentinel client (`master_for` / `slave_for`), a plain client
+//! with a fixed address, and redis-cli for the scenario's `command` events. Each runs a synchronous
+//! workload (one operation at a time, as a single-threaded application does) and records every
+//! operation in the history: invoke and completion time, the node it went to, and its result.
+//!
+//! The redis-py behaviour follows `redis/sentinel.py` (5.0): discovery only when a connection is
+//! opened; `SENTINEL MASTERS` on each sentinel in list order, skipping connection errors and
+//! timeouts and rejecting an entry flagged `s_down`/`o_down` or not a master; the answering
+//! sentinel swapped with the first; connect to the address directly; on READONLY disconnect and
+//! fail (`The previous master is now a slave`); on a timeout disconnect; on other errors
+//! (NOREPLICAS) keep the connection; a pooled connection the server closed is replaced silently.
+//! Left out: retries (redis-py's default is none), `min_other_sentinels`, connection concurrency.
+//!
+//! - `mod.rs`: the client process, its operation in flight and what the network does to it;
+//! - `redis_py.rs`: redis-py's discovery through the sentinels;
+//! - `cli.rs`: redis-cli;
+//! - `workload.rs`: the operations a client runs and when;
+//! - `reply.rs`: reading replies and connection errors.
+
+mod cli;
+mod redis_py;
+mod reply;
+mod workload;
+
+pub use workload::Workload;
+
+use crate::observe::{Note, Op, OpRecord, OpResult};
+use crate::resp::Reply;
+use crate::wire::{Directory, Msg, NodeCtx, Timer};
+use cli::CliCall;
+use reply::{connect_error, reply_value};
+use sim::{Addr, CloseReason, ConnId, ConnectError, Duration, Input, Instant};
+use std::sync::Arc;
+
+/// What a client does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// redis-py `Sentinel(sentinels).master_for(service)` (or `slave_for` with `replica`).
+    Sentinel { sentinels: Vec<Addr>, service: String, replica: bool },
+    /// A client of one fixed address.
+    Plain { addr: Addr },
+    /// redis-cli: one command per connection, on demand, no timeout.
+    Cli,
+}
+
+/// What a discovery asks the sentinels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Query {
+    /// `SENTINEL MASTERS` (`discover_master`).
+    Masters,
+    /// `SENTINEL REPLICAS` (`discover_slaves`).
+    Replicas,
+}
+
+/// Where the operation in flight is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Stage {
+    /// Asking sentinel number `pos` of the current order.
+    Discover { pos: usize, errors: Vec<String>, query: Query },
+    /// Opening the data connection to `addr`. For a replica of a `slave_for` pool, `rest` holds
+    /// the replicas (with their index in the sentinel's list) to try next if this one refuses,
+    /// then the master; `None` for the master.
+    Connecting { addr: Addr, rest: Option<Vec<(usize, Addr)>> },
+    /// Command sent on the data connection, waiting for the reply.
+    Sent,
+}
+
+#[derive(Clone, Debug)]
+struct Pending {
+    seq: u64,
+    op: Op,
+    invoked: Instant,
+    stage: Stage,
+    node: Option<Addr>,
+}
+
+/// A connection to one sentinel (redis-py keeps one pooled connection per sentinel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SentinelConn {
+    conn: ConnId,
+    up: bool,
+}
+
+/// A client process.
+pub struct Client {
+    dir: Arc<Directory>,
+    name: String,
+    kind: ClientKind,
+    socket_timeout: Duration,
+    workload: Option<Workload>,
+    // Volatile state.
+    next_seq: u64,
+    started_ops: u64,
+    pending: Option<Pending>,
+    data: Option<(ConnId, Addr, bool)>,
+    sentinel_conns: Vec<Option<SentinelConn>>,
+    order: Vec<usize>,
+    believed: Option<Option<Addr>>,
+    last_written: Option<String>,
+    rr: Option<usize>,
+    cli: Vec<CliCall>,
+    /// The next operation fell due while one was in flight: start it when that one ends.
+    due: bool,
+}
+
+impl Client {
+    /// A client called `name`.
+    pub fn new(
+        dir: Arc<Directory>,
+        name: &str,
+        kind: ClientKind,
+        socket_timeout: Duration,
+        workload: Option<Workload>,
+    ) -> Self {
+        let n = match &kind {
+            ClientKind::Sentinel { sentinels, .. } => sentinels.len(),
+            _ => 0,
+        };
+        Client {
+            dir,
+            name: name.to_string(),
+            kind,
+            socket_timeout,
+            workload,
+            next_seq: 0,
+            started_ops: 0,
+            pending: None,
+            data: None,
+            sentinel_conns: vec![None; n],
+            order: (0..n).collect(),
+            believed: None,
+            last_written: None,
+            rr: None,
+            cli: Vec::new(),
+            due: false,
+        }
+    }
+
+    /// The client's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The run ends: every operation still in flight is recorded as indeterminate.
+    pub fn end_of_run(&mut self, ctx: &mut NodeCtx<'_>) {
+        let now = ctx.now().as_micros();
+        let lost = |seq, op: Op, invoked: Instant, node: Option<Addr>| OpRecord {
+            client: self.name.clone(),
+            seq,
+            op,
+            invoked_us: invoked.as_micros(),
+            completed_us: now,
+            node: node.map(|a| self.dir.addr(a)),
+            result: OpResult::Lost { error: "no reply before the end of the run".to_string() },
+        };
+        let mut records: Vec<OpRecord> =
+            self.pending.take().into_iter().map(|p| lost(p.seq, p.op, p.invoked, p.node)).collect();
+        records.extend(
+            std::mem::take(&mut self.cli)
+                .into_iter()
+                .map(|c| lost(c.seq, c.op, c.invoked, Some(c.node))),
+        );
+        for r in records {
+            ctx.note(Note::Op(r));
+        }
+    }
+
+    /// Starts: a workload client schedules its first operation.
+    pub fn start(&mut self, ctx: &mut NodeCtx<'_>) {
+        if let Some(w) = self.workload {
+            let first = w.start.saturating_since(ctx.now());
+            ctx.set_timer(Timer::ClientNext, first);
+        }
+    }
+
+    /// The process dies: connections and the operation in flight are gone.
+    pub fn crash(&mut self) {
+        self.pending = None;
+        self.data = None;
+        self.sentinel_conns.iter_mut().for_each(|c| *c = None);
+        self.cli.clear();
+        self.due = false;
+    }
+
+    /// One input.
+    pub fn handle(&mut self, ctx: &mut NodeCtx<'_>, input: Input<Msg, Timer>) {
+        match input {
+            Input::Timer(Timer::ClientNext) => self.next_op(ctx),
+            Input::Timer(Timer::ClientTimeout(seq)) => self.timeout(ctx, seq),
+            Input::Timer(_) | Input::Accepted(..) => {}
+            Input::Connected(conn) => self.connected(ctx, conn),
+            Input::ConnectFailed(conn, e) => self.connect_failed(ctx, conn, e),
+            Input::Message(conn, Msg::Reply(r)) => self.reply(ctx, conn, r),
+            Input::Message(..) => {}
+            Input::Closed(conn, reason) => self.closed(ctx, conn, reason),
+        }
+    }
+
+    // ---------------------------------------------------------------- workload
+
+    /// Sends the pending operation on the pooled connection, or opens one (discovering first).
+    fn begin(&mut self, ctx: &mut NodeCtx<'_>) {
+        match (self.data, &self.kind) {
+            (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
+            (Some(_), _) => {}
+            (None, ClientKind::Plain { addr }) => {
+                let addr = *addr;
+                self.open_data(ctx, addr);
+            }
+            (None, ClientKind::Sentinel { replica, .. }) => {
+                let query = if *replica { Query::Replicas } else { Query::Masters };
+                self.discover(ctx, query);
+            }
+            (None, ClientKind::Cli) => {}
+        }
+    }
+
+    /// Starts a discovery from the first sentinel of the current order.
+    fn discover(&mut self, ctx: &mut NodeCtx<'_>, query: Query) {
+        self.set_stage(Stage::Discover { pos: 0, errors: Vec::new(), query });
+        self.ask_sentinel(ctx);
+    }
+
+    fn set_stage(&mut self, stage: Stage) {
+        if let Some(p) = &mut self.pending {
+            p.stage = stage;
+        }
+    }
+
+    fn arm_timeout(&self, ctx: &mut NodeCtx<'_>) {
+        if let Some(p) = &self.pending {
+            ctx.set_timer(Timer::ClientTimeout(p.seq), self.socket_timeout);
+        }
+    }
+
+    fn send_op(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, addr: Addr) {
+        let Some(p) = &mut self.pending else { return };
+        p.stage = Stage::Sent;
+        p.node = Some(addr);
+        ctx.send(conn, Msg::Cmd(p.op.command()));
+        self.arm_timeout(ctx);
+    }
+
+    fn open_data(&mut self, ctx: &mut NodeCtx<'_>, addr: Addr) {
+        self.open_data_then(ctx, addr, None);
+    }
+
+    /// Connects to `addr`; a `slave_for` pool moves on to `rest` if it refuses.
+    fn open_data_then(
+        &mut self,
+        ctx: &mut NodeCtx<'_>,
+        addr: Addr,
+        rest: Option<Vec<(usize, Addr)>>,
+    ) {
+        let conn = ctx.connect(addr);
+        self.data = Some((conn, addr, false));
+        self.set_stage(Stage::Connecting { addr, rest });
+        // redis-py's connect timeout defaults to the socket timeout.
+        self.arm_timeout(ctx);
+    }
+
+    /// Ends the pending operation with `result`.
+    fn finish(&mut self, ctx: &mut NodeCtx<'_>, result: OpResult) {
+        let Some(p) = self.pending.take() else { return };
+        ctx.cancel_timer(Timer::ClientTimeout(p.seq));
+        ctx.note(Note::Op(OpRecord {
+            client: self.name.clone(),
+            seq: p.seq,
+            op: p.op,
+            invoked_us: p.invoked.as_micros(),
+            completed_us: ctx.now().as_micros(),
+            node: p.node.map(|a| self.dir.addr(a)),
+            result,
+        }));
+        if std::mem::take(&mut self.due) {
+            self.next_op(ctx);
+        }
+    }
+
+    fn drop_data(&mut self, ctx: &mut NodeCtx<'_>) {
+        if let Some((conn, ..)) = self.data.take() {
+            ctx.close(conn);
+        }
+    }
+
+    // ---------------------------------------------------------------- discovery
+
+    // ---------------------------------------------------------------- network events
+
+    fn connected(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId) {
+        if let Some(i) = self.sentinel_index(conn) {
+            if let Some(sc) = &mut self.sentinel_conns[i] {
+                sc.up = true;
+            }
+            return;
+        }
+        if let Some((c, addr, up)) = &mut self.data {
+            if *c == conn {
+                *up = true;
+                let addr = *addr;
+                if matches!(self.pending, Some(Pending { stage: Stage::Connecting { .. }, .. })) {
+                    self.send_op(ctx, conn, addr);
+                }
+            }
+        }
+    }
+
+    fn connect_failed(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, e: ConnectError) {
+        if let Some(i) = self.cli.iter().position(|c| c.conn == conn) {
+            let call = self.cli.remove(i);
+            let error = format!(
+                "Could not connect to Redis at {}: {}",
+                self.dir.addr(call.node),
+                connect_error(e)
+            );
+            return self.cli_done(ctx, call, OpResult::Error { error });
+        }
+        if let Some(i) = self.sentinel_index(conn) {
+            self.sentinel_conns[i] = None;
+            if self.is_asking(i) {
+                let err = match e {
+                    ConnectError::Refused => format!(
+                        "ConnectionError('Error 111 connecting to {}. Connection refused.')",
+                        self.dir.addr(self.sentinels()[i])
+                    ),
+                    ConnectError::TimedOut => {
+                        "TimeoutError('Timeout connecting to server')".to_string()
+                    }
+                };
+                self.next_sentinel(ctx, Some(err));
+            }
+            return;
+        }
+        if self.data.is_some_and(|(c, ..)| c == conn) {
+            let (_, addr, _) = self.data.take().expect("checked");
+            // A refusal is a ConnectionError, which rotate_slaves skips; a timeout is not.
+            if e == ConnectError::Refused && self.next_replica(ctx) {
+                return;
+            }
+            let error = match e {
+                ConnectError::Refused => {
+                    format!("Error 111 connecting to {}. Connection refused.", self.dir.addr(addr))
+                }
+                ConnectError::TimedOut => "Timeout connecting to server".to_string(),
+            };
+            self.finish(ctx, OpResult::Error { error });
+        }
+    }
+
+    fn reply(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, r: Reply) {
+        if let Some(i) = self.cli.iter().position(|c| c.conn == conn) {
+            let call = self.cli.remove(i);
+            ctx.close(conn);
+            let result = match r {
+                Reply::Error(error) => OpResult::Error { error },
+                other => OpResult::Ok { value: reply_value(&other) },
+            };
+            return self.cli_done(ctx, call, result);
+        }
+        if let Some(i) = self.sentinel_index(conn) {
+            if self.is_asking(i) {
+                ctx.cancel_timer(Timer::ClientTimeout(self.pending.as_ref().expect("asking").seq));
+                self.sentinel_reply(ctx, i, r);
+            }
+            return;
+        }
+        if self.data.is_none_or(|(c, ..)| c != conn)
+            || !matches!(self.pending, Some(Pending { stage: Stage::Sent, .. }))
+        {
+            return;
+        }
+        match r {
+            Reply::Error(e) if e.starts_with("READONLY") && self.is_master_pool() => {
+                // SentinelManagedConnection.read_response turns it into a ConnectionError.
+                self.drop_data(ctx);
+                let error = format!("The previous master is now a slave ({e})");
+                self.finish(ctx, OpResult::Error { error });
+            }
+            Reply::Error(e) if e.starts_with("LOADING") => {
+                self.drop_data(ctx);
+                self.finish(ctx, OpResult::Error { error: e });
+            }
+            Reply::Error(e) => self.finish(ctx, OpResult::Error { error: e }),
+            other => {
+                let value = reply_value(&other);
+                self.finish(ctx, OpResult::Ok { value });
+            }
+        }
+    }
+
+    fn is_master_pool(&self) -> bool {
+        !matches!(self.kind, ClientKind::Sentinel { replica: true, .. })
+    }
+
+    fn closed(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, _reason: CloseReason) {
+        if let Some(i) = self.cli.iter().position(|c| c.conn == conn) {
+            let call = self.cli.remove(i);
+            let error = "Error: Server closed the connection".to_string();
+            return self.cli_done(ctx, call, OpResult::Lost { error });
+        }
+        if let Some(i) = self.sentinel_index(conn) {
+            self.sentinel_conns[i] = None;
+            if self.is_asking(i) {
+                self.next_sentinel(
+                    ctx,
+                    Some("ConnectionError('Connection closed by server.')".to_string()),
+                );
+            }
+            return;
+        }
+        if self.data.is_none_or(|(c, ..)| c != conn) {
+            return;
+        }
+        self.data = None;
+        let error = "Connection closed by server.".to_string();
+        let stage =
+            |s: &Self, want: fn(&Stage) -> bool| s.pending.as_ref().is_some_and(|p| want(&p.stage));
+        if stage(self, |s| matches!(s, Stage::Sent)) {
+            // The command was in flight: its fate is unknown.
+            self.finish(ctx, OpResult::Lost { error });
+        } else if stage(self, |s| matches!(s, Stage::Connecting { .. })) && !self.next_replica(ctx)
+        {
+            // A ConnectionError while connecting (a slave_for pool tried the next one).
+            self.finish(ctx, OpResult::Error { error });
+        }
+        // Otherwise an idle pooled connection: replaced transparently at the next command.
+    }
+
+    fn timeout(&mut self, ctx: &mut NodeCtx<'_>, seq: u64) {
+        let Some(p) = &self.pending else { return };
+        if p.seq != seq {
+            return;
+        }
+        match p.stage.clone() {
+            Stage::Discover { pos, .. } => {
+                let idx = self.order[pos];
+                let up = self.sentinel_conns[idx].is_some_and(|c| c.up);
+                let e = if up {
+                    "TimeoutError('Timeout reading from socket')"
+                } else {
+                    "TimeoutError('Timeout connecting to server')"
+                };
+                self.next_sentinel(ctx, Some(e.to_string()));
+            }
+            Stage::Connecting { .. } => {
+                self.drop_data(ctx);
+                self.finish(
+                    ctx,
+                    OpResult::Error { error: "Timeout connecting to server".to_string() },
+                );
+            }
+            Stage::Sent => {
+                self.drop_data(ctx);
+                self.finish(ctx, OpResult::Timeout);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
