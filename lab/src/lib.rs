@@ -4,18 +4,23 @@
 //! simulation; files are only read and written where a caller asks (`replay`), so the crate
 //! builds for `wasm32-unknown-unknown`.
 //!
-//! Crate map:
-//! - [`scenario`]: the TOML scenario format, validated, with `file:line:col` errors.
+//! Crate map, bottom to top (each module uses only those before it, `model` and `sim`):
+//! - [`text`]: formatting helpers every report shares.
+//! - [`scenario`]: the TOML scenario format, validated, with `file:line:col` errors; it owns the
+//!   fault vocabulary (faults, the `[explore]` space and what a seed draws from it) and the
+//!   checkers' vocabulary (`[expect]`, built-in invariant names).
 //! - [`run`]: builds a deployment from a scenario and applies its timeline.
+//! - [`outcome`]: what a run showed, as the `--json` report carries it.
+//! - [`invariants`]: the built-in invariants, checked on a finished deployment.
+//! - [`expectations`]: an outcome held against `[expect]` and the invariants.
 //! - [`check`]: outcomes from outside the actors: promotions, lost writes, split brain,
-//!   availability, expectations.
-//! - [`invariants`]: properties every run must keep.
-//! - [`report`]: the human summary and the `--json` report.
-//! - [`record`]: a run's records read back from a trace.
+//!   availability.
+//! - [`simulate`]: the one place where running and checking meet.
+//! - [`record`]: a run's records, from a deployment or read back from a trace (header included).
 //! - [`replay`]: re-running a recorded trace and finding the first line that differs.
-//! - [`explain`]: the story of a run in words.
+//! - [`report`], [`explain`], [`export`]: the summary and `--json` report, the story in words,
+//!   the timeline page and other formats.
 //! - [`explore`] and [`shrink`]: many seeds of a fault space, and the smallest failing schedule.
-//! - [`export`]: the timeline page and other formats.
 
 pub mod check;
 pub mod expectations;

@@ -9,7 +9,8 @@
 //! - [`net`]: hosts and links on a `petgraph` graph, latency and loss.
 //! - [`filter`]: iptables-like INPUT/OUTPUT chains and the command-line parser.
 //! - [`tcp`]: connection state as Linux TCP behaves under packet filters.
-//! - `kernel`: the event queue, sockets, timers and trace of a world (what an OS does).
+//! - `kernel`: the event queue, sockets, timers, trace, notes ([`Noted`]) and counters ([`Stats`])
+//!   of a world (what an OS does).
 //! - [`world`]: the process table, the event loop, faults.
 //! - [`trace`]: JSON Lines traces, their reader and the replay comparison.
 //! - [`bench`]: the kernel benchmark workload and its floor.

@@ -2,7 +2,7 @@
 //! and commands that could not even be sent.
 
 use super::Client;
-use crate::observe::{Note, Op, OpRecord, OpResult};
+use crate::observe::{Note, Op, OpResult};
 use crate::wire::{Msg, NodeCtx};
 use sim::{Addr, ConnId, Instant};
 
@@ -32,26 +32,13 @@ impl Client {
         let seq = self.next_seq;
         self.next_seq += 1;
         let now = ctx.now().as_micros();
-        ctx.note(Note::Op(OpRecord {
-            client: self.name.clone(),
-            seq,
-            op: Op::Command { argv },
-            invoked_us: now,
-            completed_us: now,
-            node: None,
-            result: OpResult::Error { error },
-        }));
+        let op = Op::Command { argv };
+        ctx.note(Note::Op(self.op_record(seq, op, now, now, None, OpResult::Error { error })));
     }
 
     pub(super) fn cli_done(&mut self, ctx: &mut NodeCtx<'_>, call: CliCall, result: OpResult) {
-        ctx.note(Note::Op(OpRecord {
-            client: self.name.clone(),
-            seq: call.seq,
-            op: call.op,
-            invoked_us: call.invoked.as_micros(),
-            completed_us: ctx.now().as_micros(),
-            node: Some(self.dir.addr(call.node)),
-            result,
-        }));
+        let (invoked, now) = (call.invoked.as_micros(), ctx.now().as_micros());
+        let record = self.op_record(call.seq, call.op, invoked, now, Some(call.node), result);
+        ctx.note(Note::Op(record));
     }
 }

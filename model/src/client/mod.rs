@@ -144,24 +144,16 @@ impl Client {
     /// The run ends: every operation still in flight is recorded as indeterminate.
     pub fn end_of_run(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = ctx.now().as_micros();
-        let lost = |seq, op: Op, invoked: Instant, node: Option<Addr>| OpRecord {
-            client: self.name.clone(),
-            seq,
-            op,
-            invoked_us: invoked.as_micros(),
-            completed_us: now,
-            node: node.map(|a| self.dir.addr(a)),
-            result: OpResult::Lost { error: "no reply before the end of the run".to_string() },
-        };
-        let mut records: Vec<OpRecord> =
-            self.pending.take().into_iter().map(|p| lost(p.seq, p.op, p.invoked, p.node)).collect();
-        records.extend(
+        let mut in_flight: Vec<(u64, Op, Instant, Option<Addr>)> =
+            self.pending.take().into_iter().map(|p| (p.seq, p.op, p.invoked, p.node)).collect();
+        in_flight.extend(
             std::mem::take(&mut self.cli)
                 .into_iter()
-                .map(|c| lost(c.seq, c.op, c.invoked, Some(c.node))),
+                .map(|c| (c.seq, c.op, c.invoked, Some(c.node))),
         );
-        for r in records {
-            ctx.note(Note::Op(r));
+        for (seq, op, invoked, node) in in_flight {
+            let result = OpResult::Lost { error: "no reply before the end of the run".to_string() };
+            ctx.note(Note::Op(self.op_record(seq, op, invoked.as_micros(), now, node, result)));
         }
     }
 
@@ -259,19 +251,26 @@ impl Client {
         self.arm_timeout(ctx);
     }
 
+    /// The history record of operation `seq`.
+    fn op_record(
+        &self,
+        seq: u64,
+        op: Op,
+        invoked_us: u64,
+        completed_us: u64,
+        node: Option<Addr>,
+        result: OpResult,
+    ) -> OpRecord {
+        let node = node.map(|a| self.dir.addr(a));
+        OpRecord { client: self.name.clone(), seq, op, invoked_us, completed_us, node, result }
+    }
+
     /// Ends the pending operation with `result`.
     fn finish(&mut self, ctx: &mut NodeCtx<'_>, result: OpResult) {
         let Some(p) = self.pending.take() else { return };
         ctx.cancel_timer(Timer::ClientTimeout(p.seq));
-        ctx.note(Note::Op(OpRecord {
-            client: self.name.clone(),
-            seq: p.seq,
-            op: p.op,
-            invoked_us: p.invoked.as_micros(),
-            completed_us: ctx.now().as_micros(),
-            node: p.node.map(|a| self.dir.addr(a)),
-            result,
-        }));
+        let now = ctx.now().as_micros();
+        ctx.note(Note::Op(self.op_record(p.seq, p.op, p.invoked.as_micros(), now, p.node, result)));
         if std::mem::take(&mut self.due) {
             self.next_op(ctx);
         }
