@@ -43,7 +43,7 @@ pub enum Msg {
     /// The reply to a command.
     Reply(Reply),
     /// A message published on a channel this connection subscribed to.
-    Push { channel: String, message: String },
+    Push { channel: crate::resp::Text, message: crate::resp::Text },
     /// One item of a replication stream, master to replica.
     Stream(Command),
     /// A full resynchronisation payload (diskless RDB transfer).

@@ -556,14 +556,11 @@ impl Server {
     }
 
     /// Delivers a message to this server's subscribers of `channel`; returns how many.
-    fn publish_local(&mut self, ctx: &mut NodeCtx<'_>, channel: &str, message: &str) -> i64 {
+    fn publish_local(&mut self, ctx: &mut NodeCtx<'_>, channel: &Text, message: &Text) -> i64 {
         let mut n = 0;
         for (&c, peer) in &self.rt.as_ref().expect("running").clients {
-            if peer.subs.iter().any(|s| s == channel) {
-                ctx.send(
-                    c,
-                    Msg::Push { channel: channel.to_string(), message: message.to_string() },
-                );
+            if peer.subs.iter().any(|s| **s == **channel) {
+                ctx.send(c, Msg::Push { channel: channel.clone(), message: message.clone() });
                 n += 1;
             }
         }
