@@ -119,7 +119,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             _ => None,
         })
         .collect();
-    history.sort_by_key(|o| (o.invoked_us, o.client.clone(), o.seq));
+    history.sort_by(|a, b| (a.invoked_us, &a.client, a.seq).cmp(&(b.invoked_us, &b.client, b.seq)));
 
     let final_roles: BTreeMap<String, Role> = d
         .redis
@@ -328,7 +328,7 @@ fn unavailable(d: &Deployment, history: &[OpRecord], end: Instant) -> u64 {
         let Some(c) = w.actor(pid).as_client() else { continue };
         let mut total = 0u64;
         let mut down_since: Option<u64> = None;
-        for op in history.iter().filter(|o| o.client == c.name() && o.op.written().is_some()) {
+        for op in history.iter().filter(|o| *o.client == *c.name() && o.op.written().is_some()) {
             match (&op.result, down_since) {
                 (OpResult::Ok { .. }, Some(since)) => {
                     total += op.completed_us.saturating_sub(since);

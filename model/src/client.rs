@@ -47,8 +47,8 @@ pub struct Workload {
 pub enum Op {
     /// `SET key value` (shared with the command and every dataset that stores it).
     Write { key: Text, value: Text },
-    /// `GET key`.
-    Read { key: String },
+    /// `GET key` (the key shared with the write that chose it).
+    Read { key: Text },
     /// Any other command (from a `command` event).
     Command { argv: Vec<String> },
 }
@@ -107,8 +107,8 @@ impl OpResult {
 /// One operation in the history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpRecord {
-    /// The client's name.
-    pub client: String,
+    /// The client's name (one allocation shared by all its records).
+    pub client: Text,
     /// Per-client sequence number.
     pub seq: u64,
     /// What was asked.
@@ -119,7 +119,7 @@ pub struct OpRecord {
     pub completed_us: u64,
     /// `host:port` the command was sent to (none if it never was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
+    pub node: Option<Text>,
     /// The outcome.
     #[serde(flatten)]
     pub result: OpResult,
@@ -187,7 +187,7 @@ struct CliCall {
 /// A client process.
 pub struct Client {
     dir: Arc<Directory>,
-    name: String,
+    name: Text,
     kind: ClientKind,
     socket_timeout: Duration,
     workload: Option<Workload>,
@@ -199,7 +199,9 @@ pub struct Client {
     sentinel_conns: Vec<Option<SentinelConn>>,
     order: Vec<usize>,
     believed: Option<Option<Addr>>,
-    last_written: Option<String>,
+    last_written: Option<Text>,
+    /// `host:port` of the servers operations went to, built once each.
+    node_names: Vec<(Addr, Text)>,
     rr: Option<usize>,
     cli: Vec<CliCall>,
     /// The next operation fell due while one was in flight: start it when that one ends.
@@ -221,7 +223,7 @@ impl Client {
         };
         Client {
             dir,
-            name: name.to_string(),
+            name: name.into(),
             kind,
             socket_timeout,
             workload,
@@ -233,6 +235,7 @@ impl Client {
             order: (0..n).collect(),
             believed: None,
             last_written: None,
+            node_names: Vec::new(),
             rr: None,
             cli: Vec::new(),
             due: false,
@@ -253,7 +256,7 @@ impl Client {
             op,
             invoked_us: invoked.as_micros(),
             completed_us: now,
-            node: node.map(|a| self.dir.addr(a)),
+            node: node.map(|a| Text::from(self.dir.addr(a))),
             result: OpResult::Lost { error: "no reply before the end of the run".to_string() },
         };
         let mut records: Vec<OpRecord> =
@@ -351,11 +354,11 @@ impl Client {
         let op = match (is_write, &self.last_written) {
             (false, Some(k)) => Op::Read { key: k.clone() },
             // A reader that has written nothing reads the key its first write would have.
-            (false, None) => Op::Read { key: format!("{}:{:06}", self.name, 0) },
+            (false, None) => Op::Read { key: key_of(&self.name, 0) },
             (true, _) => {
-                let key = format!("{}:{:06}", self.name, seq);
+                let key = key_of(&self.name, seq);
                 self.last_written = Some(key.clone());
-                Op::Write { value: format!("{}-v{}", self.name, seq).into(), key: key.into() }
+                Op::Write { value: value_of(&self.name, seq), key }
             }
         };
         self.pending =
@@ -430,18 +433,29 @@ impl Client {
     fn finish(&mut self, ctx: &mut NodeCtx<'_>, result: OpResult) {
         let Some(p) = self.pending.take() else { return };
         ctx.cancel_timer(Timer::ClientTimeout(p.seq));
+        let node = p.node.map(|a| self.node_name(a));
         ctx.note(Note::Op(OpRecord {
             client: self.name.clone(),
             seq: p.seq,
             op: p.op,
             invoked_us: p.invoked.as_micros(),
             completed_us: ctx.now().as_micros(),
-            node: p.node.map(|a| self.dir.addr(a)),
+            node,
             result,
         }));
         if std::mem::take(&mut self.due) {
             self.next_op(ctx);
         }
+    }
+
+    /// `host:port` of `a`, shared by every record of an operation sent there.
+    fn node_name(&mut self, a: Addr) -> Text {
+        if let Some((_, n)) = self.node_names.iter().find(|(b, _)| *b == a) {
+            return n.clone();
+        }
+        let n: Text = self.dir.addr(a).into();
+        self.node_names.push((a, n.clone()));
+        n
     }
 
     fn drop_data(&mut self, ctx: &mut NodeCtx<'_>) {
@@ -544,7 +558,7 @@ impl Client {
         }
         self.believed = Some(master);
         ctx.note(Note::Believe(Belief {
-            client: self.name.clone(),
+            client: self.name.to_string(),
             master: master.map(|a| self.dir.addr(a)),
             via,
         }));
@@ -809,7 +823,7 @@ impl Client {
             op: call.op,
             invoked_us: call.invoked.as_micros(),
             completed_us: ctx.now().as_micros(),
-            node: Some(self.dir.addr(call.node)),
+            node: Some(self.node_name(call.node)),
             result,
         }));
     }
@@ -820,6 +834,36 @@ fn connect_error(e: ConnectError) -> &'static str {
         ConnectError::Refused => "Connection refused",
         ConnectError::TimedOut => "Connection timed out",
     }
+}
+
+/// `<name>:<seq, six digits at least>`, the key of write `seq` (`format!("{name}:{seq:06}")`
+/// without the formatting machinery: one allocation).
+fn key_of(name: &str, seq: u64) -> Text {
+    let mut digits = [b'0'; 20];
+    let mut i = digits.len();
+    let mut n = seq;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = i.min(digits.len() - 6);
+    let mut s = String::with_capacity(name.len() + 1 + digits.len() - start);
+    s.push_str(name);
+    s.push(':');
+    s.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+    Text::from(s.as_str())
+}
+
+/// `<name>-v<seq>`, the value of write `seq`.
+fn value_of(name: &str, seq: u64) -> Text {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(name.len() + 22);
+    let _ = write!(s, "{name}-v{seq}");
+    Text::from(s.as_str())
 }
 
 /// The value of a successful reply, as the application would print it.
