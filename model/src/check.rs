@@ -143,6 +143,8 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
     let master_data = final_master
         .as_ref()
         .and_then(|m| d.redis.iter().find(|&&p| name(p) == *m).and_then(|&p| server(p).data()));
+    // Lost keys in the order first seen; the set only answers "seen already?".
+    let mut lost_seen: BTreeSet<&str> = BTreeSet::new();
     for op in &history {
         let Some((key, _)) = op.op.written() else { continue };
         match &op.result {
@@ -152,7 +154,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
                     Some(data) => data.contains_key(key),
                     None => d.redis.iter().any(|&p| server(p).get(key).is_some()),
                 };
-                if !present && !writes.lost_keys.iter().any(|k| k == key) {
+                if !present && lost_seen.insert(key) {
                     writes.lost_keys.push(key.to_string());
                 }
             }

@@ -32,6 +32,28 @@ pub(crate) fn contains(hay: &str, needle: &str) -> bool {
     (0..=h.len() - n.len()).any(|i| h[i] == first && h[i + 1..i + n.len()] == *rest)
 }
 
+/// The eight comma-separated fields of a hello, or `None` when it has another number of them
+/// (one pass over the bytes).
+fn split8(hello: &str) -> Option<[&str; 8]> {
+    let mut t = [""; 8];
+    let (mut n, mut start) = (0, 0);
+    for (i, &b) in hello.as_bytes().iter().enumerate() {
+        if b == b',' {
+            if n == 7 {
+                return None;
+            }
+            t[n] = &hello[start..i];
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if n != 7 {
+        return None;
+    }
+    t[7] = &hello[start..];
+    Some(t)
+}
+
 impl Sentinel {
     /// `sentinelSendHello` to the instance in `slot`. Only the reply moves `last_pub_time`.
     pub(crate) fn send_hello(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot) {
@@ -78,16 +100,34 @@ impl Sentinel {
         }
     }
 
+    /// A hello on a pub/sub link (`sentinelReceiveHelloMessages`): processed unless it contains
+    /// this sentinel's own id (`strstr(r->element[2]->str, sentinel.myid)`).
+    pub(crate) fn hello_from_link(&mut self, ctx: &mut NodeCtx<'_>, hello: &str) {
+        let id = self.rt().my_id.as_str();
+        if id.as_bytes().contains(&b',') {
+            if !contains(hello, id) {
+                self.process_hello(ctx, hello);
+            }
+            return;
+        }
+        // An id without a comma can only occur inside one field, and a hello that is not eight
+        // fields long is ignored anyway: look only where the id can be.
+        let Some(t) = split8(hello) else { return };
+        if !t.iter().any(|f| f.len() >= id.len() && contains(f, id)) {
+            self.process_fields(ctx, t);
+        }
+    }
+
     /// `sentinelProcessHelloMessage`.
     pub(crate) fn process_hello(&mut self, ctx: &mut NodeCtx<'_>, hello: &str) {
-        // Exactly eight fields, split without collecting them.
-        let mut fields = hello.split(',');
-        let mut t = [""; 8];
-        for f in &mut t {
-            let Some(v) = fields.next() else { return };
-            *f = v;
+        if let Some(t) = split8(hello) {
+            self.process_fields(ctx, t);
         }
-        if fields.next().is_some() || t[4] != self.rt().master.name {
+    }
+
+    /// `sentinelProcessHelloMessage` on a hello's eight fields.
+    fn process_fields(&mut self, ctx: &mut NodeCtx<'_>, t: [&str; 8]) {
+        if t[4] != self.rt().master.name {
             return;
         }
         let now = mstime(ctx);
@@ -291,5 +331,21 @@ mod tests {
         }
         assert!(!super::contains("ab", "abc"));
         assert!(super::contains("aab", "ab"));
+    }
+
+    #[test]
+    fn split8_agrees_with_split() {
+        for s in [
+            "a,b,c,d,e,f,g,h",
+            ",,,,,,,",
+            "a,b,c,d,e,f,g",
+            "a,b,c,d,e,f,g,h,i",
+            "",
+            "é,b,c,d,e,f,g,ü",
+        ] {
+            let v: Vec<&str> = s.split(',').collect();
+            let want = (v.len() == 8).then(|| <[&str; 8]>::try_from(v).unwrap());
+            assert_eq!(super::split8(s), want, "{s}");
+        }
     }
 }

@@ -184,11 +184,8 @@ impl Sentinel {
                         link.pending_commands = link.pending_commands.saturating_sub(1);
                     }
                 }
-                Msg::Push { channel, message }
-                    if *channel == *HELLO_CHANNEL
-                        && !super::hello::contains(&message, &self.rt().my_id) =>
-                {
-                    self.process_hello(ctx, &message);
+                Msg::Push { channel, message } if *channel == *HELLO_CHANNEL => {
+                    self.hello_from_link(ctx, &message);
                 }
                 _ => {}
             }
