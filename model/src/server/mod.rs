@@ -405,7 +405,12 @@ impl Server {
             Command::Get(k) => Reply::Bulk(self.rt().data.get(k.as_str()).map(|v| v.to_string())),
             Command::Set { key, value, cond, get } => {
                 let rt = self.rt();
-                let old = rt.data.get(&*key).map(|v| v.to_string());
+                // A plain SET needs no lookup before its insert (one B-tree search, not two).
+                let old = if get || cond != SetCond::Always {
+                    rt.data.get(&*key).map(|v| v.to_string())
+                } else {
+                    None
+                };
                 let go = match cond {
                     SetCond::Always => true,
                     SetCond::IfAbsent => old.is_none(),
