@@ -273,21 +273,50 @@ struct ExploreBench {
     wall_ms: f64,
     seeds_per_sec: f64,
     seeds_per_sec_per_core: f64,
+    /// Kernel queue events per seed (messages delivered, timers fired, connection steps).
+    events_per_seed: u64,
+    /// Events per second on one core: `events_per_seed` x `seeds_per_sec_per_core`.
+    events_per_sec: f64,
+    /// A `bench kernel` pingpong (1,000,000 messages) measured in this process right before.
+    kernel_msgs_per_sec: f64,
+    /// `kernel_msgs_per_sec` / `events_per_sec`: what a model event costs in kernel messages.
+    cost_ratio: f64,
+    /// Heap allocations (alloc, alloc_zeroed, realloc) per seed, counted in a second pass.
+    allocs_per_seed: u64,
 }
 
 /// `redsim bench explore`: seeds per second on one scenario, one thread per job.
-pub fn bench(path: &str, seeds: usize, jobs: usize) -> ExitCode {
-    let scenario: Scenario = match load(path) {
+pub fn bench(path: &str, seeds: usize, jobs: usize, duration: Option<&str>) -> ExitCode {
+    let mut scenario: Scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if let Some(d) = duration {
+        match d.parse::<sim::Duration>() {
+            Ok(d) if d > sim::Duration::ZERO => scenario.duration = d,
+            _ => {
+                eprintln!("error: --duration `{d}`: write a duration such as 240s or 10m");
+                return ExitCode::from(BAD_INPUT);
+            }
+        }
+    }
     let seeds: Vec<u64> = (0..seeds as u64).collect();
     let quiet = |_: usize| {};
     // Warm up caches and the allocator.
     run_seeds(&scenario, &seeds[..seeds.len().min(8)], jobs, &quiet);
+    let kernel = crate::kernel_msgs_per_sec(1_000_000);
     let (results, wall_s) = timed(|| run_seeds(&scenario, &seeds, jobs, &quiet));
     let rate = results.len() as f64 / wall_s;
     let per_core = rate / jobs as f64;
+    // Events and allocations are the same on every run: count them on one thread, untimed.
+    let (events, allocs) = crate::alloc::count(|| {
+        let events_of =
+            |&seed: &u64| lab::simulate::simulate(&scenario, seed).1.world.stats().events;
+        seeds.iter().map(events_of).sum::<u64>()
+    });
+    let n = seeds.len().max(1) as u64;
+    let events_per_seed = events / n;
+    let events_per_sec = events as f64 / n as f64 * per_core;
     eprintln!(
         "explore {}: {} seeds of {} in {:.2} s on {jobs} threads: {rate:.1} seeds/s, {per_core:.1} per core",
         scenario.name,
@@ -303,6 +332,11 @@ pub fn bench(path: &str, seeds: usize, jobs: usize) -> ExitCode {
         wall_ms: (wall_s * 1e4).round() / 10.0,
         seeds_per_sec: (rate * 10.0).round() / 10.0,
         seeds_per_sec_per_core: (per_core * 10.0).round() / 10.0,
+        events_per_seed,
+        events_per_sec: events_per_sec.round(),
+        kernel_msgs_per_sec: kernel.round(),
+        cost_ratio: (kernel / events_per_sec * 100.0).round() / 100.0,
+        allocs_per_seed: allocs / n,
     };
     println!("{}", serde_json::to_string(&line).expect("serialisable"));
     ExitCode::SUCCESS

@@ -1,6 +1,11 @@
 //! The `redsim` command line: parsing, dispatch and printing only.
 
+mod alloc;
 mod explore_cli;
+
+#[global_allocator]
+static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
+    alloc::Counting(tikv_jemallocator::Jemalloc);
 
 use clap::{Parser, Subcommand, ValueEnum};
 use lab::record::Record;
@@ -120,6 +125,9 @@ enum Command {
         /// Threads (explore benchmark).
         #[arg(long, default_value_t = 1)]
         jobs: usize,
+        /// Virtual time per seed instead of the scenario's (explore benchmark), e.g. `240s`.
+        #[arg(long)]
+        duration: Option<String>,
     },
 }
 
@@ -180,8 +188,8 @@ fn main() -> ExitCode {
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
             bench_kernel(messages, partition)
         }
-        Command::Bench { which: BenchKind::Explore, scenario, seeds, jobs, .. } => {
-            explore_cli::bench(&scenario, seeds, jobs.max(1))
+        Command::Bench { which: BenchKind::Explore, scenario, seeds, jobs, duration, .. } => {
+            explore_cli::bench(&scenario, seeds, jobs.max(1), duration.as_deref())
         }
     }
 }
@@ -402,23 +410,36 @@ struct KernelBench {
     partition: bool,
 }
 
+/// The pingpong benchmark: (messages delivered, seconds), after a warm-up.
+#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
+fn pingpong(messages: u64, partition: bool) -> (u64, f64) {
+    let seed = 1;
+    let mut warm = sim::bench::pingpong_world(seed, partition);
+    sim::bench::run_pingpong(&mut warm, messages / 10);
+    let mut world = sim::bench::pingpong_world(seed, partition);
+    let t = std::time::Instant::now();
+    let delivered = sim::bench::run_pingpong(&mut world, messages);
+    (delivered, t.elapsed().as_secs_f64())
+}
+
+/// Messages per second of a `bench kernel` pingpong of `messages`, measured now.
+pub(crate) fn kernel_msgs_per_sec(messages: u64) -> f64 {
+    let (delivered, wall_s) = pingpong(messages, false);
+    delivered as f64 / wall_s
+}
+
 #[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
 fn bench_kernel(messages: u64, partition: bool) -> ExitCode {
     use std::time::Instant;
     let seed = 1;
     // Warm up both loops so that neither pays for cold caches or page faults.
     std::hint::black_box(sim::bench::floor(messages / 10, seed));
-    let mut warm = sim::bench::pingpong_world(seed, partition);
-    sim::bench::run_pingpong(&mut warm, messages / 10);
 
     let t = Instant::now();
     std::hint::black_box(sim::bench::floor(messages, seed));
     let floor_s = t.elapsed().as_secs_f64();
 
-    let mut world = sim::bench::pingpong_world(seed, partition);
-    let t = Instant::now();
-    let delivered = sim::bench::run_pingpong(&mut world, messages);
-    let wall_s = t.elapsed().as_secs_f64();
+    let (delivered, wall_s) = pingpong(messages, partition);
 
     let rate = delivered as f64 / wall_s;
     let floor_rate = messages as f64 / floor_s;

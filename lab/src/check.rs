@@ -32,7 +32,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             _ => None,
         })
         .collect();
-    history.sort_by_key(|o| (o.invoked_us, o.client.clone(), o.seq));
+    history.sort_by(|a, b| (a.invoked_us, &a.client, a.seq).cmp(&(b.invoked_us, &b.client, b.seq)));
 
     let final_roles: BTreeMap<String, Role> = d
         .redis
@@ -56,6 +56,8 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
     let master_data = final_master
         .as_ref()
         .and_then(|m| d.redis.iter().find(|&&p| name(p) == *m).and_then(|&p| server(p).data()));
+    // Lost keys in the order first seen; the set only answers "seen already?".
+    let mut lost_seen: BTreeSet<&str> = BTreeSet::new();
     for op in &history {
         let Some((key, _)) = op.op.written() else { continue };
         match &op.result {
@@ -65,7 +67,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
                     Some(data) => data.contains_key(key),
                     None => d.redis.iter().any(|&p| server(p).get(key).is_some()),
                 };
-                if !present && !writes.lost_keys.iter().any(|k| k == key) {
+                if !present && lost_seen.insert(key) {
                     writes.lost_keys.push(key.to_string());
                 }
             }
@@ -241,7 +243,7 @@ fn unavailable(d: &Deployment, history: &[OpRecord], end: Instant) -> u64 {
         let Some(c) = w.actor(pid).as_client() else { continue };
         let mut total = 0u64;
         let mut down_since: Option<u64> = None;
-        for op in history.iter().filter(|o| o.client == c.name() && o.op.written().is_some()) {
+        for op in history.iter().filter(|o| *o.client == *c.name() && o.op.written().is_some()) {
             match (&op.result, down_since) {
                 (OpResult::Ok { .. }, Some(since)) => {
                     total += op.completed_us.saturating_sub(since);

@@ -428,7 +428,7 @@ fn clients(r: &Record, out: &mut String) {
                 }
             }
         }
-        let ops: Vec<&OpRecord> = history.iter().filter(|o| o.client == c.name).collect();
+        let ops: Vec<&OpRecord> = history.iter().filter(|o| *o.client == *c.name).collect();
         let mut i = 0;
         while i < ops.len() {
             let (cat, node) = (category(ops[i]), ops[i].node.clone());
@@ -506,7 +506,7 @@ fn lost(r: &Record, out: &mut String) {
                 && matches!(op.result, OpResult::Ok { .. })
         }) {
             by_node
-                .entry((op.node.clone().unwrap_or_default(), op.client.clone()))
+                .entry((op.node.as_deref().unwrap_or_default().to_string(), op.client.to_string()))
                 .or_default()
                 .push(op);
         }
@@ -581,7 +581,7 @@ fn questions(r: &Record, out: &mut String) {
             .outcome
             .history
             .iter()
-            .filter(|o| o.client == c.name && o.op.written().is_some())
+            .filter(|o| *o.client == *c.name && o.op.written().is_some())
             .collect();
         let before = ops
             .iter()

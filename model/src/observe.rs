@@ -97,8 +97,8 @@ pub enum ReplNote {
 pub enum Op {
     /// `SET key value` (shared with the command and every dataset that stores it).
     Write { key: Text, value: Text },
-    /// `GET key`.
-    Read { key: String },
+    /// `GET key` (the key shared with the write that chose it).
+    Read { key: Text },
     /// Any other command (from a `command` event).
     Command { argv: Vec<String> },
 }
@@ -157,8 +157,8 @@ impl OpResult {
 /// One operation in the history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpRecord {
-    /// The client's name.
-    pub client: String,
+    /// The client's name (one allocation shared by all its records).
+    pub client: Text,
     /// Per-client sequence number.
     pub seq: u64,
     /// What was asked.
@@ -169,7 +169,7 @@ pub struct OpRecord {
     pub completed_us: u64,
     /// `host:port` the command was sent to (none if it never was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node: Option<String>,
+    pub node: Option<Text>,
     /// The outcome.
     #[serde(flatten)]
     pub result: OpResult,

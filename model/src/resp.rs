@@ -129,7 +129,7 @@ pub enum Command {
     /// `PSYNC replid offset`.
     Psync { replid: String, offset: i64 },
     /// `PUBLISH channel message`.
-    Publish { channel: String, message: String },
+    Publish { channel: Text, message: Text },
     /// `SUBSCRIBE channel...`.
     Subscribe(Vec<String>),
     /// `MULTI`.
@@ -276,7 +276,7 @@ impl Command {
                 Some(offset) => Command::Psync { replid: a(1), offset },
                 None => not_int(),
             },
-            "PUBLISH" if n == 3 => Command::Publish { channel: a(1), message: a(2) },
+            "PUBLISH" if n == 3 => Command::Publish { channel: a(1).into(), message: a(2).into() },
             "SUBSCRIBE" if n >= 2 => Command::Subscribe(argv[1..].to_vec()),
             "MULTI" if n == 1 => Command::Multi,
             "EXEC" if n == 1 => Command::Exec,
@@ -464,7 +464,7 @@ impl Command {
                 f(Arg::Int(*offset));
             }
             Command::Publish { channel, message } => {
-                ["PUBLISH", channel, message].into_iter().for_each(&mut str)
+                ["PUBLISH", &**channel, &**message].into_iter().for_each(&mut str)
             }
             Command::Subscribe(chs) => {
                 str("SUBSCRIBE");

@@ -4,7 +4,7 @@
 
 use crate::dataset::Snapshot;
 use crate::observe::Note;
-use crate::resp::{Command, Reply};
+use crate::resp::{Command, Reply, Text};
 use serde::Serialize;
 use sim::{Addr, ConnId, Ctx, HostId};
 use std::sync::Arc;
@@ -42,7 +42,7 @@ pub enum Msg {
     /// The reply to a command.
     Reply(Reply),
     /// A message published on a channel this connection subscribed to.
-    Push { channel: String, message: String },
+    Push { channel: Text, message: Text },
     /// One item of a replication stream, master to replica.
     Stream(Command),
     /// A full resynchronisation payload (diskless RDB transfer).

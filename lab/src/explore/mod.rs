@@ -64,7 +64,7 @@ pub fn lost_window_ms(outcome: &Outcome) -> u64 {
     for op in &outcome.history {
         if let (Some(_), OpResult::Ok { .. }, Some(node)) = (op.op.written(), &op.result, &op.node)
         {
-            by_node.entry(node.as_str()).or_default().push(op);
+            by_node.entry(node).or_default().push(op);
         }
     }
     let mut worst = 0;

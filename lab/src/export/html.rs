@@ -145,7 +145,7 @@ fn data<'a>(r: &'a Record, t: &Timeline) -> Data<'a> {
                 w.key.clone(),
                 w.value.clone(),
                 w.fate.name(),
-                op.node.clone().unwrap_or_default(),
+                op.node.as_deref().unwrap_or_default().to_string(),
                 discard,
                 reply,
             )

@@ -70,15 +70,17 @@ fn mops(op: &OpRecord, completed: bool) -> Option<Vec<Mop>> {
         return Some(vec![Mop::Write(k.to_string(), v.to_string())]);
     }
     let key = match &op.op {
-        Op::Read { key } => key,
-        Op::Command { argv } if argv.len() == 2 && argv[0].eq_ignore_ascii_case("get") => &argv[1],
+        Op::Read { key } => &**key,
+        Op::Command { argv } if argv.len() == 2 && argv[0].eq_ignore_ascii_case("get") => {
+            argv[1].as_str()
+        }
         _ => return None,
     };
     let value = match &op.result {
         OpResult::Ok { value } if completed => value.clone(),
         _ => None,
     };
-    Some(vec![Mop::Read(key.clone(), value)])
+    Some(vec![Mop::Read(key.to_string(), value)])
 }
 
 /// The final value of every key the record can tell, in first-write order.
@@ -135,7 +137,7 @@ pub fn operations(r: &Record) -> Vec<Operation> {
     for rec in &r.outcome.history {
         let (Some(invoke), Some(done)) = (mops(rec, false), mops(rec, true)) else { continue };
         let cli = rec.client.starts_with("redis-cli@");
-        let process = match process_of.get(rec.client.as_str()) {
+        let process = match process_of.get(&*rec.client) {
             Some(&p) if !cli => p,
             _ => {
                 next_process += 1;
@@ -151,11 +153,11 @@ pub fn operations(r: &Record) -> Vec<Operation> {
         };
         if kind == Type::Info {
             // Jepsen: a process whose operation may still be running never invokes again.
-            process_of.remove(rec.client.as_str());
+            process_of.remove(&*rec.client);
         }
         out.push(op(Type::Invoke, invoke, process, rec.invoked_us));
         let mut completion = op(kind, done, process, rec.completed_us);
-        completion.node = rec.node.clone();
+        completion.node = rec.node.as_deref().map(str::to_string);
         completion.error = error;
         out.push(completion);
     }

@@ -199,7 +199,7 @@ fn op_class(d: &Diagram<'_>, i: usize, op: &OpRecord) -> (Option<String>, String
         (OpResult::Timeout, _) => "timeout (indeterminate)".to_string(),
         (OpResult::Lost { error }, _) => format!("{error} (indeterminate)"),
     };
-    (op.node.clone(), clean(&what))
+    (op.node.as_deref().map(str::to_string), clean(&what))
 }
 
 /// Lines for a run of consecutive operations of one client with one class.
@@ -251,7 +251,7 @@ pub fn mermaid(r: &Record) -> String {
     let mut counts = [0usize; 4];
     let has_ops = |name: &str| {
         let client = name.strip_prefix("client/").unwrap_or(name);
-        r.outcome.history.iter().any(|o| o.client == client)
+        r.outcome.history.iter().any(|o| *o.client == *client)
     };
     for lane in &tl.lanes {
         let p = &r.processes[lane.pid];
@@ -437,7 +437,7 @@ impl Body<'_> {
         let d = self.d;
         let op = &d.r.outcome.history[i];
         let class = op_class(d, i, op);
-        if let Some(run) = self.runs.get_mut(&op.client).filter(|r| r.class == class) {
+        if let Some(run) = self.runs.get_mut(&*op.client).filter(|r| r.class == class) {
             run.ops.push(i);
             return;
         }
@@ -446,7 +446,7 @@ impl Body<'_> {
         let me = client_pid(d.r, &client).and_then(|p| d.alias.get(&p)).cloned();
         let server = class.0.as_deref().and_then(|n| d.by_addr(n)).map(str::to_string);
         let names = me.into_iter().chain(server).collect();
-        self.runs.insert(client, Run { ops: vec![i], class, names });
+        self.runs.insert(client.to_string(), Run { ops: vec![i], class, names });
     }
 }
 

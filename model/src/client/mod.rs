@@ -25,7 +25,7 @@ mod workload;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
-use crate::resp::Reply;
+use crate::resp::{Reply, Text};
 use crate::wire::{Directory, Msg, NodeCtx, Timer};
 use cli::CliCall;
 use reply::{connect_error, reply_value};
@@ -84,7 +84,7 @@ struct SentinelConn {
 /// A client process.
 pub struct Client {
     dir: Arc<Directory>,
-    name: String,
+    name: Text,
     kind: ClientKind,
     socket_timeout: Duration,
     workload: Option<Workload>,
@@ -96,7 +96,9 @@ pub struct Client {
     sentinel_conns: Vec<Option<SentinelConn>>,
     order: Vec<usize>,
     believed: Option<Option<Addr>>,
-    last_written: Option<String>,
+    last_written: Option<Text>,
+    /// `host:port` of the servers operations went to, built once each.
+    node_names: Vec<(Addr, Text)>,
     rr: Option<usize>,
     cli: Vec<CliCall>,
     /// The next operation fell due while one was in flight: start it when that one ends.
@@ -118,7 +120,7 @@ impl Client {
         };
         Client {
             dir,
-            name: name.to_string(),
+            name: name.into(),
             kind,
             socket_timeout,
             workload,
@@ -130,6 +132,7 @@ impl Client {
             order: (0..n).collect(),
             believed: None,
             last_written: None,
+            node_names: Vec::new(),
             rr: None,
             cli: Vec::new(),
             due: false,
@@ -253,7 +256,7 @@ impl Client {
 
     /// The history record of operation `seq`.
     fn op_record(
-        &self,
+        &mut self,
         seq: u64,
         op: Op,
         invoked_us: u64,
@@ -261,8 +264,18 @@ impl Client {
         node: Option<Addr>,
         result: OpResult,
     ) -> OpRecord {
-        let node = node.map(|a| self.dir.addr(a));
+        let node = node.map(|a| self.node_name(a));
         OpRecord { client: self.name.clone(), seq, op, invoked_us, completed_us, node, result }
+    }
+
+    /// `host:port` of `a`, shared by every record of an operation sent there.
+    fn node_name(&mut self, a: Addr) -> Text {
+        if let Some((_, n)) = self.node_names.iter().find(|(b, _)| *b == a) {
+            return n.clone();
+        }
+        let n: Text = self.dir.addr(a).into();
+        self.node_names.push((a, n.clone()));
+        n
     }
 
     /// Ends the pending operation with `result`.

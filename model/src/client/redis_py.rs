@@ -101,7 +101,7 @@ impl Client {
         }
         self.believed = Some(master);
         ctx.note(Note::Believe(Belief {
-            client: self.name.clone(),
+            client: self.name.to_string(),
             master: master.map(|a| self.dir.addr(a)),
             via,
         }));

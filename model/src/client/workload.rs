@@ -3,6 +3,7 @@
 
 use super::{Client, Pending, Stage};
 use crate::observe::Op;
+use crate::resp::Text;
 use crate::wire::{NodeCtx, Timer};
 use sim::{Duration, Instant};
 
@@ -44,11 +45,11 @@ impl Client {
         let op = match (is_write, &self.last_written) {
             (false, Some(k)) => Op::Read { key: k.clone() },
             // A reader that has written nothing reads the key its first write would have.
-            (false, None) => Op::Read { key: format!("{}:{:06}", self.name, 0) },
+            (false, None) => Op::Read { key: key_of(&self.name, 0) },
             (true, _) => {
-                let key = format!("{}:{:06}", self.name, seq);
+                let key = key_of(&self.name, seq);
                 self.last_written = Some(key.clone());
-                Op::Write { value: format!("{}-v{}", self.name, seq).into(), key: key.into() }
+                Op::Write { value: value_of(&self.name, seq), key }
             }
         };
         self.pending =
@@ -57,4 +58,34 @@ impl Client {
         ctx.set_timer(Timer::ClientNext, interval);
         self.begin(ctx);
     }
+}
+
+/// `<name>:<seq, six digits at least>`, the key of write `seq` (`format!("{name}:{seq:06}")`
+/// without the formatting machinery: one allocation).
+fn key_of(name: &str, seq: u64) -> Text {
+    let mut digits = [b'0'; 20];
+    let mut i = digits.len();
+    let mut n = seq;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = i.min(digits.len() - 6);
+    let mut s = String::with_capacity(name.len() + 1 + digits.len() - start);
+    s.push_str(name);
+    s.push(':');
+    s.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+    Text::from(s.as_str())
+}
+
+/// `<name>-v<seq>`, the value of write `seq`.
+fn value_of(name: &str, seq: u64) -> Text {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(name.len() + 22);
+    let _ = write!(s, "{name}-v{seq}");
+    Text::from(s.as_str())
 }

@@ -87,7 +87,7 @@ impl Sentinel {
             Command::Ping(None) => Reply::Status("PONG".into()),
             Command::Ping(Some(m)) => Reply::bulk(m),
             Command::Publish { channel, message } => {
-                if channel != HELLO_CHANNEL {
+                if *channel != *HELLO_CHANNEL {
                     Reply::err("ERR Only HELLO messages are accepted by Sentinel instances.")
                 } else {
                     self.process_hello(ctx, &message);

@@ -8,8 +8,52 @@
 use super::instance::{FailoverState, Flags, Instance, Kind, Role};
 use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
 use crate::observe::Level;
-use crate::resp::Command;
+use crate::resp::{Command, Text};
 use crate::wire::NodeCtx;
+
+/// The hello this sentinel last built, shared by every link it is sent on until one of the
+/// fields that can change does.
+pub(crate) struct HelloCache {
+    /// (current epoch, config epoch, master port) it was built from.
+    key: (u64, u64, u16),
+    /// The master host it was built from.
+    master_host: String,
+    payload: Text,
+    channel: Text,
+}
+
+/// `strstr(hello, needle) != NULL`, as `sentinelProcessHelloMessage`'s caller checks for its own
+/// id. Hellos are short: a scan for the first byte beats building a two-way searcher for each.
+pub(crate) fn contains(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else { return true };
+    if h.len() < n.len() {
+        return false;
+    }
+    (0..=h.len() - n.len()).any(|i| h[i] == first && h[i + 1..i + n.len()] == *rest)
+}
+
+/// The eight comma-separated fields of a hello, or `None` when it has another number of them
+/// (one pass over the bytes).
+fn split8(hello: &str) -> Option<[&str; 8]> {
+    let mut t = [""; 8];
+    let (mut n, mut start) = (0, 0);
+    for (i, &b) in hello.as_bytes().iter().enumerate() {
+        if b == b',' {
+            if n == 7 {
+                return None;
+            }
+            t[n] = &hello[start..i];
+            n += 1;
+            start = i + 1;
+        }
+    }
+    if n != 7 {
+        return None;
+    }
+    t[7] = &hello[start..];
+    Some(t)
+}
 
 impl Sentinel {
     /// `sentinelSendHello` to the instance in `slot`. Only the reply moves `last_pub_time`.
@@ -17,18 +61,31 @@ impl Sentinel {
         if self.rt().inst(slot).link.disconnected {
             return;
         }
-        let ip = match &self.config.announce_ip {
-            Some(ip) => ip.clone(),
-            None => self.dir.name(ctx.addr().host).to_string(),
-        };
         let port = self.port;
         let rt = self.rt.as_ref().expect("running");
         let (mhost, mport) = self.current_master_addr(rt);
-        let payload = format!(
-            "{ip},{port},{},{},{},{mhost},{mport},{}",
-            rt.my_id, rt.current_epoch, rt.master.name, rt.ms.config_epoch
-        );
-        let cmd = Command::Publish { channel: HELLO_CHANNEL.to_string(), message: payload };
+        let key = (rt.current_epoch, rt.ms.config_epoch, mport);
+        // The address, id and master name never change while the process runs; the epochs and
+        // the master address do, and only then is the text built again.
+        let fresh = rt.hello.as_ref().is_some_and(|h| h.key == key && h.master_host == mhost);
+        if !fresh {
+            let ip = match &self.config.announce_ip {
+                Some(ip) => ip.as_str(),
+                None => self.dir.name(ctx.addr().host),
+            };
+            let payload = format!(
+                "{ip},{port},{},{},{},{mhost},{mport},{}",
+                rt.my_id, rt.current_epoch, rt.master.name, rt.ms.config_epoch
+            );
+            let master_host = mhost.to_string();
+            let channel =
+                rt.hello.as_ref().map_or_else(|| HELLO_CHANNEL.into(), |h| h.channel.clone());
+            self.rt().hello =
+                Some(HelloCache { key, master_host, payload: payload.into(), channel });
+        }
+        let hello = self.rt().hello.as_ref().expect("built above");
+        let cmd =
+            Command::Publish { channel: hello.channel.clone(), message: hello.payload.clone() };
         self.send_cmd(ctx, slot, cmd, super::instance::Callback::Publish);
     }
 
@@ -44,10 +101,34 @@ impl Sentinel {
         }
     }
 
+    /// A hello on a pub/sub link (`sentinelReceiveHelloMessages`): processed unless it contains
+    /// this sentinel's own id (`strstr(r->element[2]->str, sentinel.myid)`).
+    pub(crate) fn hello_from_link(&mut self, ctx: &mut NodeCtx<'_>, hello: &str) {
+        let id = self.rt().my_id.as_str();
+        if id.as_bytes().contains(&b',') {
+            if !contains(hello, id) {
+                self.process_hello(ctx, hello);
+            }
+            return;
+        }
+        // An id without a comma can only occur inside one field, and a hello that is not eight
+        // fields long is ignored anyway: look only where the id can be.
+        let Some(t) = split8(hello) else { return };
+        if !t.iter().any(|f| f.len() >= id.len() && contains(f, id)) {
+            self.process_fields(ctx, t);
+        }
+    }
+
     /// `sentinelProcessHelloMessage`.
     pub(crate) fn process_hello(&mut self, ctx: &mut NodeCtx<'_>, hello: &str) {
-        let t: Vec<&str> = hello.split(',').collect();
-        if t.len() != 8 || t[4] != self.rt().master.name {
+        if let Some(t) = split8(hello) {
+            self.process_fields(ctx, t);
+        }
+    }
+
+    /// `sentinelProcessHelloMessage` on a hello's eight fields.
+    fn process_fields(&mut self, ctx: &mut NodeCtx<'_>, t: [&str; 8]) {
+        if t[4] != self.rt().master.name {
             return;
         }
         let now = mstime(ctx);
@@ -237,6 +318,35 @@ impl Sentinel {
         rt.flush = true;
         for i in 0..self.rt().replicas.len() {
             self.event(ctx, Level::Notice, "+slave", Some(Slot::Replica(i)), "");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn contains_agrees_with_str_contains() {
+        let hay = "10.0.0.1,26379,abcdef,3,mymaster,10.0.0.2,6379,3";
+        for needle in ["", "a", "abcdef", "abcdeg", "6379,3", "3,mymaster", "x", hay, "10.0.0.1,"] {
+            assert_eq!(super::contains(hay, needle), hay.contains(needle), "{needle}");
+        }
+        assert!(!super::contains("ab", "abc"));
+        assert!(super::contains("aab", "ab"));
+    }
+
+    #[test]
+    fn split8_agrees_with_split() {
+        for s in [
+            "a,b,c,d,e,f,g,h",
+            ",,,,,,,",
+            "a,b,c,d,e,f,g",
+            "a,b,c,d,e,f,g,h,i",
+            "",
+            "é,b,c,d,e,f,g,ü",
+        ] {
+            let v: Vec<&str> = s.split(',').collect();
+            let want = (v.len() == 8).then(|| <[&str; 8]>::try_from(v).unwrap());
+            assert_eq!(super::split8(s), want, "{s}");
         }
     }
 }

@@ -135,6 +135,8 @@ pub(crate) struct Runtime {
     /// The configuration this sentinel advertises in its hellos: (config epoch, master host,
     /// master port), as last noted.
     pub advertised: (u64, String, u16),
+    /// The hello last sent.
+    pub hello: Option<hello::HelloCache>,
 }
 
 impl Runtime {
@@ -154,12 +156,12 @@ impl Runtime {
         }
     }
 
-    /// Every slot, in table order: the master, its replicas, its sentinels.
-    pub fn slots(&self) -> Vec<Slot> {
+    /// Every slot, in table order: the master, its replicas, its sentinels, as the tables are
+    /// now (the iterator does not borrow them, and allocates nothing).
+    pub fn slots(&self) -> impl Iterator<Item = Slot> + use<> {
         std::iter::once(Slot::Master)
             .chain((0..self.replicas.len()).map(Slot::Replica))
             .chain((0..self.sentinels.len()).map(Slot::Sentinel))
-            .collect()
     }
 
     /// The replica entry with id `id`.
@@ -302,6 +304,7 @@ impl Sentinel {
             started: ctx.now(),
             flush: false,
             advertised: (u64::MAX, String::new(), 0),
+            hello: None,
         };
         // Known replicas and sentinels are loaded silently (no +slave / +sentinel).
         for (h, p) in &self.saved.replicas {
@@ -511,7 +514,7 @@ impl Sentinel {
         }
         for (&c, subs) in &rt.clients {
             if subs.iter().any(|s| s == event) {
-                ctx.send(c, Msg::Push { channel: event.to_string(), message: msg.clone() });
+                ctx.send(c, Msg::Push { channel: event.into(), message: msg.as_str().into() });
             }
         }
         ctx.note(Note::Log { level, role: 'X', event: Some(event.to_string()), text: msg });

@@ -54,13 +54,14 @@ impl Sentinel {
     pub(crate) fn reconnect(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot) {
         let now = mstime(ctx);
         let ping_period = self.config.ping_period_ms as i64;
+        let inst = self.rt().inst_mut(slot);
+        if !inst.link.disconnected || now - inst.link.last_reconn_time < ping_period {
+            return;
+        }
         let dir = self.dir.clone();
         let rt = self.rt();
         let id8 = rt.my_id[..8].to_string();
         let inst = rt.inst_mut(slot);
-        if !inst.link.disconnected || now - inst.link.last_reconn_time < ping_period {
-            return;
-        }
         inst.link.last_reconn_time = now;
         let Some(host) = dir.resolve(&inst.host) else { return };
         let addr = Addr::new(host, inst.port);
@@ -133,7 +134,7 @@ impl Sentinel {
     /// The connection `conn` of some instance, and whether it is the pub/sub one.
     fn slot_of(&mut self, conn: ConnId) -> Option<(Slot, bool)> {
         let rt = self.rt();
-        rt.slots().into_iter().find_map(|s| {
+        rt.slots().find_map(|s| {
             let l = &rt.inst(s).link;
             if l.cc.as_ref().is_some_and(|c| c.id == conn) {
                 Some((s, false))
@@ -185,10 +186,8 @@ impl Sentinel {
                         link.pending_commands = link.pending_commands.saturating_sub(1);
                     }
                 }
-                Msg::Push { channel, message }
-                    if channel == HELLO_CHANNEL && !message.contains(self.rt().my_id.as_str()) =>
-                {
-                    self.process_hello(ctx, &message);
+                Msg::Push { channel, message } if *channel == *HELLO_CHANNEL => {
+                    self.hello_from_link(ctx, &message);
                 }
                 _ => {}
             }

@@ -122,7 +122,12 @@ impl Server {
             Command::Get(k) => Reply::Bulk(self.rt().data.get(k.as_str()).map(|v| v.to_string())),
             Command::Set { key, value, cond, get } => {
                 let rt = self.rt();
-                let old = rt.data.get(&*key).map(|v| v.to_string());
+                // A plain SET needs no lookup before its insert (one B-tree search, not two).
+                let old = if get || cond != SetCond::Always {
+                    rt.data.get(&*key).map(|v| v.to_string())
+                } else {
+                    None
+                };
                 let go = match cond {
                     SetCond::Always => true,
                     SetCond::IfAbsent => old.is_none(),
@@ -276,16 +281,13 @@ impl Server {
     pub(super) fn publish_local(
         &mut self,
         ctx: &mut NodeCtx<'_>,
-        channel: &str,
-        message: &str,
+        channel: &Text,
+        message: &Text,
     ) -> i64 {
         let mut n = 0;
         for (&c, peer) in &self.rt.as_ref().expect("running").clients {
-            if peer.subs.iter().any(|s| s == channel) {
-                ctx.send(
-                    c,
-                    Msg::Push { channel: channel.to_string(), message: message.to_string() },
-                );
+            if peer.subs.iter().any(|s| **s == **channel) {
+                ctx.send(c, Msg::Push { channel: channel.clone(), message: message.clone() });
                 n += 1;
             }
         }
