@@ -12,6 +12,7 @@ use crate::ids::HostId;
 use crate::rng::{Probability, Rng};
 use crate::time::{Duration, DurationRange};
 use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
+use std::collections::BTreeMap;
 
 /// TCP's minimum retransmission timeout on Linux (`TCP_RTO_MIN`).
 pub const RTO_MIN: Duration = Duration::from_millis(200);
@@ -49,16 +50,33 @@ pub enum Verdict {
 }
 
 /// Hosts, links and filters.
+///
+/// Memory is O(hosts + links in use): a full mesh is a rule ("every pair of the first `n` hosts
+/// without a link of its own has this latency and loss"), and a pair's link is created the first
+/// time a packet needs it. Its random stream is named after the pair (`link/<a>/<b>`), so creating
+/// it late draws exactly what creating it early would have.
 #[derive(Clone, Debug)]
 pub struct Network {
     graph: UnGraph<Host, Link>,
-    /// `edge_of[a * n + b]`: the link between hosts a and b, for O(1) lookups on the hot path.
-    edge_of: Vec<Option<EdgeIndex>>,
+    /// Every link created so far, by its ordered pair of hosts (both orders point to the link).
+    edges: BTreeMap<(u32, u32), EdgeIndex>,
+    /// Each host's loopback link, by host index.
+    loopback: Vec<EdgeIndex>,
+    /// The full mesh: pairs of hosts below `hosts` without a link of their own get this one.
+    mesh: Option<Mesh>,
     filters: Vec<FilterTable>,
     rules_installed: usize,
-    /// Pairs of distinct hosts with no link between them.
-    missing_links: usize,
+    /// Distinct pairs linked one by one (outside the mesh rule), for counting missing links.
+    explicit_pairs: usize,
     seed: u64,
+}
+
+/// The full-mesh rule.
+#[derive(Clone, Copy, Debug)]
+struct Mesh {
+    hosts: u32,
+    latency: DurationRange,
+    loss: Probability,
 }
 
 impl Network {
@@ -66,10 +84,12 @@ impl Network {
     pub fn new(seed: u64) -> Self {
         Network {
             graph: UnGraph::default(),
-            edge_of: Vec::new(),
+            edges: BTreeMap::new(),
+            loopback: Vec::new(),
+            mesh: None,
             filters: Vec::new(),
             rules_installed: 0,
-            missing_links: 0,
+            explicit_pairs: 0,
             seed,
         }
     }
@@ -78,44 +98,73 @@ impl Network {
     pub fn add_host(&mut self, name: &str, loopback: DurationRange) -> HostId {
         let idx = self.graph.add_node(Host { name: name.to_string() });
         let id = HostId(idx.index() as u32);
-        let n = self.graph.node_count();
-        let mut edge_of = vec![None; n * n];
-        for a in 0..n - 1 {
-            for b in 0..n - 1 {
-                edge_of[a * n + b] = self.edge_of[a * (n - 1) + b];
-            }
-        }
-        self.edge_of = edge_of;
         self.filters.push(FilterTable::default());
-        self.missing_links += n - 1;
-        self.connect(id, id, loopback, Probability::NEVER);
+        let link = self.new_link(id, id, loopback, Probability::NEVER);
+        self.loopback.push(self.graph.add_edge(idx, idx, link));
         id
+    }
+
+    fn new_link(&self, a: HostId, b: HostId, latency: DurationRange, loss: Probability) -> Link {
+        let name = format!("link/{}/{}", self.host(a).name, self.host(b).name);
+        Link { latency, loss, rng: Rng::stream(self.seed, &name) }
     }
 
     /// Adds (or replaces) the link between `a` and `b`.
     pub fn connect(&mut self, a: HostId, b: HostId, latency: DurationRange, loss: Probability) {
-        let name = format!("link/{}/{}", self.host(a).name, self.host(b).name);
-        let link = Link { latency, loss, rng: Rng::stream(self.seed, &name) };
-        if a != b && self.link_index(a, b).is_none() {
-            self.missing_links -= 1;
+        let link = self.new_link(a, b, latency, loss);
+        if a == b {
+            self.graph[self.loopback[a.0 as usize]] = link;
+            return;
         }
-        let (na, nb) = (NodeIndex::new(a.0 as usize), NodeIndex::new(b.0 as usize));
-        let e = self.graph.update_edge(na, nb, link);
-        let n = self.graph.node_count();
-        self.edge_of[a.0 as usize * n + b.0 as usize] = Some(e);
-        self.edge_of[b.0 as usize * n + a.0 as usize] = Some(e);
+        match self.edges.get(&(a.0, b.0)) {
+            Some(&e) => self.graph[e] = link,
+            None => {
+                if !self.in_mesh(a, b) {
+                    self.explicit_pairs += 1;
+                }
+                self.insert_edge(a, b, link);
+            }
+        }
+    }
+
+    fn insert_edge(&mut self, a: HostId, b: HostId, link: Link) -> EdgeIndex {
+        let e =
+            self.graph.add_edge(NodeIndex::new(a.0 as usize), NodeIndex::new(b.0 as usize), link);
+        self.edges.insert((a.0, b.0), e);
+        self.edges.insert((b.0, a.0), e);
+        e
     }
 
     /// Links every pair of distinct hosts that has no link yet.
     pub fn full_mesh(&mut self, latency: DurationRange, loss: Probability) {
-        let n = self.graph.node_count() as u32;
-        for a in 0..n {
-            for b in a + 1..n {
-                if self.link_index(HostId(a), HostId(b)).is_none() {
-                    self.connect(HostId(a), HostId(b), latency, loss);
-                }
-            }
+        let hosts = self.graph.node_count() as u32;
+        // Pairs linked one by one that the mesh now covers no longer count as explicit.
+        self.explicit_pairs = self.edges.keys().filter(|(a, b)| a < b && *b >= hosts).count();
+        self.mesh = Some(Mesh { hosts, latency, loss });
+    }
+
+    fn in_mesh(&self, a: HostId, b: HostId) -> bool {
+        self.mesh.is_some_and(|m| a.0 < m.hosts && b.0 < m.hosts)
+    }
+
+    /// Whether `a` and `b` are linked (without creating the link).
+    #[inline]
+    fn linked(&self, a: HostId, b: HostId) -> bool {
+        a == b || self.in_mesh(a, b) || self.edges.contains_key(&(a.0, b.0))
+    }
+
+    /// The link between `a` and `b`, created from the mesh rule on first use.
+    fn link_index(&mut self, a: HostId, b: HostId) -> Option<EdgeIndex> {
+        if a == b {
+            return self.loopback.get(a.0 as usize).copied();
         }
+        if let Some(&e) = self.edges.get(&(a.0, b.0)) {
+            return Some(e);
+        }
+        let m = self.mesh.filter(|_| self.in_mesh(a, b))?;
+        let (lo, hi) = if a.0 < b.0 { (a, b) } else { (b, a) };
+        let link = self.new_link(lo, hi, m.latency, m.loss);
+        Some(self.insert_edge(lo, hi, link))
     }
 
     /// Changes the latency range of an existing link; false if there is none.
@@ -129,14 +178,8 @@ impl Network {
         }
     }
 
-    #[inline]
-    fn link_index(&self, a: HostId, b: HostId) -> Option<EdgeIndex> {
-        let n = self.graph.node_count();
-        self.edge_of.get(a.0 as usize * n + b.0 as usize).copied().flatten()
-    }
-
     /// The link between `a` and `b`, if any.
-    pub fn link(&self, a: HostId, b: HostId) -> Option<&Link> {
+    pub fn link(&mut self, a: HostId, b: HostId) -> Option<&Link> {
         self.link_index(a, b).map(|e| &self.graph[e])
     }
 
@@ -161,7 +204,7 @@ impl Network {
     }
 
     /// The link between `a` and `b`, to pass to [`Network::delay_on`].
-    pub fn link_id(&self, a: HostId, b: HostId) -> Option<LinkId> {
+    pub fn link_id(&mut self, a: HostId, b: HostId) -> Option<LinkId> {
         self.link_index(a, b).map(LinkId)
     }
 
@@ -192,13 +235,21 @@ impl Network {
     /// does TCP need its slow path.
     #[inline]
     pub fn slow_path(&self) -> bool {
-        self.rules_installed > 0 || self.missing_links > 0
+        self.rules_installed > 0 || self.missing_links() > 0
+    }
+
+    /// Pairs of distinct hosts with no link between them.
+    fn missing_links(&self) -> usize {
+        let n = self.graph.node_count();
+        let meshed = self.mesh.map_or(0, |m| m.hosts as usize);
+        let pairs = |k: usize| k * k.saturating_sub(1) / 2;
+        pairs(n) - pairs(meshed) - self.explicit_pairs
     }
 
     /// What the filters (and the graph) do to `p`.
     #[inline]
     pub fn verdict(&self, p: &Packet) -> Verdict {
-        if self.link_index(p.src, p.dst).is_none() {
+        if !self.linked(p.src, p.dst) {
             return Verdict::Dropped;
         }
         if self.rules_installed == 0 {
