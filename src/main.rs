@@ -1,6 +1,7 @@
 //! The `redsim` command line: parsing, dispatch and printing only.
 
 mod alloc;
+mod bench_cli;
 mod explore_cli;
 
 #[global_allocator]
@@ -125,9 +126,14 @@ enum Command {
         /// Threads (explore benchmark).
         #[arg(long, default_value_t = 1)]
         jobs: usize,
-        /// Virtual time per seed instead of the scenario's (explore benchmark), e.g. `240s`.
+        /// Virtual time per seed instead of the scenario's (explore and hosts benchmarks), e.g.
+        /// `240s`.
         #[arg(long)]
         duration: Option<String>,
+        /// Hosts to grow the scenario to (hosts benchmark): each added host runs a plain client
+        /// writing once a second.
+        #[arg(long, default_value_t = 1000)]
+        hosts: usize,
     },
 }
 
@@ -154,6 +160,8 @@ enum BenchKind {
     Kernel,
     /// Seeds per second of `redsim explore` on a scenario.
     Explore,
+    /// Parse, build and run a scenario grown to `--hosts` hosts.
+    Hosts,
 }
 
 /// Parses `--format`, offering the names of [`export::Format::ALL`] (with their help) to clap.
@@ -190,6 +198,9 @@ fn main() -> ExitCode {
         }
         Command::Bench { which: BenchKind::Explore, scenario, seeds, jobs, duration, .. } => {
             explore_cli::bench(&scenario, seeds, jobs.max(1), duration.as_deref())
+        }
+        Command::Bench { which: BenchKind::Hosts, scenario, hosts, duration, .. } => {
+            bench_cli::hosts(&scenario, hosts, duration.as_deref())
         }
     }
 }

@@ -3,10 +3,12 @@
 //! (`SET`, `GET`, `DEL`, `INCR`, `FLUSHALL`) need nothing else.
 
 use crate::resp::{Command, Text};
-use std::collections::BTreeMap;
+use imbl::shared_ptr::RcK;
 
-/// A server's keys and values (database 0).
-pub type Dataset = BTreeMap<Text, Text>;
+/// A server's keys and values (database 0): an ordered map that shares its nodes with its copies,
+/// so a copy (an RDB save point, a full sync's payload) is O(1) and each later write copies only
+/// the nodes on its path. Real Redis gets the same from `fork()`'s copy-on-write pages.
+pub type Dataset = imbl::GenericOrdMap<Text, Text, RcK>;
 
 /// A point-in-time copy of a dataset with the replication history it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -238,6 +238,12 @@ impl Network {
         self.rules_installed > 0 || self.missing_links() > 0
     }
 
+    /// Links that exist now: one loopback per host, the pairs linked one by one, and the mesh
+    /// pairs a packet has used so far.
+    pub fn links_created(&self) -> usize {
+        self.graph.edge_count()
+    }
+
     /// Pairs of distinct hosts with no link between them.
     fn missing_links(&self) -> usize {
         let n = self.graph.node_count();
@@ -348,5 +354,43 @@ mod tests {
         n.heal();
         assert!(!n.filters_active());
         assert_eq!(n.verdict(&p), Verdict::Pass);
+    }
+
+    #[test]
+    fn a_large_mesh_stores_only_the_links_in_use() {
+        let mut n = Network::new(7);
+        let hosts = 10_000;
+        for i in 0..hosts {
+            n.add_host(&format!("h{i}"), DurationRange::exactly(Duration::ZERO));
+        }
+        n.full_mesh("1ms..2ms".parse().unwrap(), Probability::NEVER);
+        assert_eq!(n.links_created(), hosts, "one loopback per host, no pair yet");
+        assert!(!n.slow_path(), "the mesh rule links every pair");
+        n.delay(HostId(3), HostId(9_999)).unwrap();
+        n.delay(HostId(9_999), HostId(3)).unwrap();
+        assert_eq!(n.links_created(), hosts + 1, "both directions share one link");
+    }
+
+    #[test]
+    fn a_link_created_late_draws_what_an_early_one_does() {
+        let delays = |warm_up: bool| {
+            let mut n = net3();
+            if warm_up {
+                n.delay(HostId(0), HostId(1)).unwrap();
+            }
+            (0..5).map(|_| n.delay(HostId(2), HostId(1)).unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(delays(false), delays(true));
+    }
+
+    #[test]
+    fn an_explicit_link_outside_the_mesh_is_counted() {
+        let mut n = net3();
+        let d = n.add_host("d", DurationRange::exactly(Duration::ZERO));
+        assert!(n.slow_path(), "d was added after the mesh: three pairs unlinked");
+        for other in 0..3 {
+            n.connect(d, HostId(other), DurationRange::exactly(Duration::ZERO), Probability::NEVER);
+        }
+        assert!(!n.slow_path());
     }
 }

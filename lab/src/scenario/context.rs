@@ -4,7 +4,7 @@
 use super::ScenarioError;
 use super::raw;
 use sim::{Addr, Duration, DurationRange, HostId, Probability};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
 /// The file being validated.
@@ -12,9 +12,36 @@ pub(super) struct Ctx<'a> {
     pub path: &'a str,
     pub text: &'a str,
     pub hosts: Vec<String>,
+    /// `hosts` by name, so that looking a host up does not scan them all.
+    index: BTreeMap<String, HostId>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub fn new(path: &'a str, text: &'a str) -> Self {
+        Ctx { path, text, hosts: Vec::new(), index: BTreeMap::new() }
+    }
+
+    /// Declares a host (not declared before).
+    pub fn declare_host(&mut self, name: &str) {
+        self.index.insert(name.to_string(), HostId(self.hosts.len() as u32));
+        self.hosts.push(name.to_string());
+    }
+
+    /// The declared host called `name`.
+    pub fn host_id(&self, name: &str) -> Option<HostId> {
+        self.index.get(name).copied()
+    }
+
+    /// The declared hosts, for an error message: the first few and how many more.
+    pub fn declared(&self) -> String {
+        const SHOWN: usize = 10;
+        let mut list = self.hosts[..self.hosts.len().min(SHOWN)].join(", ");
+        if self.hosts.len() > SHOWN {
+            list.push_str(&format!(" and {} more", self.hosts.len() - SHOWN));
+        }
+        list
+    }
+
     /// The address a `[[redis]]` or `[[sentinel]]` process listens on, refused when another
     /// process of the scenario already listens there.
     pub fn listen(
@@ -62,15 +89,11 @@ impl Ctx<'_> {
     }
 
     pub fn host(&self, s: &Spanned<String>) -> Result<HostId, ScenarioError> {
-        match self.hosts.iter().position(|h| h == s.get_ref()) {
-            Some(i) => Ok(HostId(i as u32)),
+        match self.host_id(s.get_ref()) {
+            Some(id) => Ok(id),
             None => self.err(
                 s.span(),
-                format!(
-                    "unknown host `{}` (declared hosts: {})",
-                    s.get_ref(),
-                    self.hosts.join(", ")
-                ),
+                format!("unknown host `{}` (declared hosts: {})", s.get_ref(), self.declared()),
             ),
         }
     }

@@ -15,9 +15,9 @@ impl Scenario {
             let offset = e.span().map_or(0, |s| s.start);
             ScenarioError::at(path, text, offset, e.message().trim().replace('\n', " "))
         })?;
-        let mut cx = Ctx { path, text, hosts: Vec::new() };
+        let mut cx = Ctx::new(path, text);
         for h in &raw.host {
-            if cx.hosts.contains(h.name.get_ref()) {
+            if cx.host_id(h.name.get_ref()).is_some() {
                 return cx
                     .err(h.name.span(), format!("host `{}` is declared twice", h.name.get_ref()));
             }
@@ -30,7 +30,7 @@ impl Scenario {
                     ),
                 );
             }
-            cx.hosts.push(h.name.get_ref().clone());
+            cx.declare_host(h.name.get_ref());
         }
         let duration = cx.duration(&raw.duration)?;
         if duration == Duration::ZERO {
@@ -87,12 +87,12 @@ impl Scenario {
                 if let (Some((h, _)), true) =
                     (&config.replicaof, matches!(k.get_ref().as_str(), "replicaof" | "slaveof"))
                 {
-                    if !cx.hosts.contains(h) {
+                    if cx.host_id(h).is_none() {
                         return cx.err(
                             v.span(),
                             format!(
                                 "unknown host `{h}` in replicaof (declared hosts: {})",
-                                cx.hosts.join(", ")
+                                cx.declared()
                             ),
                         );
                     }
@@ -164,8 +164,9 @@ impl Scenario {
             }
         };
         let mut clients: Vec<ClientSpec> = Vec::new();
+        let mut client_names = BTreeSet::new();
         for c in &raw.client {
-            if clients.iter().any(|x| x.name == *c.name.get_ref()) || c.name.get_ref().is_empty() {
+            if !client_names.insert(c.name.get_ref().as_str()) || c.name.get_ref().is_empty() {
                 return cx.err(
                     c.name.span(),
                     format!("client name `{}` is empty or used twice", c.name.get_ref()),
@@ -216,8 +217,8 @@ impl Scenario {
                         None => Instant::ZERO,
                     };
                     let stop = match &w.get_ref().stop {
-                        Some(t) => Instant::ZERO + cx.duration(t)?,
-                        None => Instant::ZERO + duration,
+                        Some(t) => Some(Instant::ZERO + cx.duration(t)?),
+                        None => None,
                     };
                     let wl = w.get_ref();
                     if wl.writes_per_sec.unwrap_or(0) + wl.reads_per_sec.unwrap_or(0) > 1_000_000 {
@@ -293,8 +294,7 @@ impl Scenario {
                     return cx.err(rule.span(), "`iptables` needs `on = \"<host>\"`");
                 };
                 let host = cx.host(on)?;
-                let resolve =
-                    |n: &str| cx.hosts.iter().position(|h| h == n).map(|i| HostId(i as u32));
+                let resolve = |n: &str| cx.host_id(n);
                 let cmd = parse_command(rule.get_ref(), &resolve).map_err(|fe| {
                     let at = inside_string(&rule.span(), fe.offset);
                     let token = if fe.token.is_empty() {

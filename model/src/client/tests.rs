@@ -17,7 +17,7 @@ fn client() -> (Client, Out) {
         writes_per_sec: 1,
         reads_per_sec: 0,
         start: Instant::ZERO,
-        stop: Instant::from_millis(60_000),
+        stop: Some(Instant::from_millis(60_000)),
     };
     let c = Client::new(dir(), "app1", kind, Duration::from_millis(100), Some(w));
     (c, Outbox::new(1, ProcessId(9), Addr::new(HostId(5), 0)))
@@ -109,7 +109,7 @@ fn slave_for_tries_every_replica_in_turn_then_the_master() {
         writes_per_sec: 0,
         reads_per_sec: 1,
         start: Instant::ZERO,
-        stop: Instant::from_millis(60_000),
+        stop: Some(Instant::from_millis(60_000)),
     };
     let mut c = Client::new(dir(), "r", kind, Duration::from_millis(100), Some(w));
     let mut out: Out = Outbox::new(1, ProcessId(9), Addr::new(HostId(5), 0));

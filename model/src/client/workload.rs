@@ -16,8 +16,8 @@ pub struct Workload {
     pub reads_per_sec: u32,
     /// First operation.
     pub start: Instant,
-    /// No operation starts at or after this.
-    pub stop: Instant,
+    /// No operation starts at or after this (`None`: operations go on until the run ends).
+    pub stop: Option<Instant>,
 }
 
 impl Client {
@@ -27,7 +27,7 @@ impl Client {
             self.due = true;
             return;
         }
-        if ctx.now() >= w.stop {
+        if w.stop.is_some_and(|stop| ctx.now() >= stop) {
             return;
         }
         let total = u64::from(w.writes_per_sec) + u64::from(w.reads_per_sec);

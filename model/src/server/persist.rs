@@ -18,7 +18,6 @@ use crate::observe::Level;
 use crate::resp::Command;
 use crate::wire::NodeCtx;
 use sim::Rng;
-use std::collections::BTreeMap;
 
 /// A server's disk.
 #[derive(Clone, Debug, Default)]
@@ -34,14 +33,14 @@ pub(crate) fn load(disk: &Disk, cfg: &ServerConfig, rng: &mut Rng) -> (Dataset, 
     let link = cfg.replicaof.as_ref().map(|(h, p)| MasterLink::new(h.clone(), *p));
     let fresh = rng.hex40();
     if cfg.appendonly {
-        let mut data = BTreeMap::new();
+        let mut data = Dataset::new();
         for cmd in disk.aof.iter().flatten() {
             apply(&mut data, cmd);
         }
         return (data, Repl::fresh(fresh, link, 0), "append only file".to_string());
     }
     let Some(rdb) = disk.rdb.as_ref() else {
-        return (BTreeMap::new(), Repl::fresh(fresh, link, 0), "nothing".to_string());
+        return (Dataset::new(), Repl::fresh(fresh, link, 0), "nothing".to_string());
     };
     let mut repl = Repl::fresh(fresh, link, 0);
     if repl.link.is_some() {

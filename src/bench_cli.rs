@@ -1,0 +1,117 @@
+//! `redsim bench hosts`: how building and running a deployment scales with the number of hosts.
+
+use lab::run::Deployment;
+use lab::scenario::Scenario;
+use serde::Serialize;
+use std::process::ExitCode;
+
+use crate::BAD_INPUT;
+
+/// The last line of `redsim bench hosts`.
+#[derive(Serialize)]
+struct HostsBench {
+    workload: String,
+    hosts: usize,
+    clients: usize,
+    parse_ms: f64,
+    build_ms: f64,
+    run_ms: f64,
+    events: u64,
+    links_created: usize,
+    peak_rss_mb: Option<f64>,
+}
+
+/// The scenario at `path` grown to `hosts` hosts: each added host runs a plain client writing
+/// once a second to the scenario's first `[[redis]]`, so every added host opens a connection.
+fn grown(path: &str, source: &str, base: &Scenario, hosts: usize) -> Result<String, String> {
+    let Some(target) = base.redis.first() else {
+        return Err(format!("{path}: the scenario has no [[redis]] for the added clients"));
+    };
+    let target = format!("{}:{}", base.hosts[target.addr.host.0 as usize], target.addr.port);
+    let mut text = source.to_string();
+    for i in base.hosts.len()..hosts {
+        text.push_str(&format!(
+            "\n[[host]]\nname = \"bench-host-{i}\"\n[[client]]\nname = \"bench-client-{i}\"\n\
+             host = \"bench-host-{i}\"\nconnect = \"{target}\"\nworkload = {{ writes-per-sec = 1 }}\n"
+        ));
+    }
+    Ok(text)
+}
+
+/// Milliseconds since `t`, to a tenth.
+#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
+fn ms_since(t: std::time::Instant) -> f64 {
+    (t.elapsed().as_secs_f64() * 1e4).round() / 10.0
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse()
+        .ok()?;
+    Some((kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+/// Parses, builds and runs `path` grown to `hosts` hosts, timing each step.
+#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
+pub fn hosts(path: &str, hosts: usize, duration: Option<&str>) -> ExitCode {
+    let fail = |e: String| {
+        eprintln!("error: {e}");
+        ExitCode::from(BAD_INPUT)
+    };
+    let base = match Scenario::load(path) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    let text = match grown(path, &base.source, &base, hosts) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let t = std::time::Instant::now();
+    let mut scenario = match Scenario::parse(path, &text) {
+        Ok(s) => s,
+        Err(e) => return fail(e.to_string()),
+    };
+    let parse_ms = ms_since(t);
+    if let Some(d) = duration {
+        match d.parse::<sim::Duration>() {
+            Ok(d) if d > sim::Duration::ZERO => scenario.duration = d,
+            _ => return fail(format!("--duration `{d}`: write a duration such as 10s or 2m")),
+        }
+    }
+    let seed = scenario.seed;
+    let scenario = scenario.for_seed(seed);
+    let t = std::time::Instant::now();
+    let mut deployment = Deployment::build(&scenario, seed);
+    let build_ms = ms_since(t);
+    let t = std::time::Instant::now();
+    deployment.run(&scenario);
+    let run_ms = ms_since(t);
+    let world = &deployment.world;
+    eprintln!(
+        "hosts {}: {} hosts, {} clients: parse {parse_ms:.1} ms, build {build_ms:.1} ms, run {} in {run_ms:.1} ms",
+        scenario.name,
+        scenario.hosts.len(),
+        scenario.clients.len(),
+        scenario.duration,
+    );
+    let line = HostsBench {
+        workload: scenario.name.clone(),
+        hosts: scenario.hosts.len(),
+        clients: scenario.clients.len(),
+        parse_ms,
+        build_ms,
+        run_ms,
+        events: world.stats().events,
+        links_created: world.net().links_created(),
+        peak_rss_mb: peak_rss_mb(),
+    };
+    println!("{}", serde_json::to_string(&line).expect("serialisable"));
+    ExitCode::SUCCESS
+}
