@@ -371,3 +371,27 @@ fn a_stepped_slurm_array_covers_every_seed_once() {
     assert_eq!(code, 2);
     assert!(err.starts_with("error: Slurm array task 3 (min 1, max 8, step 1, count 3)"), "{err}");
 }
+
+/// Any one flipped bit, anywhere in any shard, is refused (exit 2, no panic) or changes nothing.
+#[test]
+fn a_flipped_bit_anywhere_is_refused_never_merged_into_another_answer() {
+    let r = runs();
+    let whole = text(&r.whole);
+    let mut tried = 0;
+    for (k, shard) in r.shards.iter().enumerate() {
+        let bytes = std::fs::read(shard).unwrap();
+        for at in (k..bytes.len()).step_by(23) {
+            let mut flipped = bytes.clone();
+            flipped[at] ^= 1 << (at % 7);
+            let path = tmp(&format!("flip-{k}-{at}.jsonl"));
+            std::fs::write(&path, &flipped).unwrap();
+            let mut files: Vec<&str> = r.shards.iter().map(String::as_str).collect();
+            files[k] = &path;
+            let (code, out, err) = merge(&files, &["--json"]);
+            assert!(!err.contains("panicked"), "byte {at} of shard {k}: {err}");
+            assert!(code == 2 || out == whole, "byte {at} of shard {k} merged to another answer");
+            tried += 1;
+        }
+    }
+    assert!(tried > 100, "{tried} flips");
+}

@@ -178,14 +178,6 @@ fn verify(f: &ShardFile, summary: &serde_json::Value, partial_ok: bool) -> Resul
     if i.count == 0 || i.index >= i.count || i.seeds.start >= i.seeds.end {
         return Err(tampered(format!("its shard line describes no shard ({})", i.describe())));
     }
-    if i.partial && !partial_ok {
-        return Err(MergeError::Missing {
-            missing: i.shard().seed_count(&i.seeds) - f.seeds.len() as u64,
-            total: i.shard().seed_count(&i.seeds),
-            shards: format!("{} is itself a partial merge", f.path),
-            first: "not listed".into(),
-        });
-    }
     if f.seeds.len() as u64 != i.seed_count {
         return Err(tampered(format!(
             "{} seed lines, its shard line says {} (lines deleted or added)",
@@ -217,6 +209,15 @@ fn verify(f: &ShardFile, summary: &serde_json::Value, partial_ok: bool) -> Resul
     }
     if !i.partial && expected.next().is_some() {
         return Err(tampered(format!("it lacks seeds of {}", i.describe())));
+    }
+    if i.partial && !partial_ok {
+        let total = shard.seed_count(&i.seeds);
+        return Err(MergeError::Missing {
+            missing: total.saturating_sub(f.seeds.len() as u64),
+            total,
+            shards: format!("{} is itself a partial merge", f.path),
+            first: "not listed".into(),
+        });
     }
     let results: Vec<SeedResult> = f.seeds.iter().map(|(_, r)| r.clone()).collect();
     let mut recomputed = serde_json::to_value(Summary::of(&results)).expect("serialisable");
@@ -271,7 +272,7 @@ pub fn merge(paths: &[String], digest: Option<&str>, partial: bool) -> Result<Me
         }
         if let Some(first) = files.first() {
             let (a, b) = (&first.info, &f.info);
-            if a.scenario_digest != b.scenario_digest {
+            if a.scenario_digest != b.scenario_digest || a.scenario != b.scenario {
                 return Err(foreign(format!(
                     "of scenario `{}` ({}), {} is of `{}` ({})",
                     b.scenario, b.scenario_digest, first.path, a.scenario, a.scenario_digest

@@ -111,7 +111,7 @@ impl Shard {
 
     /// Whether `seed` is one of this shard's seeds of `range`.
     pub fn holds(self, range: &Range<u64>, seed: u64) -> bool {
-        range.contains(&seed) && (seed - range.start) % self.count == self.index
+        self.count != 0 && range.contains(&seed) && (seed - range.start) % self.count == self.index
     }
 }
 
