@@ -388,6 +388,7 @@ fn a_flipped_bit_anywhere_is_refused_never_merged_into_another_answer() {
             let mut files: Vec<&str> = r.shards.iter().map(String::as_str).collect();
             files[k] = &path;
             let (code, out, err) = merge(&files, &["--json"]);
+            std::fs::remove_file(&path).unwrap();
             assert!(!err.contains("panicked"), "byte {at} of shard {k}: {err}");
             assert!(code == 2 || out == whole, "byte {at} of shard {k} merged to another answer");
             tried += 1;
