@@ -1,41 +1,70 @@
 //! `redsim explore`, `redsim shrink` and `redsim bench explore`: argument parsing, sharding,
 //! progress, printing. The work itself is `lab::explore` and `lab::shrink`.
 
-use lab::explore::summary::{Summary, merge};
-use lab::explore::{SeedResult, run_seeds};
+use lab::explore::merge::{Merged, merge};
+use lab::explore::run_seeds;
+use lab::explore::shard::{Shard, json_lines, parse_seeds, shard_line};
+use lab::explore::summary::Summary;
 use lab::scenario::Scenario;
 use std::io::{IsTerminal, Write};
+use std::ops::Range;
 use std::process::ExitCode;
 
 use crate::{BAD_INPUT, load};
 
 /// Arguments of `redsim explore`.
 #[derive(clap::Args)]
+#[command(after_help = EXPLORE_HELP)]
 pub struct ExploreArgs {
-    /// The scenario (TOML, usually with an `[explore]` table).
+    /// The scenario (TOML, usually with an `[explore]` table). With --merge, optional: the
+    /// shards are then checked to be of this scenario.
     #[arg(required_unless_present = "merge")]
     scenario: Option<String>,
-    /// Seeds to run: `A..B` (B excluded) or one seed.
-    #[arg(long, default_value = "0..1000")]
-    seeds: String,
+    /// Seeds to run: `A..B` (B excluded), or `N` for `0..N`.
+    #[arg(long, default_value = "0..1000", value_name = "A..B|N", value_parser = parse_seeds)]
+    seeds: Range<u64>,
     /// Run only shard `i` of `n` (seeds whose position in the range is `i` modulo `n`). Without
-    /// it, a Slurm array (`SLURM_ARRAY_TASK_ID`, `SLURM_ARRAY_TASK_COUNT`) or a Kubernetes
-    /// Indexed Job (`JOB_COMPLETION_INDEX`, with the count in `REDSIM_SHARD_COUNT`) sets it.
+    /// it, a Slurm array (shard (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN) /
+    /// SLURM_ARRAY_TASK_STEP of SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job
+    /// (`JOB_COMPLETION_INDEX`, with the count in `REDSIM_SHARD_COUNT`) sets it.
     #[arg(long, value_name = "i/n")]
     shard: Option<String>,
     /// Threads to run seeds on (default: the number of cores). Results do not depend on it.
-    #[arg(long)]
+    #[arg(short, long)]
     jobs: Option<usize>,
-    /// Print one JSON line per seed, then one with the summary.
+    /// Print one JSON line per seed, then `{"shard": ..., "summary": ...}`.
     #[arg(long)]
     json: bool,
-    /// Merge the `--json` outputs of several runs (shards) and print their summary.
+    /// Merge the `--json` outputs of every shard of one run and print their summary. Refuses
+    /// (exit 2, with the reason) a missing shard or seed, a file of another scenario or range,
+    /// a seed in two files, and a file cut short or edited.
     #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["seeds", "shard", "jobs"])]
     merge: Option<Vec<String>>,
+    /// With --merge: merge what is there even if seeds are missing; the summary then says
+    /// PARTIAL (and `--json` carries `"partial"`). Nothing else is let through.
+    #[arg(long, requires = "merge")]
+    partial: bool,
 }
+
+const EXPLORE_HELP: &str = "\
+Examples:
+  redsim explore traces/explore-partition.toml --seeds 0..2000 -j 4
+  redsim explore traces/explore-weak.toml --seeds 100          # seeds 0..100
+  redsim explore traces/explore-partition.toml --seeds 0..10000 --shard 1/4 --json > shard-1.jsonl
+  redsim explore traces/explore-partition.toml --merge shard-*.jsonl
+
+Exit status: 0 every seed passed; 1 a seed failed (each failing seed prints the command that
+reproduces it); 2 the input is invalid, or a merge was refused (it names the missing seeds or
+the file that is foreign, overlapping, truncated or edited).";
 
 /// Arguments of `redsim shrink`.
 #[derive(clap::Args)]
+#[command(after_help = "\
+Example:
+  redsim shrink traces/explore-weak.toml --seed 0 -o seed-0.toml && redsim run seed-0.toml
+
+Exit status: 0 shrunk and written; 2 the input is invalid, the seed does not fail, or the output
+cannot be written.")]
 pub struct ShrinkArgs {
     /// The scenario (TOML with an `[explore]` table).
     scenario: String,
@@ -51,92 +80,58 @@ pub struct ShrinkArgs {
     property: Option<String>,
 }
 
-/// Seeds one invocation runs at most (ask for more through shards).
-const MAX_SEEDS: u64 = 10_000_000;
-
-/// `A..B` or `N`.
-fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
-    let bad = || format!("--seeds `{s}`: write A..B (B excluded) or one seed");
-    match s.split_once("..") {
-        Some((a, b)) => {
-            let (a, b): (u64, u64) =
-                (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?);
-            if a >= b {
-                return Err(format!("--seeds `{s}` is empty"));
-            }
-            Ok(a..b)
-        }
-        None => {
-            let n: u64 = s.trim().parse().map_err(|_| bad())?;
-            let end =
-                n.checked_add(1).ok_or_else(|| format!("--seeds {n}: at most {}", u64::MAX - 1))?;
-            Ok(n..end)
-        }
-    }
-}
-
-/// The seeds of `range` that shard `i` of `n` runs (all of them without a shard), at most
-/// [`MAX_SEEDS`].
-fn shard_seeds(range: std::ops::Range<u64>, shard: Option<(u64, u64)>) -> Result<Vec<u64>, String> {
-    let (i, n) = shard.unwrap_or((0, 1));
-    let count = (range.end - range.start).saturating_sub(i).div_ceil(n);
-    if count > MAX_SEEDS {
-        return Err(format!(
-            "{count} seeds in one run: at most {MAX_SEEDS}; split the range with --shard"
-        ));
-    }
-    let step = usize::try_from(n).map_err(|_| format!("shard count {n} is too large"))?;
-    Ok((range.start.saturating_add(i)..range.end).step_by(step).collect())
-}
-
 /// The shard to run: `--shard i/n`, or what a job runner's environment says.
-fn shard(arg: Option<&str>) -> Result<Option<(u64, u64)>, String> {
+fn shard(arg: Option<&str>) -> Result<Shard, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let num = |what: &str, v: &str| {
         v.trim().parse::<u64>().map_err(|_| format!("{what} `{v}` is not a number"))
     };
-    let (i, n) = if let Some(s) = arg {
+    let opt = |k: &str| env(k).map(|v| num(k, &v)).transpose();
+    if let Some(s) = arg {
         let (i, n) = s.split_once('/').ok_or(format!("--shard `{s}`: write i/n, e.g. 0/4"))?;
-        (num("--shard index", i)?, num("--shard count", n)?)
+        Shard::new(num("--shard index", i)?, num("--shard count", n)?)
     } else if let (Some(id), Some(count)) =
-        (env("SLURM_ARRAY_TASK_ID"), env("SLURM_ARRAY_TASK_COUNT"))
+        (opt("SLURM_ARRAY_TASK_ID")?, opt("SLURM_ARRAY_TASK_COUNT")?)
     {
-        let min = env("SLURM_ARRAY_TASK_MIN").map_or(Ok(0), |m| num("SLURM_ARRAY_TASK_MIN", &m))?;
-        let id = num("SLURM_ARRAY_TASK_ID", &id)?;
-        (id.saturating_sub(min), num("SLURM_ARRAY_TASK_COUNT", &count)?)
-    } else if let Some(index) = env("JOB_COMPLETION_INDEX") {
-        let count = env("REDSIM_SHARD_COUNT").ok_or(
+        let min = opt("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+        let step = opt("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1);
+        Shard::of_slurm(id, min, opt("SLURM_ARRAY_TASK_MAX")?, step, count)
+    } else if let Some(index) = opt("JOB_COMPLETION_INDEX")? {
+        let count = opt("REDSIM_SHARD_COUNT")?.ok_or(
             "JOB_COMPLETION_INDEX is set but REDSIM_SHARD_COUNT is not: set it to the Job's completions",
         )?;
-        (num("JOB_COMPLETION_INDEX", &index)?, num("REDSIM_SHARD_COUNT", &count)?)
+        Shard::new(index, count)
     } else {
-        return Ok(None);
-    };
-    if n == 0 || i >= n {
-        return Err(format!("shard {i}/{n}: the index must be below the count"));
+        Ok(Shard::WHOLE)
     }
-    Ok(Some((i, n)))
 }
 
 fn jobs_default() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Draws a progress bar on stderr, at most every 1% of the seeds.
+/// Draws a progress bar on stderr when it is a terminal, at most every 1% of the seeds, with
+/// the rate and the time left (wall clock: stderr only, never in results).
+#[allow(clippy::disallowed_types)]
 fn progress_bar(total: usize) -> impl Fn(usize) + Sync {
     let tty = std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
     move |done: usize| {
         if !tty || (done % (total / 100).max(1) != 0 && done != total) {
             return;
         }
-        let width = 40;
+        let width = 30;
         let filled = done * width / total.max(1);
+        let elapsed = start.elapsed().as_secs_f64();
+        let rate = done as f64 / elapsed.max(1e-9);
+        let left = (total - done) as f64 / rate.max(1e-9);
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
-            "\r[{}{}] {done}/{total} seeds",
+            "\r[{}{}] {done}/{total} seeds, {rate:.1}/s, {} left   ",
             "#".repeat(filled),
-            ".".repeat(width - filled)
+            ".".repeat(width - filled),
+            clock(left)
         );
         if done == total {
             let _ = writeln!(err);
@@ -144,20 +139,13 @@ fn progress_bar(total: usize) -> impl Fn(usize) + Sync {
     }
 }
 
-fn print_results(path: &str, results: &[SeedResult], summary: &Summary, json: bool) {
-    let reproduce = |seed: u64| format!("redsim run {path} --seed {seed}");
-    if json {
-        let mut out = std::io::stdout().lock();
-        for r in results {
-            let mut v = serde_json::to_value(r).expect("serialisable");
-            if !r.passed {
-                v["reproduce"] = serde_json::Value::String(reproduce(r.seed));
-            }
-            let _ = writeln!(out, "{v}");
-        }
-        let _ = writeln!(out, "{}", serde_json::json!({ "summary": summary }));
-    } else {
-        print!("{}", summary.render(results, &reproduce));
+/// `42s`, `3m05s`, `2h10m`.
+fn clock(secs: f64) -> String {
+    let s = secs.round().min(1e9) as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
 }
 
@@ -169,31 +157,28 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (v, t.elapsed().as_secs_f64())
 }
 
+/// Prints lines on stdout.
+fn print_lines(lines: &[String]) {
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        let _ = writeln!(out, "{l}");
+    }
+}
+
 /// `redsim explore`.
 pub fn explore(args: ExploreArgs) -> ExitCode {
     if let Some(files) = &args.merge {
-        return match merge(files) {
-            Ok(results) => {
-                let summary = Summary::of(&results);
-                let path = args.scenario.as_deref().unwrap_or("SCENARIO");
-                print_results(path, &results, &summary, args.json);
-                exit_of(&summary)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(BAD_INPUT)
-            }
-        };
+        return merge_files(files, args.scenario.as_deref(), args.partial, args.json);
     }
     let path = args.scenario.as_deref().expect("clap requires it without --merge");
     let scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let plan = parse_seeds(&args.seeds)
-        .and_then(|range| shard_seeds(range, shard(args.shard.as_deref())?));
-    let seeds = match plan {
-        Ok(s) => s,
+    let range = args.seeds.clone();
+    let plan = shard(args.shard.as_deref()).and_then(|s| Ok((s, s.seeds(&range)?)));
+    let (shard, seeds) = match plan {
+        Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(BAD_INPUT);
@@ -206,24 +191,75 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
     let jobs = args.jobs.unwrap_or_else(jobs_default).clamp(1, 256);
     let bar = progress_bar(seeds.len());
     let (results, wall_s) = timed(|| run_seeds(&scenario, &seeds, jobs, &bar));
-    let mut summary = Summary::of(&results);
-    let rate = results.len() as f64 / wall_s.max(1e-9);
-    summary.seeds_per_sec = Some((rate * 10.0).round() / 10.0);
-    summary.seeds_per_sec_per_core =
-        Some((rate / jobs.min(seeds.len()).max(1) as f64 * 10.0).round() / 10.0);
-    if !args.json {
-        println!("explore {} ({path}), seeds {}, {jobs} jobs", scenario.name, args.seeds);
+    let reproduce = |seed: u64| format!("redsim run {path} --seed {seed}");
+    let summary = Summary::of(&results);
+    if args.json {
+        print_lines(&json_lines(&scenario, range, shard, &results, &reproduce));
+    } else {
+        let of = if shard == Shard::WHOLE {
+            String::new()
+        } else {
+            format!(", shard {}/{}", shard.index, shard.count)
+        };
+        println!("explore {} ({path}), seeds {}..{}{of}", scenario.name, range.start, range.end);
+        print!("{}", summary.render(&results, &reproduce, &shrink_hint(path)));
     }
-    print_results(path, &results, &summary, args.json);
-    if !args.json {
-        // Wall-clock speed, last and on its own line: everything above is the same on every run.
+    // Wall-clock speed on stderr: stdout is the same on every run, whatever the machine or -j.
+    let used = jobs.min(seeds.len()).max(1);
+    let rate = results.len() as f64 / wall_s.max(1e-9);
+    eprintln!("speed: {rate:.1} seeds/s on {used} jobs ({:.1} per job)", rate / used as f64);
+    exit_of(&summary)
+}
+
+/// The `redsim shrink` command for a seed of the scenario at `path`.
+fn shrink_hint(path: &str) -> impl Fn(u64) -> String + '_ {
+    move |seed| format!("redsim shrink {path} --seed {seed} -o seed-{seed}.toml")
+}
+
+/// `redsim explore [SCENARIO] --merge FILES... [--partial]`.
+fn merge_files(files: &[String], path: Option<&str>, partial: bool, json: bool) -> ExitCode {
+    let digest = match path.map(load).transpose() {
+        Ok(s) => s.map(|s| s.digest()),
+        Err(code) => return code,
+    };
+    let merged = match merge(files, digest.as_deref(), partial) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let summary = merged.summary();
+    if json {
+        print_lines(&merged.lines);
+        print_lines(&[shard_line(&merged.info, &summary)]);
+    } else {
+        let i = &merged.info;
         println!(
-            "speed: {:.1} seeds/s ({:.1} per core)",
-            rate,
-            rate / jobs.min(seeds.len()).max(1) as f64
+            "merge of {} files: explore {}, seeds {}..{}",
+            files.len(),
+            i.scenario,
+            i.seeds.start,
+            i.seeds.end
         );
+        let reproduce = |seed| written_reproduce(&merged, seed);
+        let shrink = |seed| {
+            let cmd = written_reproduce(&merged, seed);
+            let from = cmd.strip_prefix("redsim run ").and_then(|c| c.rsplit_once(" --seed "));
+            shrink_hint(path.or(from.map(|f| f.0)).unwrap_or("SCENARIO"))(seed)
+        };
+        print!("{}", summary.render(&merged.results, &reproduce, &shrink));
     }
     exit_of(&summary)
+}
+
+/// The `reproduce` command a shard wrote for a failing seed.
+fn written_reproduce(merged: &Merged, seed: u64) -> String {
+    let line =
+        merged.results.binary_search_by_key(&seed, |r| r.seed).ok().map(|k| &merged.lines[k]);
+    line.and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|v| v["reproduce"].as_str().map(String::from))
+        .unwrap_or_else(|| format!("redsim run SCENARIO --seed {seed}"))
 }
 
 fn exit_of(summary: &Summary) -> ExitCode {
@@ -286,7 +322,7 @@ struct ExploreBench {
 }
 
 /// `redsim bench explore`: seeds per second on one scenario, one thread per job.
-pub fn bench(path: &str, seeds: usize, jobs: usize, duration: Option<&str>) -> ExitCode {
+pub fn bench(path: &str, seeds: Range<u64>, jobs: usize, duration: Option<&str>) -> ExitCode {
     let mut scenario: Scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -300,7 +336,13 @@ pub fn bench(path: &str, seeds: usize, jobs: usize, duration: Option<&str>) -> E
             }
         }
     }
-    let seeds: Vec<u64> = (0..seeds as u64).collect();
+    let seeds = match Shard::WHOLE.seeds(&seeds) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
     let quiet = |_: usize| {};
     // Warm up caches and the allocator.
     run_seeds(&scenario, &seeds[..seeds.len().min(8)], jobs, &quiet);

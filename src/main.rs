@@ -120,11 +120,12 @@ enum Command {
         /// The scenario (explore benchmark).
         #[arg(long, default_value = "traces/explore-partition.toml")]
         scenario: String,
-        /// Seeds to run (explore benchmark).
-        #[arg(long, default_value_t = 400)]
-        seeds: usize,
+        /// Seeds to run (explore benchmark): `A..B` (B excluded), or `N` for `0..N`.
+        #[arg(long, default_value = "400", value_name = "A..B|N",
+              value_parser = lab::explore::shard::parse_seeds)]
+        seeds: std::ops::Range<u64>,
         /// Threads (explore benchmark).
-        #[arg(long, default_value_t = 1)]
+        #[arg(short, long, default_value_t = 1)]
         jobs: usize,
         /// Virtual time per seed instead of the scenario's (explore and hosts benchmarks), e.g.
         /// `240s`.

@@ -14,7 +14,15 @@ pub struct Rng(ChaCha8Rng);
 
 /// 64-bit FNV-1a: a stable, dependency-free hash for stream names and digests.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_update(FNV1A64_START, bytes)
+}
+
+/// The state FNV-1a starts from (its offset basis).
+pub const FNV1A64_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Continues the FNV-1a hash `h` over `bytes`, for digests of data that arrives in pieces:
+/// `fnv1a64_update(fnv1a64(a), b) == fnv1a64(a ++ b)`.
+pub fn fnv1a64_update(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);

@@ -3,8 +3,11 @@
 //! checked against the scenario's expectations and the built-in invariants
 //! ([`crate::invariants`]). Seeds run in parallel across threads; results are ordered by seed, so
 //! they do not depend on the number of threads. [`summary`] turns the per-seed results into
-//! distributions, and merges results written by shards on other machines.
+//! distributions; [`shard`] splits a range over machines and describes each shard's output, and
+//! [`merge`] checks and merges those outputs.
 
+pub mod merge;
+pub mod shard;
 pub mod summary;
 
 use crate::outcome::Outcome;

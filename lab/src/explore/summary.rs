@@ -1,5 +1,6 @@
-//! What many seeds add up to: distributions of the outcome measures, the failed properties with
-//! their seeds, and the merge of result files written by shards.
+//! What many seeds add up to: distributions of the outcome measures and the failed properties
+//! with their seeds. A summary is a function of the seed results alone (no wall clock, no thread
+//! count), so a merge of shards has the same summary as one run of the whole range.
 
 use super::SeedResult;
 use crate::expectations::property;
@@ -36,8 +37,22 @@ impl Distribution {
     }
 }
 
+/// Failing seeds the text summary lists (`--json` lists them all).
+const FAILING_SHOWN: usize = 5;
+
+/// What a partial merge lacks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partial {
+    /// Seeds of the range in no file.
+    pub missing: u64,
+    /// Seeds in the range.
+    pub of: u64,
+    /// The first few missing seeds.
+    pub first_missing: Vec<u64>,
+}
+
 /// The summary of an exploration.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Seeds run.
     pub seeds: usize,
@@ -59,12 +74,9 @@ pub struct Summary {
     pub promotions: Distribution,
     /// Each failed property and the seeds that fail it, ascending.
     pub failures: BTreeMap<String, Vec<u64>>,
-    /// Seeds per second of wall time (absent for merged results).
+    /// Set only by a partial merge: the seeds of the range that no file held.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seeds_per_sec: Option<f64>,
-    /// Seeds per second per thread.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seeds_per_sec_per_core: Option<f64>,
+    pub partial: Option<Partial>,
 }
 
 impl Summary {
@@ -97,14 +109,29 @@ impl Summary {
             unavailable_ms: dist(&|r| Some(r.unavailable_ms)),
             promotions: dist(&|r| Some(r.promotions)),
             failures,
-            seeds_per_sec: None,
-            seeds_per_sec_per_core: None,
+            partial: None,
         }
     }
 
-    /// The summary as people read it; `reproduce` gives the command for a seed.
-    pub fn render(&self, results: &[SeedResult], reproduce: &dyn Fn(u64) -> String) -> String {
+    /// The summary as people read it; `reproduce` gives the command that reruns a seed,
+    /// `shrink` the one that shrinks it.
+    pub fn render(
+        &self,
+        results: &[SeedResult],
+        reproduce: &dyn Fn(u64) -> String,
+        shrink: &dyn Fn(u64) -> String,
+    ) -> String {
         let mut s = String::new();
+        if let Some(p) = &self.partial {
+            let first: Vec<String> = p.first_missing.iter().map(u64::to_string).collect();
+            let _ = writeln!(
+                s,
+                "PARTIAL: {} of {} seeds missing (first: {}); this is not the whole range's answer",
+                p.missing,
+                p.of,
+                first.join(", ")
+            );
+        }
         let _ = writeln!(s, "{} seeds: {} passed, {} failed", self.seeds, self.passed, self.failed);
         let _ = writeln!(s, "{:<34} {:>9} {:>9} {:>9} {:>9}", "", "min", "median", "p99", "max");
         // (label, distribution, in milliseconds shown as seconds)
@@ -149,58 +176,28 @@ impl Summary {
                 };
                 let _ = writeln!(s, "  {prop}: {} seeds: {}{more}", seeds.len(), shown.join(", "));
             }
-            let _ = writeln!(s, "failing seeds:");
-            for r in results.iter().filter(|r| !r.passed) {
+            let failing: Vec<&SeedResult> = results.iter().filter(|r| !r.passed).collect();
+            let shown = failing.len().min(FAILING_SHOWN);
+            let _ = writeln!(s, "failing seeds (first {shown} of {}):", failing.len());
+            for r in &failing[..shown] {
                 let _ = writeln!(s, "  seed {}: {}", r.seed, r.failures.join("; "));
                 let _ = writeln!(s, "    reproduce: {}", reproduce(r.seed));
+            }
+            if failing.len() > shown {
+                let _ =
+                    writeln!(s, "  ... {} more (--json lists every seed)", failing.len() - shown);
+            }
+            if let Some(r) = failing.first() {
+                let _ = writeln!(
+                    s,
+                    "next: {} reduces seed {}'s faults to the fewest that still fail",
+                    shrink(r.seed),
+                    r.seed
+                );
             }
         }
         s
     }
-}
-
-/// Why result files could not be merged.
-#[derive(Debug, thiserror::Error)]
-pub enum MergeError {
-    /// A file could not be read.
-    #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
-    /// A line is neither a seed result nor a summary.
-    #[error("{path}:{line}: not a line of `redsim explore --json`: {message}")]
-    Line { path: String, line: usize, message: String },
-    /// Two files hold the same seed with different results.
-    #[error("seed {seed} appears twice with different results ({path})")]
-    Conflict { seed: u64, path: String },
-}
-
-/// The seed results of `redsim explore --json` files (their summaries are recomputed), by seed.
-pub fn merge(paths: &[String]) -> Result<Vec<SeedResult>, MergeError> {
-    let mut by_seed: BTreeMap<u64, SeedResult> = BTreeMap::new();
-    for path in paths {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| MergeError::Read { path: path.clone(), source })?;
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let bad = |e: serde_json::Error| MergeError::Line {
-                path: path.clone(),
-                line: i + 1,
-                message: e.to_string(),
-            };
-            let v: serde_json::Value = serde_json::from_str(line).map_err(bad)?;
-            if v.get("summary").is_some() {
-                continue;
-            }
-            let r: SeedResult = serde_json::from_value(v).map_err(bad)?;
-            match by_seed.get(&r.seed) {
-                Some(old) if *old != r => {
-                    return Err(MergeError::Conflict { seed: r.seed, path: path.clone() });
-                }
-                _ => {
-                    by_seed.insert(r.seed, r);
-                }
-            }
-        }
-    }
-    Ok(by_seed.into_values().collect())
 }
 
 #[cfg(test)]
