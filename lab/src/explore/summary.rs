@@ -3,10 +3,12 @@
 
 use super::SeedResult;
 use crate::expectations::property;
+use crate::limits::{CappedLines, RESULT_LINE_MAX_BYTES};
 use crate::text::secs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::io::BufRead;
 
 /// Minimum, median, 99th percentile and maximum (nearest rank) of a measure over seeds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,13 +175,21 @@ pub enum MergeError {
     Conflict { seed: u64, path: String },
 }
 
-/// The seed results of `redsim explore --json` files (their summaries are recomputed), by seed.
+/// The seed results of `redsim explore --json` files (their summaries are recomputed), by seed;
+/// each file is read line by line, a line at most [`RESULT_LINE_MAX_BYTES`].
 pub fn merge(paths: &[String]) -> Result<Vec<SeedResult>, MergeError> {
     let mut by_seed: BTreeMap<u64, SeedResult> = BTreeMap::new();
     for path in paths {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| MergeError::Read { path: path.clone(), source })?;
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let read = |source| MergeError::Read { path: path.clone(), source };
+        let file = std::fs::File::open(path).map_err(read)?;
+        // Streamed, each line capped: a result file can be larger than memory, not one line.
+        let input = CappedLines::new(std::io::BufReader::new(file), RESULT_LINE_MAX_BYTES);
+        for (i, line) in input.lines().enumerate() {
+            let line = line.map_err(read)?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            let line = line.as_str();
             let bad = |e: serde_json::Error| MergeError::Line {
                 path: path.clone(),
                 line: i + 1,
