@@ -7,6 +7,7 @@ use lab::scenario::Scenario;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+use crate::output::Out;
 use crate::{BAD_INPUT, load};
 
 /// Arguments of `redsim explore`.
@@ -144,20 +145,19 @@ fn progress_bar(total: usize) -> impl Fn(usize) + Sync {
     }
 }
 
-fn print_results(path: &str, results: &[SeedResult], summary: &Summary, json: bool) {
+fn print_results(out: &mut Out, path: &str, results: &[SeedResult], summary: &Summary, json: bool) {
     let reproduce = |seed: u64| format!("redsim run {path} --seed {seed}");
     if json {
-        let mut out = std::io::stdout().lock();
         for r in results {
             let mut v = serde_json::to_value(r).expect("serialisable");
             if !r.passed {
                 v["reproduce"] = serde_json::Value::String(reproduce(r.seed));
             }
-            let _ = writeln!(out, "{v}");
+            writeln!(out, "{v}");
         }
-        let _ = writeln!(out, "{}", serde_json::json!({ "summary": summary }));
+        writeln!(out, "{}", serde_json::json!({ "summary": summary }));
     } else {
-        print!("{}", summary.render(results, &reproduce));
+        out.print(&summary.render(results, &reproduce));
     }
 }
 
@@ -170,13 +170,13 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
 }
 
 /// `redsim explore`.
-pub fn explore(args: ExploreArgs) -> ExitCode {
+pub fn explore(out: &mut Out, args: ExploreArgs) -> ExitCode {
     if let Some(files) = &args.merge {
         return match merge(files) {
             Ok(results) => {
                 let summary = Summary::of(&results);
                 let path = args.scenario.as_deref().unwrap_or("SCENARIO");
-                print_results(path, &results, &summary, args.json);
+                print_results(out, path, &results, &summary, args.json);
                 exit_of(&summary)
             }
             Err(e) => {
@@ -212,12 +212,13 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
     summary.seeds_per_sec_per_core =
         Some((rate / jobs.min(seeds.len()).max(1) as f64 * 10.0).round() / 10.0);
     if !args.json {
-        println!("explore {} ({path}), seeds {}, {jobs} jobs", scenario.name, args.seeds);
+        writeln!(out, "explore {} ({path}), seeds {}, {jobs} jobs", scenario.name, args.seeds);
     }
-    print_results(path, &results, &summary, args.json);
+    print_results(out, path, &results, &summary, args.json);
     if !args.json {
         // Wall-clock speed, last and on its own line: everything above is the same on every run.
-        println!(
+        writeln!(
+            out,
             "speed: {:.1} seeds/s ({:.1} per core)",
             rate,
             rate / jobs.min(seeds.len()).max(1) as f64
@@ -231,7 +232,13 @@ fn exit_of(summary: &Summary) -> ExitCode {
 }
 
 /// `redsim shrink`.
-pub fn shrink(args: ShrinkArgs) -> ExitCode {
+pub fn shrink(out: &mut Out, args: ShrinkArgs) -> ExitCode {
+    let io =
+        crate::files::check_outputs(&[("the scenario", &args.scenario)], &[("-o", &args.output)]);
+    if let Err(e) = io {
+        eprintln!("error: {e}");
+        return ExitCode::from(BAD_INPUT);
+    }
     let scenario = match load(&args.scenario) {
         Ok(s) => s,
         Err(code) => return code,
@@ -243,11 +250,15 @@ pub fn shrink(args: ShrinkArgs) -> ExitCode {
             return ExitCode::from(BAD_INPUT);
         }
     };
-    if let Err(e) = std::fs::write(&args.output, &shrunk.text) {
-        eprintln!("error: cannot write {}: {e}", args.output);
+    if let Err(e) = crate::files::emit(out, Some(&args.output), &shrunk.text) {
+        eprintln!("error: {e}");
         return ExitCode::from(BAD_INPUT);
     }
-    println!(
+    if args.output == crate::files::STDIO {
+        out.use_stderr();
+    }
+    writeln!(
+        out,
         "seed {}: `{}` fails with {} of {} faults ({} runs):",
         args.seed,
         shrunk.property,
@@ -256,10 +267,10 @@ pub fn shrink(args: ShrinkArgs) -> ExitCode {
         shrunk.runs
     );
     for f in &shrunk.faults {
-        println!("  {}", lab::scenario::describe(&scenario, f));
+        writeln!(out, "  {}", lab::scenario::describe(&scenario, f));
     }
-    println!("  -> {}", shrunk.failure);
-    println!("wrote {}; reproduce with: redsim run {}", args.output, args.output);
+    writeln!(out, "  -> {}", shrunk.failure);
+    writeln!(out, "wrote {}; reproduce with: redsim run {}", args.output, args.output);
     ExitCode::SUCCESS
 }
 
@@ -286,7 +297,13 @@ struct ExploreBench {
 }
 
 /// `redsim bench explore`: seeds per second on one scenario, one thread per job.
-pub fn bench(path: &str, seeds: usize, jobs: usize, duration: Option<&str>) -> ExitCode {
+pub fn bench(
+    out: &mut Out,
+    path: &str,
+    seeds: usize,
+    jobs: usize,
+    duration: Option<&str>,
+) -> ExitCode {
     let mut scenario: Scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -338,6 +355,6 @@ pub fn bench(path: &str, seeds: usize, jobs: usize, duration: Option<&str>) -> E
         cost_ratio: (kernel / events_per_sec * 100.0).round() / 100.0,
         allocs_per_seed: allocs / n,
     };
-    println!("{}", serde_json::to_string(&line).expect("serialisable"));
+    writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
     ExitCode::SUCCESS
 }

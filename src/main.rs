@@ -2,18 +2,23 @@
 
 mod alloc;
 mod explore_cli;
+mod files;
+mod output;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
     alloc::Counting(tikv_jemallocator::Jemalloc);
 
 use clap::{Parser, Subcommand, ValueEnum};
+use lab::limits::shorten;
 use lab::record::Record;
 use lab::run::Deployment;
 use lab::scenario::Scenario;
 use lab::{check, explain, export, report};
+use output::Out;
 use serde::Serialize;
 use sim::TraceLevel;
+use std::io::BufRead;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -166,7 +171,8 @@ fn export_format() -> impl clap::builder::TypedValueParser<Value = export::Forma
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let mut out = Out::stdout();
+    let code = match cli.command {
         Command::Run { scenario, seed, json, trace, trace_level, explain, html } => {
             let output = if json {
                 Output::Json
@@ -176,32 +182,49 @@ fn main() -> ExitCode {
                 Output::Summary
             };
             let files = Files { trace: trace.as_deref(), html: html.as_deref() };
-            run(&scenario, seed, output, files, trace_level.into())
+            run(&mut out, &scenario, seed, output, files, trace_level.into())
         }
-        Command::Explain { file, seed } => explain(&file, seed),
+        Command::Explain { file, seed } => explain(&mut out, &file, seed),
         Command::Export { file, format, output, seed } => {
-            export(&file, seed, format, output.as_deref())
+            export(&mut out, &file, seed, format, output.as_deref())
         }
-        Command::Replay { trace } => replay(&trace),
-        Command::Explore(args) => explore_cli::explore(args),
-        Command::Shrink(args) => explore_cli::shrink(args),
+        Command::Replay { trace } => replay(&mut out, &trace),
+        Command::Explore(args) => explore_cli::explore(&mut out, args),
+        Command::Shrink(args) => explore_cli::shrink(&mut out, args),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
-            bench_kernel(messages, partition)
+            bench_kernel(&mut out, messages, partition)
         }
         Command::Bench { which: BenchKind::Explore, scenario, seeds, jobs, duration, .. } => {
-            explore_cli::bench(&scenario, seeds, jobs.max(1), duration.as_deref())
+            explore_cli::bench(&mut out, &scenario, seeds, jobs.max(1), duration.as_deref())
         }
-    }
+    };
+    out.finish(code)
 }
 
 /// Exit status for invalid input.
 const BAD_INPUT: u8 = 2;
 
+/// Prints `error: {e}` and returns the bad-input status.
+fn bad(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::from(BAD_INPUT)
+}
+
+/// The scenario at `path` (`-`: standard input), read up to [`lab::limits::SCENARIO_MAX_BYTES`].
 fn load(path: &str) -> Result<Scenario, ExitCode> {
-    Scenario::load(path).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(BAD_INPUT)
-    })
+    if path == files::STDIO {
+        return Scenario::read(files::STDIN_NAME, std::io::stdin().lock()).map_err(|e| bad(&e));
+    }
+    Scenario::load(path).map_err(|e| bad(&e))
+}
+
+/// The input at `path` (`-`: standard input), and whether it is a trace rather than a scenario.
+fn open_input(path: &str) -> Result<(Box<dyn BufRead>, bool), ExitCode> {
+    let name = files::input_name(path);
+    let mut input = files::open(path).map_err(|e| bad(&format!("{name}: cannot read: {e}")))?;
+    let trace = files::starts_like_trace(&mut input)
+        .map_err(|e| bad(&format!("{name}: cannot read: {e}")))?;
+    Ok((input, trace))
 }
 
 /// What `redsim run` prints.
@@ -220,53 +243,85 @@ struct Files<'a> {
 }
 
 fn run(
+    out: &mut Out,
     path: &str,
     seed: Option<u64>,
     output: Output,
     files: Files<'_>,
     level: TraceLevel,
 ) -> ExitCode {
-    let trace = files.trace;
-    let scenario = match load(path) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let outputs: Vec<(&str, &str)> = [("--trace", files.trace), ("--html", files.html)]
+        .into_iter()
+        .filter_map(|(what, p)| Some((what, p?)))
+        .collect();
+    if let Err(e) = files::check_outputs(&[("the scenario", path)], &outputs) {
+        return bad(&e);
+    }
+    match load(path) {
+        Ok(scenario) => run_loaded(out, path, scenario, seed, output, files, level),
+        Err(code) => code,
+    }
+}
+
+/// [`run`] of a scenario already read.
+fn run_loaded(
+    out: &mut Out,
+    path: &str,
+    scenario: Scenario,
+    seed: Option<u64>,
+    output: Output,
+    files: Files<'_>,
+    level: TraceLevel,
+) -> ExitCode {
     let seed = seed.unwrap_or(scenario.seed);
     let scenario = scenario.for_seed(seed);
     let mut deployment = Deployment::build(&scenario, seed);
-    if let Some(file) = trace {
-        let out = match std::fs::File::create(file) {
-            Ok(f) => std::io::BufWriter::new(f),
-            Err(e) => {
-                eprintln!("error: cannot write the trace to {file}: {e}");
-                return ExitCode::from(BAD_INPUT);
+    if files.trace == Some(files::STDIO) || files.html == Some(files::STDIO) {
+        // Standard output carries a file: the report goes to standard error.
+        out.use_stderr();
+    }
+    let mut pending = None;
+    if let Some(file) = files.trace {
+        let sink: Box<dyn std::io::Write> = if file == files::STDIO {
+            Box::new(std::io::BufWriter::new(std::io::stdout()))
+        } else {
+            match files::create(file) {
+                Ok((f, p)) => {
+                    pending = p;
+                    Box::new(std::io::BufWriter::new(f))
+                }
+                Err(e) => return bad(&format!("cannot write the trace to {file}: {e}")),
             }
         };
-        if let Err(e) = deployment.trace_to(&scenario, Box::new(out), level) {
-            eprintln!("error: cannot write the trace to {file}: {e}");
-            return ExitCode::from(BAD_INPUT);
+        if let Err(e) = deployment.trace_to(&scenario, sink, level) {
+            return bad(&format!("cannot write the trace to {file}: {e}"));
         }
     }
     deployment.run(&scenario);
     let outcome = check::outcome(&scenario, seed, &deployment);
-    if let Err(e) = deployment.finish_trace(&outcome) {
-        eprintln!("error: writing the trace failed: {e}");
-        return ExitCode::from(BAD_INPUT);
+    match (deployment.finish_trace(&outcome), files.trace) {
+        (Err(e), Some(files::STDIO)) => out.fail(e),
+        (Err(e), file) => {
+            return bad(&format!("cannot write the trace to {}: {e}", file.unwrap_or("?")));
+        }
+        (Ok(_), file) => {
+            if let Err(e) = pending.map_or(Ok(()), files::Pending::commit) {
+                return bad(&format!("cannot write the trace to {}: {e}", file.unwrap_or("?")));
+            }
+        }
     }
     if let Some(file) = files.html {
         let page = export::html::page(&Record::from_run(&scenario, seed, &deployment, &outcome));
-        if let Err(e) = std::fs::write(file, page) {
-            eprintln!("error: cannot write the timeline to {file}: {e}");
-            return ExitCode::from(BAD_INPUT);
+        if let Err(e) = files::emit(out, Some(file), &page) {
+            return bad(&format!("the timeline: {e}"));
         }
     }
     match output {
-        Output::Json => println!("{}", report::json(&outcome)),
-        Output::Summary => print!("{}", report::summary(&outcome)),
-        Output::Explain => print!(
-            "{}",
-            explain::explain(&Record::from_run(&scenario, seed, &deployment, &outcome))
-        ),
+        Output::Json => writeln!(out, "{}", report::json(&outcome)),
+        Output::Summary => out.print(&report::summary(&outcome)),
+        Output::Explain => {
+            out.print(&explain::explain(&Record::from_run(&scenario, seed, &deployment, &outcome)))
+        }
     }
     if outcome.expectations.passed {
         ExitCode::SUCCESS
@@ -278,121 +333,126 @@ fn run(
     }
 }
 
-/// True when `path` starts like a trace file (its header line).
-fn is_trace(path: &str) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .is_ok_and(|n| head[..n].starts_with(b"{\"redsim_trace\""))
-}
-
-fn explain(path: &str, seed: Option<u64>) -> ExitCode {
-    if is_trace(path) {
-        return match record(path, seed) {
+fn explain(out: &mut Out, path: &str, seed: Option<u64>) -> ExitCode {
+    let (input, trace) = match open_input(path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    if trace {
+        return match read_record(path, input, true, seed) {
             Ok(record) => {
-                print!("{}", explain::explain(&record));
+                out.print(&explain::explain(&record));
                 ExitCode::SUCCESS
             }
             Err(code) => code,
         };
     }
-    run(path, seed, Output::Explain, Files::default(), TraceLevel::Events)
+    match Scenario::read(files::input_name(path), input) {
+        Ok(s) => {
+            run_loaded(out, path, s, seed, Output::Explain, Files::default(), TraceLevel::Events)
+        }
+        Err(e) => bad(&e),
+    }
 }
 
 /// The record of `path`: read back from a trace, or a fresh run of a scenario.
 fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
-    let bad = |e: &dyn std::fmt::Display| {
-        eprintln!("error: {e}");
-        ExitCode::from(BAD_INPUT)
-    };
-    if is_trace(path) {
+    let (input, trace) = open_input(path)?;
+    read_record(path, input, trace, seed)
+}
+
+/// The record of `input` (named by `path`): a trace read back, or a scenario run.
+fn read_record(
+    path: &str,
+    input: Box<dyn BufRead>,
+    trace: bool,
+    seed: Option<u64>,
+) -> Result<Record, ExitCode> {
+    let name = files::input_name(path);
+    if trace {
         if seed.is_some() {
             return Err(bad(&"a trace records its own seed; --seed applies to scenarios"));
         }
-        return Record::from_trace(path).map_err(|e| bad(&e));
+        return Record::read_trace(name, input).map_err(|e| bad(&e));
     }
-    let scenario = load(path)?;
+    let scenario = Scenario::read(name, input).map_err(|e| bad(&e))?;
     let seed = seed.unwrap_or(scenario.seed);
     let (scenario, d, outcome) = lab::simulate::simulate(&scenario, seed);
     Ok(Record::from_run(&scenario, seed, &d, &outcome))
 }
 
-/// Writes `text` to `out`, or to standard output.
-fn write_out(out: Option<&str>, text: &str) -> ExitCode {
-    use std::io::Write;
-    let result = match out {
-        Some(file) => std::fs::write(file, text).map_err(|e| format!("cannot write {file}: {e}")),
-        // A reader that stops early (`| head`) is not an error.
-        None => match std::io::stdout().write_all(text.as_bytes()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.map_err(|e| e.to_string()),
-        },
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(BAD_INPUT)
-        }
+fn export(
+    out: &mut Out,
+    path: &str,
+    seed: Option<u64>,
+    format: export::Format,
+    output: Option<&str>,
+) -> ExitCode {
+    let input = [("the input", path)];
+    if let Err(e) = files::check_outputs(&input, &[("-o", output.unwrap_or(files::STDIO))]) {
+        return bad(&e);
     }
-}
-
-fn export(path: &str, seed: Option<u64>, format: export::Format, out: Option<&str>) -> ExitCode {
     let r = match record(path, seed) {
         Ok(r) => r,
         Err(code) => return code,
     };
     match export::render(&r, format) {
-        export::Rendered::One(text) => write_out(out, &text),
-        export::Rendered::Files(files) => {
-            let Some(dir) = out else {
-                eprintln!(
-                    "error: --format logs writes one file per process: name a directory with -o DIR"
+        export::Rendered::One(text) => match files::emit(out, output, &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => bad(&e),
+        },
+        export::Rendered::Files(written) => {
+            let Some(dir) = output.filter(|&d| d != files::STDIO) else {
+                return bad(
+                    &"--format logs writes one file per process: name a directory with -o DIR",
                 );
-                return ExitCode::from(BAD_INPUT);
             };
             let dir = std::path::Path::new(dir);
             if let Err(e) = std::fs::create_dir_all(dir) {
-                eprintln!("error: cannot create {}: {e}", dir.display());
-                return ExitCode::from(BAD_INPUT);
+                return bad(&format!("cannot create {}: {e}", dir.display()));
             }
-            for (name, text) in &files {
-                let file = dir.join(name);
-                if let Err(e) = std::fs::write(&file, text) {
-                    eprintln!("error: cannot write {}: {e}", file.display());
-                    return ExitCode::from(BAD_INPUT);
+            for (name, text) in &written {
+                let file = dir.join(name).to_string_lossy().into_owned();
+                let checked = files::check_outputs(&input, &[("-o", &file)]);
+                if let Err(e) = checked.and_then(|()| files::write(&file, text.as_bytes())) {
+                    return bad(&e);
                 }
-                eprintln!("{}", file.display());
+                eprintln!("{file}");
             }
             ExitCode::SUCCESS
         }
     }
 }
 
-fn replay(path: &str) -> ExitCode {
-    let replayed = match lab::replay::replay(path) {
+fn replay(out: &mut Out, path: &str) -> ExitCode {
+    let name = files::input_name(path);
+    let replayed = match files::open(path) {
+        Ok(input) => lab::replay::replay_from(name, input),
+        Err(e) => return bad(&format!("{name}: cannot read: {e}")),
+    };
+    let replayed = match replayed {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(BAD_INPUT);
-        }
+        Err(e) => return bad(&e),
     };
     match replayed.divergence {
         None => {
-            println!(
-                "{path}: replayed {} lines of {} (seed {}): identical",
+            writeln!(
+                out,
+                "{name}: replayed {} lines of {} (seed {}): identical",
                 replayed.lines, replayed.scenario.name, replayed.seed
             );
             ExitCode::SUCCESS
         }
         Some(d) => {
-            println!("{path}: line {} differs", d.line);
-            println!(
+            // An echoed line is shortened: a recorded line can be megabytes long.
+            let echo = |line: Option<&str>, end: &str| line.map_or(end.to_string(), shorten);
+            writeln!(out, "{name}: line {} differs", d.line);
+            writeln!(
+                out,
                 "  recorded: {}",
-                d.recorded.as_deref().unwrap_or("(the recording ends here)")
+                echo(d.recorded.as_deref(), "(the recording ends here)")
             );
-            println!("  replayed: {}", d.replayed.as_deref().unwrap_or("(the replay ends here)"));
+            writeln!(out, "  replayed: {}", echo(d.replayed.as_deref(), "(the replay ends here)"));
             ExitCode::from(1)
         }
     }
@@ -429,7 +489,7 @@ pub(crate) fn kernel_msgs_per_sec(messages: u64) -> f64 {
 }
 
 #[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
-fn bench_kernel(messages: u64, partition: bool) -> ExitCode {
+fn bench_kernel(out: &mut Out, messages: u64, partition: bool) -> ExitCode {
     use std::time::Instant;
     let seed = 1;
     // Warm up both loops so that neither pays for cold caches or page faults.
@@ -460,6 +520,6 @@ fn bench_kernel(messages: u64, partition: bool) -> ExitCode {
         ratio: (rate / floor_rate * 1000.0).round() / 1000.0,
         partition,
     };
-    println!("{}", serde_json::to_string(&line).expect("serialisable"));
+    writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
     ExitCode::SUCCESS
 }
