@@ -13,7 +13,7 @@ use crate::{BAD_INPUT, load};
 /// Arguments of `redsim explore`.
 #[derive(clap::Args)]
 pub struct ExploreArgs {
-    /// The scenario (TOML, usually with an `[explore]` table).
+    /// The scenario (TOML, usually with an `[explore]` table; `-`: standard input).
     #[arg(required_unless_present = "merge")]
     scenario: Option<String>,
     /// Seeds to run: `A..B` (B excluded) or one seed.
@@ -30,7 +30,8 @@ pub struct ExploreArgs {
     /// Print one JSON line per seed, then one with the summary.
     #[arg(long)]
     json: bool,
-    /// Merge the `--json` outputs of several runs (shards) and print their summary.
+    /// Merge the `--json` outputs of several runs (shards) and print their summary (each file
+    /// is streamed, a line at most 1 MiB).
     #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["seeds", "shard", "jobs"])]
     merge: Option<Vec<String>>,
 }
@@ -38,12 +39,13 @@ pub struct ExploreArgs {
 /// Arguments of `redsim shrink`.
 #[derive(clap::Args)]
 pub struct ShrinkArgs {
-    /// The scenario (TOML with an `[explore]` table).
+    /// The scenario (TOML with an `[explore]` table; `-`: standard input).
     scenario: String,
     /// The failing seed.
     #[arg(long)]
     seed: u64,
-    /// Where to write the standalone scenario that reproduces the failure.
+    /// Where to write the standalone scenario that reproduces the failure: written atomically,
+    /// never over the input; `-`: standard output (the report then goes to standard error).
     #[arg(short, long, value_name = "OUT.toml")]
     output: String,
     /// The property to keep failing (an expectation key such as `lost-writes`, or an invariant

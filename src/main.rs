@@ -36,9 +36,18 @@ struct Cli {
 enum Command {
     /// Run a scenario file and report what happened to every write.
     ///
-    /// Exit status: 0 when every expectation holds, 1 when one fails, 2 when the input is invalid.
+    /// Files are written atomically (a temporary file renamed into place); an output that is the
+    /// scenario itself (by identity: `./x.toml`, a link) is refused. With `--trace -` or
+    /// `--html -` the file goes to standard output and the report to standard error. A scenario
+    /// is read up to 4 MiB.
+    ///
+    /// Examples: `redsim run traces/blog-partition.toml --seed 7 --trace run.jsonl`,
+    /// `cat x.toml | redsim run - --json`.
+    ///
+    /// Exit status: 0 when every expectation holds, 1 when one fails, 2 when the input is invalid
+    /// or an output cannot be written (standard output included; a closed pipe is not an error).
     Run {
-        /// The scenario (TOML).
+        /// The scenario (TOML; `-`: standard input).
         scenario: String,
         /// Seed for every random stream (default: the scenario's `seed`).
         #[arg(long)]
@@ -46,7 +55,7 @@ enum Command {
         /// Print the JSON report (one object) instead of the summary.
         #[arg(long)]
         json: bool,
-        /// Write the trace (JSON Lines) to this file while the run streams.
+        /// Write the trace (JSON Lines) to this file while the run streams (`-`: standard output).
         #[arg(long, value_name = "FILE")]
         trace: Option<String>,
         /// What the trace records: `events` (faults, log lines, state changes, client operations)
@@ -57,14 +66,20 @@ enum Command {
         #[arg(long, conflicts_with = "json")]
         explain: bool,
         /// Also write the timeline page (one self-contained HTML file: roles over time, filter
-        /// bands, sentinel events, every write; open it from disk) to this file.
+        /// bands, sentinel events, every write; open it from disk) to this file (`-`: standard
+        /// output).
         #[arg(long, value_name = "FILE")]
         html: Option<String>,
     },
     /// Tell the story of a run: why each sentinel event happened, what each client saw, what was
     /// lost and why, and the field report's two questions answered for this run.
+    ///
+    /// Examples: `redsim explain traces/blog-partition.toml`, `redsim explain run.jsonl`.
+    ///
+    /// Exit status: 0 when explained (a scenario: 1 when an expectation fails), 2 when the input
+    /// cannot be read or standard output cannot be written.
     Explain {
-        /// A scenario (TOML), or a trace written by `redsim run --trace`.
+        /// A scenario (TOML), or a trace written by `redsim run --trace` (`-`: standard input).
         file: String,
         /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
         #[arg(long)]
@@ -80,14 +95,20 @@ enum Command {
     /// the final master (check with `elle-cli --model rw-register`). `logs`: one Redis-format log
     /// file per server and sentinel, into the directory `-o` names. `html`: the timeline page.
     ///
+    /// The output is written atomically (a temporary file renamed into place) and may not be the
+    /// input (by identity, not by spelling).
+    ///
+    /// Example: `redsim export run.jsonl --format perfetto -o run.perfetto.json`.
+    ///
     /// Exit status: 0 when written, 2 when the input cannot be read or the output written.
     Export {
-        /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first.
+        /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first
+        /// (`-`: standard input).
         file: String,
         /// The output format.
         #[arg(long, value_parser = export_format())]
         format: export::Format,
-        /// Where to write: a file (default: standard output), or for `logs` a directory.
+        /// Where to write: a file (default and `-`: standard output), or for `logs` a directory.
         #[arg(short, long, value_name = "OUT")]
         output: Option<String>,
         /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
@@ -96,21 +117,36 @@ enum Command {
     },
     /// Re-run a recorded trace and compare it line by line.
     ///
+    /// The trace is streamed, each line at most 32 MiB; the differing lines are echoed cut to
+    /// 200 characters.
+    ///
+    /// Example: `redsim replay traces/blog-partition.trace.jsonl`.
+    ///
     /// Exit status: 0 when every line matches, 1 at the first differing line (reported as
-    /// `line N`), 2 when the trace cannot be read.
+    /// `line N`), 2 when the trace cannot be read or standard output cannot be written.
     Replay {
-        /// The trace (written by `redsim run --trace`).
+        /// The trace (written by `redsim run --trace`; `-`: standard input).
         trace: String,
     },
     /// Run many seeds of a scenario, each with the fault schedule it draws from the scenario's
     /// `[explore]` table, and summarise the outcomes and the failed properties.
     ///
-    /// Exit status: 0 when every seed passes, 1 when one fails, 2 when the input is invalid.
+    /// Exit status: 0 when every seed passes, 1 when one fails, 2 when the input is invalid or
+    /// standard output cannot be written (a closed pipe is not an error).
     Explore(explore_cli::ExploreArgs),
     /// Reduce a failing seed's fault schedule to a minimal one that still fails the same
     /// property, and write it out as a standalone scenario.
+    ///
+    /// Example: `redsim shrink traces/explore-weak.toml --seed 0 -o shrunk.toml`.
+    ///
+    /// Exit status: 0 when written, 2 when the input is invalid, the seed does not fail, or the
+    /// output cannot be written.
     Shrink(explore_cli::ShrinkArgs),
     /// Measure the simulator; the last line printed is one JSON object.
+    ///
+    /// Example: `redsim bench explore --seeds 200 --jobs 2`.
+    ///
+    /// Exit status: 0, or 2 when the scenario is invalid or standard output cannot be written.
     Bench {
         /// Which benchmark.
         which: BenchKind,
