@@ -7,7 +7,7 @@ use lab::scenario::Scenario;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use crate::output::Out;
+use crate::output::{Out, errln};
 use crate::{BAD_INPUT, load};
 
 /// Arguments of `redsim explore`.
@@ -182,7 +182,7 @@ pub fn explore(out: &mut Out, args: ExploreArgs) -> ExitCode {
                 exit_of(&summary)
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                errln!("error: {e}");
                 ExitCode::from(BAD_INPUT)
             }
         };
@@ -197,12 +197,12 @@ pub fn explore(out: &mut Out, args: ExploreArgs) -> ExitCode {
     let seeds = match plan {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(BAD_INPUT);
         }
     };
     if scenario.explore.is_none() {
-        eprintln!("note: {path} has no [explore] table: every seed runs the same timeline");
+        errln!("note: {path} has no [explore] table: every seed runs the same timeline");
     }
     // More threads than cores only adds switching; more than seeds does nothing.
     let jobs = args.jobs.unwrap_or_else(jobs_default).clamp(1, 256);
@@ -238,7 +238,7 @@ pub fn shrink(out: &mut Out, args: ShrinkArgs) -> ExitCode {
     let io =
         crate::files::check_outputs(&[("the scenario", &args.scenario)], &[("-o", &args.output)]);
     if let Err(e) = io {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         return ExitCode::from(BAD_INPUT);
     }
     let scenario = match load(&args.scenario) {
@@ -248,12 +248,12 @@ pub fn shrink(out: &mut Out, args: ShrinkArgs) -> ExitCode {
     let shrunk = match lab::shrink::shrink(&scenario, args.seed, args.property.as_deref()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(BAD_INPUT);
         }
     };
     if let Err(e) = crate::files::emit(out, Some(&args.output), &shrunk.text) {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         return ExitCode::from(BAD_INPUT);
     }
     if args.output == crate::files::STDIO {
@@ -314,7 +314,7 @@ pub fn bench(
         match d.parse::<sim::Duration>() {
             Ok(d) if d > sim::Duration::ZERO => scenario.duration = d,
             _ => {
-                eprintln!("error: --duration `{d}`: write a duration such as 240s or 10m");
+                errln!("error: --duration `{d}`: write a duration such as 240s or 10m");
                 return ExitCode::from(BAD_INPUT);
             }
         }
@@ -336,7 +336,7 @@ pub fn bench(
     let n = seeds.len().max(1) as u64;
     let events_per_seed = events / n;
     let events_per_sec = events as f64 / n as f64 * per_core;
-    eprintln!(
+    errln!(
         "explore {}: {} seeds of {} in {:.2} s on {jobs} threads: {rate:.1} seeds/s, {per_core:.1} per core",
         scenario.name,
         results.len(),

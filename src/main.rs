@@ -15,7 +15,7 @@ use lab::record::Record;
 use lab::run::Deployment;
 use lab::scenario::Scenario;
 use lab::{check, explain, export, report};
-use output::Out;
+use output::{Out, errln};
 use serde::Serialize;
 use sim::TraceLevel;
 use std::io::BufRead;
@@ -206,7 +206,19 @@ fn export_format() -> impl clap::builder::TypedValueParser<Value = export::Forma
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help, version, or a usage error (exit 2); help on a full disk is an error too.
+        Err(e) => {
+            let mut out = Out::stdout();
+            match e.print() {
+                Err(io) if !e.use_stderr() => out.fail(io),
+                _ => {}
+            }
+            let code = u8::try_from(e.exit_code()).unwrap_or(BAD_INPUT);
+            return out.finish(ExitCode::from(code));
+        }
+    };
     let mut out = Out::stdout();
     let code = match cli.command {
         Command::Run { scenario, seed, json, trace, trace_level, explain, html } => {
@@ -242,7 +254,7 @@ const BAD_INPUT: u8 = 2;
 
 /// Prints `error: {e}` and returns the bad-input status.
 fn bad(e: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("error: {e}");
+    errln!("error: {e}");
     ExitCode::from(BAD_INPUT)
 }
 
@@ -363,7 +375,7 @@ fn run_loaded(
         ExitCode::SUCCESS
     } else {
         if output != Output::Json {
-            eprintln!("reproduce with: redsim run {path} --seed {seed}");
+            errln!("reproduce with: redsim run {path} --seed {seed}");
         }
         ExitCode::from(1)
     }
@@ -453,7 +465,7 @@ fn export(
                 if let Err(e) = checked.and_then(|()| files::write(&file, text.as_bytes())) {
                     return bad(&e);
                 }
-                eprintln!("{file}");
+                errln!("{file}");
             }
             ExitCode::SUCCESS
         }
@@ -539,7 +551,7 @@ fn bench_kernel(out: &mut Out, messages: u64, partition: bool) -> ExitCode {
 
     let rate = delivered as f64 / wall_s;
     let floor_rate = messages as f64 / floor_s;
-    eprintln!(
+    errln!(
         "pingpong{}: {delivered} messages in {:.1} ms ({:.2} M/s); bare heap loop {:.1} ms ({:.2} M/s)",
         if partition { " with a partition installed" } else { "" },
         wall_s * 1e3,

@@ -3,10 +3,21 @@
 //! turns the error into the exit status: 2 with a message on standard error, except for a
 //! reader that closed the pipe early (`redsim ... | head -1`), which ends quietly with the
 //! status the command had. Use it with `write!` / `writeln!`, which call its `write_fmt`.
+//! Messages for standard error go through [`errln!`], which cannot panic either.
 
 use std::fmt;
 use std::io::{self, Write};
 use std::process::ExitCode;
+
+/// `eprintln!` that cannot panic: a message standard error cannot take has nowhere else to go,
+/// so a failed write there is dropped (the exit status still tells).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use errln;
 
 /// Standard output (or standard error, once standard output carries a file), recording the
 /// first write error.

@@ -66,7 +66,7 @@ fn a_full_standard_output_is_exit_2_with_a_message_for_every_verb() {
     fs::write(&merged, stdout).unwrap();
     let explore = ["explore", "traces/explore-partition.toml", "--seeds", "0..2", "--jobs", "1"];
     let explore_json = [&explore[..], &["--json"]].concat();
-    let cases: [&[&str]; 10] = [
+    let cases: [&[&str]; 11] = [
         &["run", SCENARIO],
         &["run", SCENARIO, "--json"],
         &["explain", SCENARIO],
@@ -77,6 +77,7 @@ fn a_full_standard_output_is_exit_2_with_a_message_for_every_verb() {
         &["explore", "--merge", &merged],
         &["bench", "kernel", "--messages", "2000"],
         &["bench", "explore", "--seeds", "2", "--duration", "5s"],
+        &["run", "--help"],
     ];
     for args in cases {
         let (code, stderr) = to_dev_full(args);
