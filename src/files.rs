@@ -121,7 +121,13 @@ pub fn create(path: &str) -> io::Result<(File, Option<Pending>)> {
     for n in 0..100 {
         let tmp = dir.join(format!(".{}.{pid}-{n}.redsim-tmp", name.to_string_lossy()));
         match File::options().write(true).create_new(true).open(&tmp) {
-            Ok(file) => return Ok((file, Some(Pending { tmp, dest, committed: false }))),
+            Ok(file) => {
+                // A replaced file keeps its permissions.
+                if let Ok(old) = fs::metadata(&dest) {
+                    let _ = file.set_permissions(old.permissions());
+                }
+                return Ok((file, Some(Pending { tmp, dest, committed: false })));
+            }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
         }

@@ -117,8 +117,8 @@ enum Command {
     },
     /// Re-run a recorded trace and compare it line by line.
     ///
-    /// The trace is streamed, each line at most 32 MiB; the differing lines are echoed cut to
-    /// 200 characters.
+    /// The trace is streamed, each line at most 32 MiB; a differing line longer than 1,000
+    /// characters is echoed cut.
     ///
     /// Example: `redsim replay traces/blog-partition.trace.jsonl`.
     ///

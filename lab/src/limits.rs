@@ -17,8 +17,9 @@ pub const TRACE_LINE_MAX_BYTES: u64 = 32 << 20;
 /// under 10 KiB).
 pub const RESULT_LINE_MAX_BYTES: u64 = 1 << 20;
 
-/// How many characters of a line an error message echoes before shortening it.
-pub const ECHO_MAX_CHARS: usize = 200;
+/// How many characters of a line an error message echoes before shortening it: an ordinary
+/// trace line (under 500) is echoed whole, a pathological one cut.
+pub const ECHO_MAX_CHARS: usize = 1000;
 
 /// Reads all of `input`, refusing it as soon as it holds more than `max` bytes (at most `max + 1`
 /// bytes are ever read). `what` names the kind of input in the error, e.g. "a scenario".
@@ -161,8 +162,9 @@ mod tests {
     #[test]
     fn echoed_lines_are_shortened() {
         assert_eq!(shorten("abc"), "abc");
-        let long = "é".repeat(300);
+        let long = "é".repeat(1500);
         let s = shorten(&long);
-        assert!(s.starts_with(&"é".repeat(200)) && s.ends_with("… (600 bytes)"), "{s}");
+        assert!(s.starts_with(&"é".repeat(1000)) && s.ends_with("… (3000 bytes)"), "{s}");
+        assert!(!s.starts_with(&"é".repeat(1001)));
     }
 }
