@@ -347,15 +347,13 @@ fn run_loaded(
     }
     deployment.run(&scenario);
     let outcome = check::outcome(&scenario, seed, &deployment);
-    match (deployment.finish_trace(&outcome), files.trace) {
-        (Err(e), Some(files::STDIO)) => out.fail(e),
-        (Err(e), file) => {
-            return bad(&format!("cannot write the trace to {}: {e}", file.unwrap_or("?")));
-        }
-        (Ok(_), file) => {
-            if let Err(e) = pending.map_or(Ok(()), files::Pending::commit) {
-                return bad(&format!("cannot write the trace to {}: {e}", file.unwrap_or("?")));
-            }
+    let finished = deployment.finish_trace(&outcome);
+    if let Some(file) = files.trace {
+        // The file is put in place only once complete; on an error `pending` removes it.
+        match finished.and_then(|_| pending.map_or(Ok(()), files::Pending::commit)) {
+            Err(e) if file == files::STDIO => out.fail(e),
+            Err(e) => return bad(&format!("cannot write the trace to {file}: {e}")),
+            Ok(()) => {}
         }
     }
     if let Some(file) = files.html {
