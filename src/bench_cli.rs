@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::process::ExitCode;
 
 use crate::BAD_INPUT;
+use crate::output::{Out, errln};
 
 /// The last line of `redsim bench hosts`.
 #[derive(Serialize)]
@@ -60,9 +61,9 @@ fn peak_rss_mb() -> Option<f64> {
 
 /// Parses, builds and runs `path` grown to `hosts` hosts, timing each step.
 #[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
-pub fn hosts(path: &str, hosts: usize, duration: Option<&str>) -> ExitCode {
+pub fn hosts(out: &mut Out, path: &str, hosts: usize, duration: Option<&str>) -> ExitCode {
     let fail = |e: String| {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         ExitCode::from(BAD_INPUT)
     };
     let base = match Scenario::load(path) {
@@ -94,7 +95,7 @@ pub fn hosts(path: &str, hosts: usize, duration: Option<&str>) -> ExitCode {
     deployment.run(&scenario);
     let run_ms = ms_since(t);
     let world = &deployment.world;
-    eprintln!(
+    errln!(
         "hosts {}: {} hosts, {} clients: parse {parse_ms:.1} ms, build {build_ms:.1} ms, run {} in {run_ms:.1} ms",
         scenario.name,
         scenario.hosts.len(),
@@ -112,6 +113,6 @@ pub fn hosts(path: &str, hosts: usize, duration: Option<&str>) -> ExitCode {
         links_created: world.net().links_created(),
         peak_rss_mb: peak_rss_mb(),
     };
-    println!("{}", serde_json::to_string(&line).expect("serialisable"));
+    writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
     ExitCode::SUCCESS
 }

@@ -10,14 +10,15 @@ use std::io::{IsTerminal, Write};
 use std::ops::Range;
 use std::process::ExitCode;
 
+use crate::output::{Out, errln};
 use crate::{BAD_INPUT, load};
 
 /// Arguments of `redsim explore`.
 #[derive(clap::Args)]
 #[command(after_help = EXPLORE_HELP)]
 pub struct ExploreArgs {
-    /// The scenario (TOML, usually with an `[explore]` table). With --merge, optional: the
-    /// shards are then checked to be of this scenario.
+    /// The scenario (TOML, usually with an `[explore]` table; `-`: standard input). With
+    /// --merge, optional: the shards are then checked to be of this scenario.
     #[arg(required_unless_present = "merge")]
     scenario: Option<String>,
     /// Seeds to run: `A..B` (B excluded), or `N` for `0..N`.
@@ -37,7 +38,8 @@ pub struct ExploreArgs {
     json: bool,
     /// Merge the `--json` outputs of every shard of one run and print their summary. Refuses
     /// (exit 2, with the reason) a missing shard or seed, a file of another scenario or range,
-    /// a seed in two files, and a file cut short or edited.
+    /// a seed in two files, and a file cut short or edited. Each file is streamed, a line at
+    /// most 1 MiB.
     #[arg(long, num_args = 1.., value_name = "FILES", conflicts_with_all = ["seeds", "shard", "jobs"])]
     merge: Option<Vec<String>>,
     /// With --merge: merge what is there even if seeds are missing; the summary then says
@@ -66,12 +68,13 @@ Example:
 Exit status: 0 shrunk and written; 2 the input is invalid, the seed does not fail, or the output
 cannot be written.")]
 pub struct ShrinkArgs {
-    /// The scenario (TOML with an `[explore]` table).
+    /// The scenario (TOML with an `[explore]` table; `-`: standard input).
     scenario: String,
     /// The failing seed.
     #[arg(long)]
     seed: u64,
-    /// Where to write the standalone scenario that reproduces the failure.
+    /// Where to write the standalone scenario that reproduces the failure: written atomically,
+    /// never over the input; `-`: standard output (the report then goes to standard error).
     #[arg(short, long, value_name = "OUT.toml")]
     output: String,
     /// The property to keep failing (an expectation key such as `lost-writes`, or an invariant
@@ -157,18 +160,17 @@ fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (v, t.elapsed().as_secs_f64())
 }
 
-/// Prints lines on stdout.
-fn print_lines(lines: &[String]) {
-    let mut out = std::io::stdout().lock();
+/// Prints lines on `out`.
+fn print_lines(out: &mut Out, lines: &[String]) {
     for l in lines {
-        let _ = writeln!(out, "{l}");
+        writeln!(out, "{l}");
     }
 }
 
 /// `redsim explore`.
-pub fn explore(args: ExploreArgs) -> ExitCode {
+pub fn explore(out: &mut Out, args: ExploreArgs) -> ExitCode {
     if let Some(files) = &args.merge {
-        return merge_files(files, args.scenario.as_deref(), args.partial, args.json);
+        return merge_files(out, files, args.scenario.as_deref(), args.partial, args.json);
     }
     let path = args.scenario.as_deref().expect("clap requires it without --merge");
     let scenario = match load(path) {
@@ -180,12 +182,12 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
     let (shard, seeds) = match plan {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(BAD_INPUT);
         }
     };
     if scenario.explore.is_none() {
-        eprintln!("note: {path} has no [explore] table: every seed runs the same timeline");
+        errln!("note: {path} has no [explore] table: every seed runs the same timeline");
     }
     // More threads than cores only adds switching; more than seeds does nothing.
     let jobs = args.jobs.unwrap_or_else(jobs_default).clamp(1, 256);
@@ -194,20 +196,24 @@ pub fn explore(args: ExploreArgs) -> ExitCode {
     let reproduce = |seed: u64| format!("redsim run {path} --seed {seed}");
     let summary = Summary::of(&results);
     if args.json {
-        print_lines(&json_lines(&scenario, range, shard, &results, &reproduce));
+        print_lines(out, &json_lines(&scenario, range, shard, &results, &reproduce));
     } else {
         let of = if shard == Shard::WHOLE {
             String::new()
         } else {
             format!(", shard {}/{}", shard.index, shard.count)
         };
-        println!("explore {} ({path}), seeds {}..{}{of}", scenario.name, range.start, range.end);
-        print!("{}", summary.render(&results, &reproduce, &shrink_hint(path)));
+        writeln!(
+            out,
+            "explore {} ({path}), seeds {}..{}{of}",
+            scenario.name, range.start, range.end
+        );
+        out.print(&summary.render(&results, &reproduce, &shrink_hint(path)));
     }
     // Wall-clock speed on stderr: stdout is the same on every run, whatever the machine or -j.
     let used = jobs.min(seeds.len()).max(1);
     let rate = results.len() as f64 / wall_s.max(1e-9);
-    eprintln!("speed: {rate:.1} seeds/s on {used} jobs ({:.1} per job)", rate / used as f64);
+    errln!("speed: {rate:.1} seeds/s on {used} jobs ({:.1} per job)", rate / used as f64);
     exit_of(&summary)
 }
 
@@ -217,7 +223,13 @@ fn shrink_hint(path: &str) -> impl Fn(u64) -> String + '_ {
 }
 
 /// `redsim explore [SCENARIO] --merge FILES... [--partial]`.
-fn merge_files(files: &[String], path: Option<&str>, partial: bool, json: bool) -> ExitCode {
+fn merge_files(
+    out: &mut Out,
+    files: &[String],
+    path: Option<&str>,
+    partial: bool,
+    json: bool,
+) -> ExitCode {
     let digest = match path.map(load).transpose() {
         Ok(s) => s.map(|s| s.digest()),
         Err(code) => return code,
@@ -225,17 +237,18 @@ fn merge_files(files: &[String], path: Option<&str>, partial: bool, json: bool) 
     let merged = match merge(files, digest.as_deref(), partial) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(BAD_INPUT);
         }
     };
     let summary = merged.summary();
     if json {
-        print_lines(&merged.lines);
-        print_lines(&[shard_line(&merged.info, &summary)]);
+        print_lines(out, &merged.lines);
+        print_lines(out, &[shard_line(&merged.info, &summary)]);
     } else {
         let i = &merged.info;
-        println!(
+        writeln!(
+            out,
             "merge of {} files: explore {}, seeds {}..{}",
             files.len(),
             i.scenario,
@@ -248,7 +261,7 @@ fn merge_files(files: &[String], path: Option<&str>, partial: bool, json: bool) 
             let from = cmd.strip_prefix("redsim run ").and_then(|c| c.rsplit_once(" --seed "));
             shrink_hint(path.or(from.map(|f| f.0)).unwrap_or("SCENARIO"))(seed)
         };
-        print!("{}", summary.render(&merged.results, &reproduce, &shrink));
+        out.print(&summary.render(&merged.results, &reproduce, &shrink));
     }
     exit_of(&summary)
 }
@@ -267,7 +280,13 @@ fn exit_of(summary: &Summary) -> ExitCode {
 }
 
 /// `redsim shrink`.
-pub fn shrink(args: ShrinkArgs) -> ExitCode {
+pub fn shrink(out: &mut Out, args: ShrinkArgs) -> ExitCode {
+    let io =
+        crate::files::check_outputs(&[("the scenario", &args.scenario)], &[("-o", &args.output)]);
+    if let Err(e) = io {
+        errln!("error: {e}");
+        return ExitCode::from(BAD_INPUT);
+    }
     let scenario = match load(&args.scenario) {
         Ok(s) => s,
         Err(code) => return code,
@@ -275,15 +294,19 @@ pub fn shrink(args: ShrinkArgs) -> ExitCode {
     let shrunk = match lab::shrink::shrink(&scenario, args.seed, args.property.as_deref()) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(BAD_INPUT);
         }
     };
-    if let Err(e) = std::fs::write(&args.output, &shrunk.text) {
-        eprintln!("error: cannot write {}: {e}", args.output);
+    if let Err(e) = crate::files::emit(out, Some(&args.output), &shrunk.text) {
+        errln!("error: {e}");
         return ExitCode::from(BAD_INPUT);
     }
-    println!(
+    if args.output == crate::files::STDIO {
+        out.use_stderr();
+    }
+    writeln!(
+        out,
         "seed {}: `{}` fails with {} of {} faults ({} runs):",
         args.seed,
         shrunk.property,
@@ -292,10 +315,10 @@ pub fn shrink(args: ShrinkArgs) -> ExitCode {
         shrunk.runs
     );
     for f in &shrunk.faults {
-        println!("  {}", lab::scenario::describe(&scenario, f));
+        writeln!(out, "  {}", lab::scenario::describe(&scenario, f));
     }
-    println!("  -> {}", shrunk.failure);
-    println!("wrote {}; reproduce with: redsim run {}", args.output, args.output);
+    writeln!(out, "  -> {}", shrunk.failure);
+    writeln!(out, "wrote {}; reproduce with: redsim run {}", args.output, args.output);
     ExitCode::SUCCESS
 }
 
@@ -322,7 +345,13 @@ struct ExploreBench {
 }
 
 /// `redsim bench explore`: seeds per second on one scenario, one thread per job.
-pub fn bench(path: &str, seeds: Range<u64>, jobs: usize, duration: Option<&str>) -> ExitCode {
+pub fn bench(
+    out: &mut Out,
+    path: &str,
+    seeds: Range<u64>,
+    jobs: usize,
+    duration: Option<&str>,
+) -> ExitCode {
     let mut scenario: Scenario = match load(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -331,7 +360,7 @@ pub fn bench(path: &str, seeds: Range<u64>, jobs: usize, duration: Option<&str>)
         match d.parse::<sim::Duration>() {
             Ok(d) if d > sim::Duration::ZERO => scenario.duration = d,
             _ => {
-                eprintln!("error: --duration `{d}`: write a duration such as 240s or 10m");
+                errln!("error: --duration `{d}`: write a duration such as 240s or 10m");
                 return ExitCode::from(BAD_INPUT);
             }
         }
@@ -339,7 +368,7 @@ pub fn bench(path: &str, seeds: Range<u64>, jobs: usize, duration: Option<&str>)
     let seeds = match Shard::WHOLE.seeds(&seeds) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             return ExitCode::from(BAD_INPUT);
         }
     };
@@ -359,7 +388,7 @@ pub fn bench(path: &str, seeds: Range<u64>, jobs: usize, duration: Option<&str>)
     let n = seeds.len().max(1) as u64;
     let events_per_seed = events / n;
     let events_per_sec = events as f64 / n as f64 * per_core;
-    eprintln!(
+    errln!(
         "explore {}: {} seeds of {} in {:.2} s on {jobs} threads: {rate:.1} seeds/s, {per_core:.1} per core",
         scenario.name,
         results.len(),
@@ -380,6 +409,6 @@ pub fn bench(path: &str, seeds: Range<u64>, jobs: usize, duration: Option<&str>)
         cost_ratio: (kernel / events_per_sec * 100.0).round() / 100.0,
         allocs_per_seed: allocs / n,
     };
-    println!("{}", serde_json::to_string(&line).expect("serialisable"));
+    writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
     ExitCode::SUCCESS
 }

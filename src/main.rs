@@ -3,18 +3,23 @@
 mod alloc;
 mod bench_cli;
 mod explore_cli;
+mod files;
+mod output;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
     alloc::Counting(tikv_jemallocator::Jemalloc);
 
 use clap::{Parser, Subcommand, ValueEnum};
+use lab::limits::shorten;
 use lab::record::Record;
 use lab::run::Deployment;
 use lab::scenario::Scenario;
 use lab::{check, explain, export, report};
+use output::{Out, errln};
 use serde::Serialize;
 use sim::TraceLevel;
+use std::io::BufRead;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -32,9 +37,18 @@ struct Cli {
 enum Command {
     /// Run a scenario file and report what happened to every write.
     ///
-    /// Exit status: 0 when every expectation holds, 1 when one fails, 2 when the input is invalid.
+    /// Files are written atomically (a temporary file renamed into place); an output that is the
+    /// scenario itself (by identity: `./x.toml`, a link) is refused. With `--trace -` or
+    /// `--html -` the file goes to standard output and the report to standard error. A scenario
+    /// is read up to 4 MiB.
+    ///
+    /// Examples: `redsim run traces/blog-partition.toml --seed 7 --trace run.jsonl`,
+    /// `cat x.toml | redsim run - --json`.
+    ///
+    /// Exit status: 0 when every expectation holds, 1 when one fails, 2 when the input is invalid
+    /// or an output cannot be written (standard output included; a closed pipe is not an error).
     Run {
-        /// The scenario (TOML).
+        /// The scenario (TOML; `-`: standard input).
         scenario: String,
         /// Seed for every random stream (default: the scenario's `seed`).
         #[arg(long)]
@@ -42,7 +56,7 @@ enum Command {
         /// Print the JSON report (one object) instead of the summary.
         #[arg(long)]
         json: bool,
-        /// Write the trace (JSON Lines) to this file while the run streams.
+        /// Write the trace (JSON Lines) to this file while the run streams (`-`: standard output).
         #[arg(long, value_name = "FILE")]
         trace: Option<String>,
         /// What the trace records: `events` (faults, log lines, state changes, client operations)
@@ -53,14 +67,20 @@ enum Command {
         #[arg(long, conflicts_with = "json")]
         explain: bool,
         /// Also write the timeline page (one self-contained HTML file: roles over time, filter
-        /// bands, sentinel events, every write; open it from disk) to this file.
+        /// bands, sentinel events, every write; open it from disk) to this file (`-`: standard
+        /// output).
         #[arg(long, value_name = "FILE")]
         html: Option<String>,
     },
     /// Tell the story of a run: why each sentinel event happened, what each client saw, what was
     /// lost and why, and the field report's two questions answered for this run.
+    ///
+    /// Examples: `redsim explain traces/blog-partition.toml`, `redsim explain run.jsonl`.
+    ///
+    /// Exit status: 0 when explained (a scenario: 1 when an expectation fails), 2 when the input
+    /// cannot be read or standard output cannot be written.
     Explain {
-        /// A scenario (TOML), or a trace written by `redsim run --trace`.
+        /// A scenario (TOML), or a trace written by `redsim run --trace` (`-`: standard input).
         file: String,
         /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
         #[arg(long)]
@@ -76,14 +96,20 @@ enum Command {
     /// the final master (check with `elle-cli --model rw-register`). `logs`: one Redis-format log
     /// file per server and sentinel, into the directory `-o` names. `html`: the timeline page.
     ///
+    /// The output is written atomically (a temporary file renamed into place) and may not be the
+    /// input (by identity, not by spelling).
+    ///
+    /// Example: `redsim export run.jsonl --format perfetto -o run.perfetto.json`.
+    ///
     /// Exit status: 0 when written, 2 when the input cannot be read or the output written.
     Export {
-        /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first.
+        /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first
+        /// (`-`: standard input).
         file: String,
         /// The output format.
         #[arg(long, value_parser = export_format())]
         format: export::Format,
-        /// Where to write: a file (default: standard output), or for `logs` a directory.
+        /// Where to write: a file (default and `-`: standard output), or for `logs` a directory.
         #[arg(short, long, value_name = "OUT")]
         output: Option<String>,
         /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
@@ -92,21 +118,36 @@ enum Command {
     },
     /// Re-run a recorded trace and compare it line by line.
     ///
+    /// The trace is streamed, each line at most 32 MiB; a differing line longer than 1,000
+    /// characters is echoed cut.
+    ///
+    /// Example: `redsim replay traces/blog-partition.trace.jsonl`.
+    ///
     /// Exit status: 0 when every line matches, 1 at the first differing line (reported as
-    /// `line N`), 2 when the trace cannot be read.
+    /// `line N`), 2 when the trace cannot be read or standard output cannot be written.
     Replay {
-        /// The trace (written by `redsim run --trace`).
+        /// The trace (written by `redsim run --trace`; `-`: standard input).
         trace: String,
     },
     /// Run many seeds of a scenario, each with the fault schedule it draws from the scenario's
     /// `[explore]` table, and summarise the outcomes and the failed properties.
     ///
-    /// Exit status: 0 when every seed passes, 1 when one fails, 2 when the input is invalid.
+    /// Exit status: 0 when every seed passes, 1 when one fails, 2 when the input is invalid or
+    /// standard output cannot be written (a closed pipe is not an error).
     Explore(explore_cli::ExploreArgs),
     /// Reduce a failing seed's fault schedule to a minimal one that still fails the same
     /// property, and write it out as a standalone scenario.
+    ///
+    /// Example: `redsim shrink traces/explore-weak.toml --seed 0 -o shrunk.toml`.
+    ///
+    /// Exit status: 0 when written, 2 when the input is invalid, the seed does not fail, or the
+    /// output cannot be written.
     Shrink(explore_cli::ShrinkArgs),
     /// Measure the simulator; the last line printed is one JSON object.
+    ///
+    /// Example: `redsim bench explore --seeds 200 --jobs 2`.
+    ///
+    /// Exit status: 0, or 2 when the scenario is invalid or standard output cannot be written.
     Bench {
         /// Which benchmark.
         which: BenchKind,
@@ -174,8 +215,21 @@ fn export_format() -> impl clap::builder::TypedValueParser<Value = export::Forma
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Help, version, or a usage error (exit 2); help on a full disk is an error too.
+        Err(e) => {
+            let mut out = Out::stdout();
+            match e.print() {
+                Err(io) if !e.use_stderr() => out.fail(io),
+                _ => {}
+            }
+            let code = u8::try_from(e.exit_code()).unwrap_or(BAD_INPUT);
+            return out.finish(ExitCode::from(code));
+        }
+    };
+    let mut out = Out::stdout();
+    let code = match cli.command {
         Command::Run { scenario, seed, json, trace, trace_level, explain, html } => {
             let output = if json {
                 Output::Json
@@ -185,35 +239,52 @@ fn main() -> ExitCode {
                 Output::Summary
             };
             let files = Files { trace: trace.as_deref(), html: html.as_deref() };
-            run(&scenario, seed, output, files, trace_level.into())
+            run(&mut out, &scenario, seed, output, files, trace_level.into())
         }
-        Command::Explain { file, seed } => explain(&file, seed),
+        Command::Explain { file, seed } => explain(&mut out, &file, seed),
         Command::Export { file, format, output, seed } => {
-            export(&file, seed, format, output.as_deref())
+            export(&mut out, &file, seed, format, output.as_deref())
         }
-        Command::Replay { trace } => replay(&trace),
-        Command::Explore(args) => explore_cli::explore(args),
-        Command::Shrink(args) => explore_cli::shrink(args),
+        Command::Replay { trace } => replay(&mut out, &trace),
+        Command::Explore(args) => explore_cli::explore(&mut out, args),
+        Command::Shrink(args) => explore_cli::shrink(&mut out, args),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
-            bench_kernel(messages, partition)
+            bench_kernel(&mut out, messages, partition)
         }
         Command::Bench { which: BenchKind::Explore, scenario, seeds, jobs, duration, .. } => {
-            explore_cli::bench(&scenario, seeds, jobs.max(1), duration.as_deref())
+            explore_cli::bench(&mut out, &scenario, seeds, jobs.max(1), duration.as_deref())
         }
         Command::Bench { which: BenchKind::Hosts, scenario, hosts, duration, .. } => {
-            bench_cli::hosts(&scenario, hosts, duration.as_deref())
+            bench_cli::hosts(&mut out, &scenario, hosts, duration.as_deref())
         }
-    }
+    };
+    out.finish(code)
 }
 
 /// Exit status for invalid input.
 const BAD_INPUT: u8 = 2;
 
+/// Prints `error: {e}` and returns the bad-input status.
+fn bad(e: &dyn std::fmt::Display) -> ExitCode {
+    errln!("error: {e}");
+    ExitCode::from(BAD_INPUT)
+}
+
+/// The scenario at `path` (`-`: standard input), read up to [`lab::limits::SCENARIO_MAX_BYTES`].
 fn load(path: &str) -> Result<Scenario, ExitCode> {
-    Scenario::load(path).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(BAD_INPUT)
-    })
+    if path == files::STDIO {
+        return Scenario::read(files::STDIN_NAME, std::io::stdin().lock()).map_err(|e| bad(&e));
+    }
+    Scenario::load(path).map_err(|e| bad(&e))
+}
+
+/// The input at `path` (`-`: standard input), and whether it is a trace rather than a scenario.
+fn open_input(path: &str) -> Result<(Box<dyn BufRead>, bool), ExitCode> {
+    let name = files::input_name(path);
+    let mut input = files::open(path).map_err(|e| bad(&format!("{name}: cannot read: {e}")))?;
+    let trace = files::starts_like_trace(&mut input)
+        .map_err(|e| bad(&format!("{name}: cannot read: {e}")))?;
+    Ok((input, trace))
 }
 
 /// What `redsim run` prints.
@@ -232,179 +303,214 @@ struct Files<'a> {
 }
 
 fn run(
+    out: &mut Out,
     path: &str,
     seed: Option<u64>,
     output: Output,
     files: Files<'_>,
     level: TraceLevel,
 ) -> ExitCode {
-    let trace = files.trace;
-    let scenario = match load(path) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
+    let outputs: Vec<(&str, &str)> = [("--trace", files.trace), ("--html", files.html)]
+        .into_iter()
+        .filter_map(|(what, p)| Some((what, p?)))
+        .collect();
+    if let Err(e) = files::check_outputs(&[("the scenario", path)], &outputs) {
+        return bad(&e);
+    }
+    match load(path) {
+        Ok(scenario) => run_loaded(out, path, scenario, seed, output, files, level),
+        Err(code) => code,
+    }
+}
+
+/// [`run`] of a scenario already read.
+fn run_loaded(
+    out: &mut Out,
+    path: &str,
+    scenario: Scenario,
+    seed: Option<u64>,
+    output: Output,
+    files: Files<'_>,
+    level: TraceLevel,
+) -> ExitCode {
     let seed = seed.unwrap_or(scenario.seed);
     let scenario = scenario.for_seed(seed);
     let mut deployment = Deployment::build(&scenario, seed);
-    if let Some(file) = trace {
-        let out = match std::fs::File::create(file) {
-            Ok(f) => std::io::BufWriter::new(f),
-            Err(e) => {
-                eprintln!("error: cannot write the trace to {file}: {e}");
-                return ExitCode::from(BAD_INPUT);
+    if files.trace == Some(files::STDIO) || files.html == Some(files::STDIO) {
+        // Standard output carries a file: the report goes to standard error.
+        out.use_stderr();
+    }
+    let mut pending = None;
+    if let Some(file) = files.trace {
+        let sink: Box<dyn std::io::Write> = if file == files::STDIO {
+            Box::new(std::io::BufWriter::new(std::io::stdout()))
+        } else {
+            match files::create(file) {
+                Ok((f, p)) => {
+                    pending = p;
+                    Box::new(std::io::BufWriter::new(f))
+                }
+                Err(e) => return bad(&format!("cannot write the trace to {file}: {e}")),
             }
         };
-        if let Err(e) = deployment.trace_to(&scenario, Box::new(out), level) {
-            eprintln!("error: cannot write the trace to {file}: {e}");
-            return ExitCode::from(BAD_INPUT);
+        if let Err(e) = deployment.trace_to(&scenario, sink, level) {
+            return bad(&format!("cannot write the trace to {file}: {e}"));
         }
     }
     deployment.run(&scenario);
     let outcome = check::outcome(&scenario, seed, &deployment);
-    if let Err(e) = deployment.finish_trace(&outcome) {
-        eprintln!("error: writing the trace failed: {e}");
-        return ExitCode::from(BAD_INPUT);
+    let finished = deployment.finish_trace(&outcome);
+    if let Some(file) = files.trace {
+        // The file is put in place only once complete; on an error `pending` removes it.
+        match finished.and_then(|_| pending.map_or(Ok(()), files::Pending::commit)) {
+            Err(e) if file == files::STDIO => out.fail(e),
+            Err(e) => return bad(&format!("cannot write the trace to {file}: {e}")),
+            Ok(()) => {}
+        }
     }
     if let Some(file) = files.html {
         let page = export::html::page(&Record::from_run(&scenario, seed, &deployment, &outcome));
-        if let Err(e) = std::fs::write(file, page) {
-            eprintln!("error: cannot write the timeline to {file}: {e}");
-            return ExitCode::from(BAD_INPUT);
+        if let Err(e) = files::emit(out, Some(file), &page) {
+            return bad(&format!("the timeline: {e}"));
         }
     }
     match output {
-        Output::Json => println!("{}", report::json(&outcome)),
-        Output::Summary => print!("{}", report::summary(&outcome)),
-        Output::Explain => print!(
-            "{}",
-            explain::explain(&Record::from_run(&scenario, seed, &deployment, &outcome))
-        ),
+        Output::Json => writeln!(out, "{}", report::json(&outcome)),
+        Output::Summary => out.print(&report::summary(&outcome)),
+        Output::Explain => {
+            out.print(&explain::explain(&Record::from_run(&scenario, seed, &deployment, &outcome)))
+        }
     }
     if outcome.expectations.passed {
         ExitCode::SUCCESS
     } else {
         if output != Output::Json {
-            eprintln!("reproduce with: redsim run {path} --seed {seed}");
+            errln!("reproduce with: redsim run {path} --seed {seed}");
         }
         ExitCode::from(1)
     }
 }
 
-/// True when `path` starts like a trace file (its header line).
-fn is_trace(path: &str) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .is_ok_and(|n| head[..n].starts_with(b"{\"redsim_trace\""))
-}
-
-fn explain(path: &str, seed: Option<u64>) -> ExitCode {
-    if is_trace(path) {
-        return match record(path, seed) {
+fn explain(out: &mut Out, path: &str, seed: Option<u64>) -> ExitCode {
+    let (input, trace) = match open_input(path) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    if trace {
+        return match read_record(path, input, true, seed) {
             Ok(record) => {
-                print!("{}", explain::explain(&record));
+                out.print(&explain::explain(&record));
                 ExitCode::SUCCESS
             }
             Err(code) => code,
         };
     }
-    run(path, seed, Output::Explain, Files::default(), TraceLevel::Events)
+    match Scenario::read(files::input_name(path), input) {
+        Ok(s) => {
+            run_loaded(out, path, s, seed, Output::Explain, Files::default(), TraceLevel::Events)
+        }
+        Err(e) => bad(&e),
+    }
 }
 
 /// The record of `path`: read back from a trace, or a fresh run of a scenario.
 fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
-    let bad = |e: &dyn std::fmt::Display| {
-        eprintln!("error: {e}");
-        ExitCode::from(BAD_INPUT)
-    };
-    if is_trace(path) {
+    let (input, trace) = open_input(path)?;
+    read_record(path, input, trace, seed)
+}
+
+/// The record of `input` (named by `path`): a trace read back, or a scenario run.
+fn read_record(
+    path: &str,
+    input: Box<dyn BufRead>,
+    trace: bool,
+    seed: Option<u64>,
+) -> Result<Record, ExitCode> {
+    let name = files::input_name(path);
+    if trace {
         if seed.is_some() {
             return Err(bad(&"a trace records its own seed; --seed applies to scenarios"));
         }
-        return Record::from_trace(path).map_err(|e| bad(&e));
+        return Record::read_trace(name, input).map_err(|e| bad(&e));
     }
-    let scenario = load(path)?;
+    let scenario = Scenario::read(name, input).map_err(|e| bad(&e))?;
     let seed = seed.unwrap_or(scenario.seed);
     let (scenario, d, outcome) = lab::simulate::simulate(&scenario, seed);
     Ok(Record::from_run(&scenario, seed, &d, &outcome))
 }
 
-/// Writes `text` to `out`, or to standard output.
-fn write_out(out: Option<&str>, text: &str) -> ExitCode {
-    use std::io::Write;
-    let result = match out {
-        Some(file) => std::fs::write(file, text).map_err(|e| format!("cannot write {file}: {e}")),
-        // A reader that stops early (`| head`) is not an error.
-        None => match std::io::stdout().write_all(text.as_bytes()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => other.map_err(|e| e.to_string()),
-        },
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(BAD_INPUT)
-        }
+fn export(
+    out: &mut Out,
+    path: &str,
+    seed: Option<u64>,
+    format: export::Format,
+    output: Option<&str>,
+) -> ExitCode {
+    let input = [("the input", path)];
+    if let Err(e) = files::check_outputs(&input, &[("-o", output.unwrap_or(files::STDIO))]) {
+        return bad(&e);
     }
-}
-
-fn export(path: &str, seed: Option<u64>, format: export::Format, out: Option<&str>) -> ExitCode {
     let r = match record(path, seed) {
         Ok(r) => r,
         Err(code) => return code,
     };
     match export::render(&r, format) {
-        export::Rendered::One(text) => write_out(out, &text),
-        export::Rendered::Files(files) => {
-            let Some(dir) = out else {
-                eprintln!(
-                    "error: --format logs writes one file per process: name a directory with -o DIR"
+        export::Rendered::One(text) => match files::emit(out, output, &text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => bad(&e),
+        },
+        export::Rendered::Files(written) => {
+            let Some(dir) = output.filter(|&d| d != files::STDIO) else {
+                return bad(
+                    &"--format logs writes one file per process: name a directory with -o DIR",
                 );
-                return ExitCode::from(BAD_INPUT);
             };
             let dir = std::path::Path::new(dir);
             if let Err(e) = std::fs::create_dir_all(dir) {
-                eprintln!("error: cannot create {}: {e}", dir.display());
-                return ExitCode::from(BAD_INPUT);
+                return bad(&format!("cannot create {}: {e}", dir.display()));
             }
-            for (name, text) in &files {
-                let file = dir.join(name);
-                if let Err(e) = std::fs::write(&file, text) {
-                    eprintln!("error: cannot write {}: {e}", file.display());
-                    return ExitCode::from(BAD_INPUT);
+            for (name, text) in &written {
+                let file = dir.join(name).to_string_lossy().into_owned();
+                let checked = files::check_outputs(&input, &[("-o", &file)]);
+                if let Err(e) = checked.and_then(|()| files::write(&file, text.as_bytes())) {
+                    return bad(&e);
                 }
-                eprintln!("{}", file.display());
+                errln!("{file}");
             }
             ExitCode::SUCCESS
         }
     }
 }
 
-fn replay(path: &str) -> ExitCode {
-    let replayed = match lab::replay::replay(path) {
+fn replay(out: &mut Out, path: &str) -> ExitCode {
+    let name = files::input_name(path);
+    let replayed = match files::open(path) {
+        Ok(input) => lab::replay::replay_from(name, input),
+        Err(e) => return bad(&format!("{name}: cannot read: {e}")),
+    };
+    let replayed = match replayed {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(BAD_INPUT);
-        }
+        Err(e) => return bad(&e),
     };
     match replayed.divergence {
         None => {
-            println!(
-                "{path}: replayed {} lines of {} (seed {}): identical",
+            writeln!(
+                out,
+                "{name}: replayed {} lines of {} (seed {}): identical",
                 replayed.lines, replayed.scenario.name, replayed.seed
             );
             ExitCode::SUCCESS
         }
         Some(d) => {
-            println!("{path}: line {} differs", d.line);
-            println!(
+            // An echoed line is shortened: a recorded line can be megabytes long.
+            let echo = |line: Option<&str>, end: &str| line.map_or(end.to_string(), shorten);
+            writeln!(out, "{name}: line {} differs", d.line);
+            writeln!(
+                out,
                 "  recorded: {}",
-                d.recorded.as_deref().unwrap_or("(the recording ends here)")
+                echo(d.recorded.as_deref(), "(the recording ends here)")
             );
-            println!("  replayed: {}", d.replayed.as_deref().unwrap_or("(the replay ends here)"));
+            writeln!(out, "  replayed: {}", echo(d.replayed.as_deref(), "(the replay ends here)"));
             ExitCode::from(1)
         }
     }
@@ -441,7 +547,7 @@ pub(crate) fn kernel_msgs_per_sec(messages: u64) -> f64 {
 }
 
 #[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
-fn bench_kernel(messages: u64, partition: bool) -> ExitCode {
+fn bench_kernel(out: &mut Out, messages: u64, partition: bool) -> ExitCode {
     use std::time::Instant;
     let seed = 1;
     // Warm up both loops so that neither pays for cold caches or page faults.
@@ -455,7 +561,7 @@ fn bench_kernel(messages: u64, partition: bool) -> ExitCode {
 
     let rate = delivered as f64 / wall_s;
     let floor_rate = messages as f64 / floor_s;
-    eprintln!(
+    errln!(
         "pingpong{}: {delivered} messages in {:.1} ms ({:.2} M/s); bare heap loop {:.1} ms ({:.2} M/s)",
         if partition { " with a partition installed" } else { "" },
         wall_s * 1e3,
@@ -472,6 +578,6 @@ fn bench_kernel(messages: u64, partition: bool) -> ExitCode {
         ratio: (rate / floor_rate * 1000.0).round() / 1000.0,
         partition,
     };
-    println!("{}", serde_json::to_string(&line).expect("serialisable"));
+    writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
     ExitCode::SUCCESS
 }

@@ -6,6 +6,8 @@
 //!
 //! Crate map, bottom to top (each module uses only those before it, `model` and `sim`):
 //! - [`text`]: formatting helpers every report shares.
+//! - [`limits`]: how much is read: the largest scenario, the longest trace or result line, and
+//!   how much of a line an error echoes.
 //! - [`scenario`]: the TOML scenario format, validated, with `file:line:col` errors; it owns the
 //!   fault vocabulary (faults, the `[explore]` space and what a seed draws from it) and the
 //!   checkers' vocabulary (`[expect]`, built-in invariant names).
@@ -28,6 +30,7 @@ pub mod explain;
 pub mod explore;
 pub mod export;
 pub mod invariants;
+pub mod limits;
 pub mod outcome;
 pub mod record;
 pub mod replay;

@@ -4,6 +4,7 @@
 //! back from a trace file, so every view works on both; for the same run both give the same
 //! record, except that only a trace at level `messages` has messages.
 
+use crate::limits::{CappedLines, TRACE_LINE_MAX_BYTES};
 use crate::outcome::Outcome;
 use crate::run::Deployment;
 use crate::scenario::{Scenario, ScenarioError};
@@ -206,7 +207,16 @@ impl Record {
 
     /// Reads a trace written by `redsim run --trace` (any level).
     pub fn from_trace(path: &str) -> Result<Record, RecordError> {
-        let (scenario, header) = embedded_scenario(path)?;
+        let file = File::open(path)
+            .map_err(|e| ReplayError::Read { path: path.to_string(), source: e.into() })?;
+        Record::read_trace(path, BufReader::new(file))
+    }
+
+    /// Reads a trace from `input` (a file, standard input), named `path` in errors, in one pass,
+    /// each line at most [`TRACE_LINE_MAX_BYTES`].
+    pub fn read_trace(path: &str, input: impl BufRead) -> Result<Record, RecordError> {
+        let mut input = trace_lines(input);
+        let (scenario, header, _) = read_embedded(path, &mut input)?;
         let bad = |line: usize, message: String| RecordError::Line {
             path: path.to_string(),
             line,
@@ -231,14 +241,13 @@ impl Record {
                 )),
             })
             .collect::<Result<_, _>>()?;
-        let file = std::fs::File::open(path)
-            .map_err(|e| ReplayError::Read { path: path.to_string(), source: e.into() })?;
         let n = processes.len();
         let mut entries = Vec::new();
         let mut kernel = Vec::new();
         let mut wire = Wire::default();
         let mut outcome: Option<Outcome> = None;
-        for (i, line) in std::io::BufReader::new(file).lines().enumerate().skip(1) {
+        // Line 1, the header, is read; `i + 1` is the line's number.
+        for (i, line) in input.lines().enumerate().map(|(i, l)| (i + 1, l)) {
             let line = line.map_err(|e| bad(i + 1, e.to_string()))?;
             let v: serde_json::Value =
                 serde_json::from_str(&line).map_err(|e| bad(i + 1, e.to_string()))?;
@@ -443,9 +452,28 @@ pub enum ReplayError {
 /// The scenario a trace embeds, as its seed runs it (with the faults an `[explore]` table
 /// draws), and its header.
 pub fn embedded_scenario(path: &str) -> Result<(Scenario, sim::TraceHeader), ReplayError> {
+    let file = File::open(path)
+        .map_err(|e| ReplayError::Read { path: path.to_string(), source: e.into() })?;
+    let mut input = trace_lines(BufReader::new(file));
+    read_embedded(path, &mut input).map(|(scenario, header, _)| (scenario, header))
+}
+
+/// `input` with the cap on a trace's lines ([`TRACE_LINE_MAX_BYTES`]).
+pub fn trace_lines<R: BufRead>(input: R) -> CappedLines<R> {
+    CappedLines::new(input, TRACE_LINE_MAX_BYTES)
+}
+
+/// Reads the header line of the trace `input` (named `path` in errors) and the scenario it
+/// embeds, as [`embedded_scenario`]; returns the header line's bytes too, and leaves `input` at
+/// the first line of the body.
+pub fn read_embedded(
+    path: &str,
+    input: &mut impl BufRead,
+) -> Result<(Scenario, sim::TraceHeader, Vec<u8>), ReplayError> {
     let read = |source| ReplayError::Read { path: path.to_string(), source };
-    let file = File::open(path).map_err(|e| read(e.into()))?;
-    let header = read_header(&mut BufReader::new(file)).map_err(read)?;
+    let mut line = Vec::new();
+    input.read_until(b'\n', &mut line).map_err(|e| read(e.into()))?;
+    let header = read_header(&mut line.as_slice()).map_err(read)?;
     let (Some(text), Some(spath)) =
         (header.meta["scenario"].as_str(), header.meta["path"].as_str())
     else {
@@ -460,7 +488,7 @@ pub fn embedded_scenario(path: &str) -> Result<(Scenario, sim::TraceHeader), Rep
             expected: header.digest,
         });
     }
-    Ok((scenario.for_seed(header.seed), header))
+    Ok((scenario.for_seed(header.seed), header, line))
 }
 
 impl Record {

@@ -3,13 +3,13 @@
 //! as it is produced. The first differing line is reported by its 1-based number.
 
 use crate::check;
-use crate::record::{ReplayError, embedded_scenario};
+use crate::record::{ReplayError, read_embedded, trace_lines};
 use crate::run::Deployment;
 use crate::scenario::Scenario;
 use sim::trace::{CompareWriter, Divergence};
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::rc::Rc;
 
 /// The result of a replay.
@@ -26,7 +26,7 @@ pub struct Replayed {
 }
 
 /// A `Write` into a shared comparer, so it can be finished after the world lets go of it.
-struct Shared(Rc<RefCell<CompareWriter<BufReader<File>>>>);
+struct Shared(Rc<RefCell<CompareWriter<Box<dyn BufRead>>>>);
 
 impl Write for Shared {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -39,9 +39,19 @@ impl Write for Shared {
 
 /// Runs the trace's scenario again with its seed and level, comparing line by line.
 pub fn replay(path: &str) -> Result<Replayed, ReplayError> {
-    let (scenario, header) = embedded_scenario(path)?;
+    let file = File::open(path)
+        .map_err(|e| ReplayError::Read { path: path.to_string(), source: e.into() })?;
+    replay_from(path, Box::new(BufReader::new(file)))
+}
+
+/// [`replay`] of a trace read from `input` (a file, standard input) in one pass, named `path`
+/// in errors; each line at most [`crate::limits::TRACE_LINE_MAX_BYTES`].
+pub fn replay_from(path: &str, input: Box<dyn BufRead>) -> Result<Replayed, ReplayError> {
     let read = |e: io::Error| ReplayError::Read { path: path.to_string(), source: e.into() };
-    let recorded = BufReader::new(File::open(path).map_err(read)?);
+    let mut input = trace_lines(input);
+    let (scenario, header, first) = read_embedded(path, &mut input)?;
+    // The comparison starts at the header, which was read already.
+    let recorded: Box<dyn BufRead> = Box::new(io::Cursor::new(first).chain(input));
     let cmp = Rc::new(RefCell::new(CompareWriter::new(recorded)));
     let mut d = Deployment::build(&scenario, header.seed);
     d.trace_to(&scenario, Box::new(Shared(cmp.clone())), header.level).map_err(read)?;

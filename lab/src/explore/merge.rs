@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 
 /// The longest line a merge reads (a seed line is a few kilobytes at most).
-pub const MAX_LINE: usize = 1 << 20;
+pub const MAX_LINE: usize = crate::limits::RESULT_LINE_MAX_BYTES as usize;
 
 /// Seeds named in a "missing" message.
 const SHOWN: usize = 5;
@@ -131,7 +131,7 @@ fn read(path: &str, partial_ok: bool) -> Result<ShardFile, MergeError> {
         lines += 1;
         let bad = |message: String| MergeError::Line { path: path.into(), line: lines, message };
         if buf.len() > MAX_LINE {
-            return Err(bad(format!("longer than {MAX_LINE} bytes")));
+            return Err(bad(format!("longer than {}", crate::limits::size(MAX_LINE as u64))));
         }
         if buf.last() == Some(&b'\n') {
             buf.pop();

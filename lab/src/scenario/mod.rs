@@ -179,9 +179,18 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Reads and parses a scenario file.
+    /// Reads and parses a scenario file (at most [`crate::limits::SCENARIO_MAX_BYTES`]).
     pub fn load(path: &str) -> Result<Scenario, ScenarioError> {
-        let bytes = std::fs::read(path)
+        let file = std::fs::File::open(path)
+            .map_err(|e| ScenarioError::whole(path, format!("cannot read the scenario: {e}")))?;
+        Scenario::read(path, file)
+    }
+
+    /// Reads a scenario from `input` (a file, standard input) and parses it; `path` names it in
+    /// errors. More than [`crate::limits::SCENARIO_MAX_BYTES`] is refused without reading on.
+    pub fn read(path: &str, input: impl std::io::Read) -> Result<Scenario, ScenarioError> {
+        use crate::limits::{SCENARIO_MAX_BYTES, read_capped};
+        let bytes = read_capped(input, SCENARIO_MAX_BYTES, "a scenario")
             .map_err(|e| ScenarioError::whole(path, format!("cannot read the scenario: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             ScenarioError::whole(
