@@ -692,6 +692,6 @@ pub fn explain(r: &Record) -> String {
     clients(r, &mut out);
     lost(r, &mut out);
     questions(r, &mut out);
-    let _ = writeln!(out, "\nReproduce: redsim run {} --seed {}", s.path, r.seed);
+    let _ = writeln!(out, "\nReproduce: redsim run {} --seed {}", s.file_name(), r.seed);
     out
 }

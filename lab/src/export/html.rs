@@ -244,7 +244,7 @@ fn header(r: &Record) -> String {
     let _ = write!(
         h,
         "<p class=\"repro\">Reproduce: <code id=\"repro\">redsim run {} --seed {}</code></p>",
-        esc(&s.path),
+        esc(s.file_name()),
         r.seed
     );
     let _ = write!(

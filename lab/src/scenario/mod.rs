@@ -201,6 +201,12 @@ impl Scenario {
         format!("{}:{}", self.hosts[a.host.0 as usize], a.port)
     }
 
+    /// The file name without its directories: what traces and views show, so that the same
+    /// scenario gives the same bytes from any working directory.
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit(['/', '\\']).next().unwrap_or(&self.path)
+    }
+
     /// A digest of the scenario text (FNV-1a, hex).
     pub fn digest(&self) -> String {
         format!("fnv1a64:{:016x}", sim::rng::fnv1a64(self.source.as_bytes()))
