@@ -58,6 +58,11 @@ enum Command {
     },
     /// Tell the story of a run: why each sentinel event happened, what each client saw, what was
     /// lost and why, and the field report's two questions answered for this run.
+    ///
+    /// A trace is replayed first and believed only when every line matches.
+    ///
+    /// Exit status: 0 when explained, 1 when a trace does not replay as recorded (its first
+    /// differing line is shown, as `redsim replay` shows it), 2 when the input is invalid.
     Explain {
         /// A scenario (TOML), or a trace written by `redsim run --trace`.
         file: String,
@@ -75,7 +80,10 @@ enum Command {
     /// the final master (check with `elle-cli --model rw-register`). `logs`: one Redis-format log
     /// file per server and sentinel, into the directory `-o` names. `html`: the timeline page.
     ///
-    /// Exit status: 0 when written, 2 when the input cannot be read or the output written.
+    /// A trace is replayed first and exported only when every line matches.
+    ///
+    /// Exit status: 0 when written, 1 when a trace does not replay as recorded, 2 when the input
+    /// cannot be read or the output written.
     Export {
         /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first.
         file: String,
@@ -176,7 +184,10 @@ fn main() -> ExitCode {
                 Output::Summary
             };
             let files = Files { trace: trace.as_deref(), html: html.as_deref() };
-            run(&scenario, seed, output, files, trace_level.into())
+            match load(&scenario) {
+                Ok(loaded) => run(&scenario, loaded, seed, output, files, trace_level.into()),
+                Err(code) => code,
+            }
         }
         Command::Explain { file, seed } => explain(&file, seed),
         Command::Export { file, format, output, seed } => {
@@ -219,18 +230,16 @@ struct Files<'a> {
     html: Option<&'a str>,
 }
 
+/// Runs `scenario`, read from `path`.
 fn run(
     path: &str,
+    scenario: Scenario,
     seed: Option<u64>,
     output: Output,
     files: Files<'_>,
     level: TraceLevel,
 ) -> ExitCode {
     let trace = files.trace;
-    let scenario = match load(path) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
     let seed = seed.unwrap_or(scenario.seed);
     let scenario = scenario.for_seed(seed);
     let mut deployment = Deployment::build(&scenario, seed);
@@ -278,17 +287,8 @@ fn run(
     }
 }
 
-/// True when `path` starts like a trace file (its header line).
-fn is_trace(path: &str) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; 16];
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .is_ok_and(|n| head[..n].starts_with(b"{\"redsim_trace\""))
-}
-
 fn explain(path: &str, seed: Option<u64>) -> ExitCode {
-    if is_trace(path) {
+    if lab::input::is_trace(path) {
         return match record(path, seed) {
             Ok(record) => {
                 print!("{}", explain::explain(&record));
@@ -297,22 +297,40 @@ fn explain(path: &str, seed: Option<u64>) -> ExitCode {
             Err(code) => code,
         };
     }
-    run(path, seed, Output::Explain, Files::default(), TraceLevel::Events)
+    match lab::input::trace_or_scenario(path) {
+        Ok(scenario) => {
+            run(path, scenario, seed, Output::Explain, Files::default(), TraceLevel::Events)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(BAD_INPUT)
+        }
+    }
 }
 
-/// The record of `path`: read back from a trace, or a fresh run of a scenario.
+/// Exit status for a trace whose replay differs (as `redsim replay`).
+const DIFFERS: u8 = 1;
+
+/// The record of `path`: a trace read back once its replay matched it line for line, or a fresh
+/// run of a scenario.
 fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
     let bad = |e: &dyn std::fmt::Display| {
         eprintln!("error: {e}");
         ExitCode::from(BAD_INPUT)
     };
-    if is_trace(path) {
+    if lab::input::is_trace(path) {
         if seed.is_some() {
             return Err(bad(&"a trace records its own seed; --seed applies to scenarios"));
         }
-        return Record::from_trace(path).map_err(|e| bad(&e));
+        return lab::replay::verified_record(path).map_err(|e| match e {
+            lab::replay::VerifyError::Unusable(e) => bad(&e),
+            differs @ lab::replay::VerifyError::Differs { .. } => {
+                eprintln!("error: {differs}");
+                ExitCode::from(DIFFERS)
+            }
+        });
     }
-    let scenario = load(path)?;
+    let scenario = lab::input::trace_or_scenario(path).map_err(|e| bad(&e))?;
     let seed = seed.unwrap_or(scenario.seed);
     let (scenario, d, outcome) = lab::simulate::simulate(&scenario, seed);
     Ok(Record::from_run(&scenario, seed, &d, &outcome))
@@ -387,13 +405,8 @@ fn replay(path: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(d) => {
-            println!("{path}: line {} differs", d.line);
-            println!(
-                "  recorded: {}",
-                d.recorded.as_deref().unwrap_or("(the recording ends here)")
-            );
-            println!("  replayed: {}", d.replayed.as_deref().unwrap_or("(the replay ends here)"));
-            ExitCode::from(1)
+            println!("{}", lab::replay::describe(path, &d));
+            ExitCode::from(DIFFERS)
         }
     }
 }

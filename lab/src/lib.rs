@@ -9,6 +9,7 @@
 //! - [`scenario`]: the TOML scenario format, validated, with `file:line:col` errors; it owns the
 //!   fault vocabulary (faults, the `[explore]` space and what a seed draws from it) and the
 //!   checkers' vocabulary (`[expect]`, built-in invariant names).
+//! - [`input`]: telling a trace from a scenario, for the verbs that take either.
 //! - [`run`]: builds a deployment from a scenario and applies its timeline.
 //! - [`outcome`]: what a run showed, as the `--json` report carries it.
 //! - [`invariants`]: the built-in invariants, checked on a finished deployment.
@@ -27,6 +28,7 @@ pub mod expectations;
 pub mod explain;
 pub mod explore;
 pub mod export;
+pub mod input;
 pub mod invariants;
 pub mod outcome;
 pub mod record;
