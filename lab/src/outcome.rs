@@ -51,10 +51,30 @@ pub struct SentinelEvent {
 /// Expectation results.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expectations {
-    /// True when every expectation holds.
+    /// True when no expectation failed (the exit status is 0). With `checked` 0 nothing was
+    /// held against the run: the summary says "none", never "all hold".
     pub passed: bool,
+    /// How many expectations were held against the run: each key of `[expect]`, each entry of
+    /// its lists and tables (`final-roles`, `get`, `events-on`, ...), each invariant.
+    #[serde(default)]
+    pub checked: u64,
     /// One line per failed expectation.
     pub failures: Vec<String>,
+}
+
+impl Expectations {
+    /// The verdict in words: `all 3 hold`, `none (the scenario has no [expect])`, `2 FAILED`.
+    pub fn verdict(&self) -> String {
+        if !self.passed {
+            format!("{} FAILED", self.failures.len())
+        } else if self.checked == 0 {
+            "none (the scenario has no [expect]: nothing was checked)".to_string()
+        } else if self.checked == 1 {
+            "the 1 expectation holds".to_string()
+        } else {
+            format!("all {} hold", self.checked)
+        }
+    }
 }
 
 /// What happened in a run: the `--json` report.

@@ -39,7 +39,8 @@ pub fn summary(o: &Outcome) -> String {
             format!("{n} {r}")
         })
         .collect();
-    let _ = writeln!(s, "final roles:   {}", roles.join(", "));
+    let roles = if roles.is_empty() { "none".to_string() } else { roles.join(", ") };
+    let _ = writeln!(s, "final roles:   {roles}");
     let _ = writeln!(s, "final master:  {}", o.final_master.as_deref().unwrap_or("none"));
     let w = &o.writes;
     let _ = writeln!(
@@ -67,13 +68,9 @@ pub fn summary(o: &Outcome) -> String {
     for warning in &o.warnings {
         let _ = writeln!(s, "warning: {warning}");
     }
-    if o.expectations.passed {
-        let _ = writeln!(s, "expectations:  all hold");
-    } else {
-        let _ = writeln!(s, "expectations:  {} FAILED", o.expectations.failures.len());
-        for f in &o.expectations.failures {
-            let _ = writeln!(s, "  - {f}");
-        }
+    let _ = writeln!(s, "expectations:  {}", o.expectations.verdict());
+    for f in &o.expectations.failures {
+        let _ = writeln!(s, "  - {f}");
     }
     s
 }

@@ -228,8 +228,16 @@ fn header(r: &Record) -> String {
         ("longest unavailability", text::secs(o.unavailable_ms), ""),
         (
             "expectations",
-            if o.expectations.passed { "all hold".into() } else { "failed".into() },
-            if o.expectations.passed { "good" } else { "bad" },
+            match (&o.expectations, o.expectations.checked) {
+                (e, _) if !e.passed => format!("{} failed", e.failures.len()),
+                (_, 0) => "none checked".into(),
+                (_, n) => format!("all {n} hold"),
+            },
+            match (o.expectations.passed, o.expectations.checked) {
+                (false, _) => "bad",
+                (true, 0) => "",
+                (true, _) => "good",
+            },
         ),
     ];
     h.push_str("<div class=\"cards\">");
