@@ -30,3 +30,26 @@ fn no_expectations_is_not_all_hold() {
     let (_, out, _) = redsim(&["run", "traces/blog-kill-master.toml"]);
     assert!(out.contains("expectations:  all 7 hold"), "{out}");
 }
+
+/// The master stops for 15 s (SIGSTOP, no failover: down-after-milliseconds is 30 s) and the
+/// client's socket timeout is a minute: no write fails, yet the write sent at 20 s waits until
+/// 35 s for its OK. The client was unavailable for the stall, and its worst latency shows it.
+#[test]
+fn a_paused_master_with_a_long_socket_timeout_is_unavailability() {
+    let (code, json, err) = redsim(&["run", "tests/paused-master.toml", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let o: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(o["writes"]["failed"], 0);
+    assert_eq!(o["writes"]["indeterminate"], 0);
+    let app = &o["clients"]["app1"];
+    let u = app["unavailable_ms"].as_u64().unwrap();
+    // The stall is 15 s; the write waiting for it was sent at most one write interval (50 ms)
+    // after the pause began, and the next one is acknowledged within a few ms of the resume.
+    assert!((15_000 - 50..=15_000 + 50).contains(&u), "unavailable {u} ms, the stall 15000 ms");
+    assert_eq!(o["unavailable_ms"].as_u64(), Some(u), "the top level is the maximum");
+    let max = app["latency_ms"]["max"].as_u64().unwrap();
+    assert!((15_000 - 50..=u).contains(&max), "the worst write waited out the stall: {max}");
+    assert!(app["latency_ms"]["p50"].as_u64().unwrap() <= 2, "{app}");
+    let (_, summary, _) = redsim(&["run", "tests/paused-master.toml"]);
+    assert!(summary.contains("clients:       app1: unavailable 15.0"), "{summary}");
+}

@@ -14,6 +14,7 @@
 //! - [`outcome`]: what a run showed, as the `--json` report carries it.
 //! - [`invariants`]: the built-in invariants, checked on a finished deployment.
 //! - [`expectations`]: an outcome held against `[expect]` and the invariants.
+//! - [`availability`]: unavailability and latency as each client felt them.
 //! - [`check`]: outcomes from outside the actors: promotions, lost writes, split brain,
 //!   availability.
 //! - [`simulate`]: the one place where running and checking meet.
@@ -23,6 +24,7 @@
 //!   the timeline page and other formats.
 //! - [`explore`] and [`shrink`]: many seeds of a fault space, and the smallest failing schedule.
 
+pub mod availability;
 pub mod check;
 pub mod expectations;
 pub mod explain;

@@ -227,6 +227,23 @@ fn header(r: &Record) -> String {
         ),
         ("longest unavailability", text::secs(o.unavailable_ms), ""),
         (
+            "write latency p50 / p99 / max",
+            o.clients
+                .iter()
+                .map(|(name, c)| match c.latency_ms {
+                    Some(l) => format!(
+                        "{name} {} / {} / {}",
+                        text::ms(l.p50),
+                        text::ms(l.p99),
+                        text::ms(l.max)
+                    ),
+                    None => format!("{name} none acknowledged"),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            "",
+        ),
+        (
             "expectations",
             match (&o.expectations, o.expectations.checked) {
                 (e, _) if !e.passed => format!("{} failed", e.failures.len()),
