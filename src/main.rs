@@ -69,6 +69,10 @@ enum Command {
         /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
         #[arg(long)]
         seed: Option<u64>,
+        /// Print the same findings as one JSON object (sections of lines, writes, clients,
+        /// stops, the reproduce command).
+        #[arg(long)]
+        json: bool,
     },
     /// Write a run in another tool's format: Perfetto, Mermaid, Jepsen (EDN or JSON), log files,
     /// or the HTML timeline.
@@ -189,7 +193,7 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        Command::Explain { file, seed } => explain(&file, seed),
+        Command::Explain { file, seed, json } => explain(&file, seed, json),
         Command::Export { file, format, output, seed } => {
             export(&file, seed, format, output.as_deref())
         }
@@ -287,25 +291,22 @@ fn run(
     }
 }
 
-fn explain(path: &str, seed: Option<u64>) -> ExitCode {
-    if lab::input::is_trace(path) {
-        return match record(path, seed) {
-            Ok(record) => {
-                print!("{}", explain::explain(&record));
-                ExitCode::SUCCESS
-            }
-            Err(code) => code,
-        };
+fn explain(path: &str, seed: Option<u64>, json: bool) -> ExitCode {
+    let record = match record(path, seed) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let text = if json { explain::explain_json(&record) + "\n" } else { explain::explain(&record) };
+    let written = write_out(None, &text);
+    // A scenario's failed expectation is exit status 1, as `run --explain` has it.
+    if written == ExitCode::SUCCESS
+        && !record.outcome.expectations.passed
+        && !lab::input::is_trace(path)
+    {
+        eprintln!("reproduce with: redsim run {path} --seed {}", record.seed);
+        return ExitCode::from(1);
     }
-    match lab::input::trace_or_scenario(path) {
-        Ok(scenario) => {
-            run(path, scenario, seed, Output::Explain, Files::default(), TraceLevel::Events)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(BAD_INPUT)
-        }
-    }
+    written
 }
 
 /// Exit status for a trace whose replay differs (as `redsim replay`).

@@ -145,6 +145,9 @@ pub struct Scenario {
     pub name: String,
     /// `description`.
     pub description: String,
+    /// `field-report = true`: the scenario replays one of the field report's tests, so
+    /// `explain` answers the report's two questions for it.
+    pub field_report: bool,
     /// `seed` (default 1).
     pub seed: u64,
     /// `duration`.
