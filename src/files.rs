@@ -32,7 +32,7 @@ pub fn input_name(path: &str) -> &str {
 
 /// True when `input` starts like a trace (its header line); nothing is lost from `input`.
 pub fn starts_like_trace(input: &mut Box<dyn BufRead>) -> io::Result<bool> {
-    let magic = b"{\"redsim_trace\"";
+    let magic = lab::input::TRACE_START;
     let mut head = Vec::with_capacity(magic.len());
     input.by_ref().take(magic.len() as u64).read_to_end(&mut head)?;
     let is_trace = head == magic;

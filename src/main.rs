@@ -11,7 +11,6 @@ static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
     alloc::Counting(tikv_jemallocator::Jemalloc);
 
 use clap::{Parser, Subcommand, ValueEnum};
-use lab::limits::shorten;
 use lab::record::Record;
 use lab::run::Deployment;
 use lab::scenario::Scenario;
@@ -75,16 +74,24 @@ enum Command {
     /// Tell the story of a run: why each sentinel event happened, what each client saw, what was
     /// lost and why, and the field report's two questions answered for this run.
     ///
-    /// Examples: `redsim explain traces/blog-partition.toml`, `redsim explain run.jsonl`.
+    /// A trace is replayed first and believed only when every line matches.
     ///
-    /// Exit status: 0 when explained (a scenario: 1 when an expectation fails), 2 when the input
-    /// cannot be read or standard output cannot be written.
+    /// Examples: `redsim explain traces/blog-partition.toml`, `redsim explain run.jsonl`,
+    /// `redsim explain run.jsonl --json`.
+    ///
+    /// Exit status: 0 when explained (a scenario: 1 when an expectation fails), 1 when a trace
+    /// does not replay as recorded (its first differing line is shown, as `redsim replay` shows
+    /// it), 2 when the input cannot be read or standard output cannot be written.
     Explain {
         /// A scenario (TOML), or a trace written by `redsim run --trace` (`-`: standard input).
         file: String,
         /// Seed for a scenario (default: the scenario's `seed`; a trace has its own).
         #[arg(long)]
         seed: Option<u64>,
+        /// Print the same findings as one JSON object (sections of lines, writes, clients,
+        /// stops, the reproduce command).
+        #[arg(long)]
+        json: bool,
     },
     /// Write a run in another tool's format: Perfetto, Mermaid, Jepsen (EDN or JSON), log files,
     /// or the HTML timeline.
@@ -96,12 +103,14 @@ enum Command {
     /// the final master (check with `elle-cli --model rw-register`). `logs`: one Redis-format log
     /// file per server and sentinel, into the directory `-o` names. `html`: the timeline page.
     ///
-    /// The output is written atomically (a temporary file renamed into place) and may not be the
-    /// input (by identity, not by spelling).
+    /// A trace is replayed first and exported only when every line matches. The output is
+    /// written atomically (a temporary file renamed into place) and may not be the input (by
+    /// identity, not by spelling).
     ///
     /// Example: `redsim export run.jsonl --format perfetto -o run.perfetto.json`.
     ///
-    /// Exit status: 0 when written, 2 when the input cannot be read or the output written.
+    /// Exit status: 0 when written, 1 when a trace does not replay as recorded, 2 when the input
+    /// cannot be read or the output written.
     Export {
         /// A trace written by `redsim run --trace`, or a scenario (TOML), which is run first
         /// (`-`: standard input).
@@ -241,7 +250,7 @@ fn main() -> ExitCode {
             let files = Files { trace: trace.as_deref(), html: html.as_deref() };
             run(&mut out, &scenario, seed, output, files, trace_level.into())
         }
-        Command::Explain { file, seed } => explain(&mut out, &file, seed),
+        Command::Explain { file, seed, json } => explain(&mut out, &file, seed, json),
         Command::Export { file, format, output, seed } => {
             export(&mut out, &file, seed, format, output.as_deref())
         }
@@ -302,6 +311,7 @@ struct Files<'a> {
     html: Option<&'a str>,
 }
 
+/// Runs `scenario`, read from `path`.
 fn run(
     out: &mut Out,
     path: &str,
@@ -391,35 +401,37 @@ fn run_loaded(
     }
 }
 
-fn explain(out: &mut Out, path: &str, seed: Option<u64>) -> ExitCode {
+fn explain(out: &mut Out, path: &str, seed: Option<u64>, json: bool) -> ExitCode {
     let (input, trace) = match open_input(path) {
         Ok(opened) => opened,
         Err(code) => return code,
     };
-    if trace {
-        return match read_record(path, input, true, seed) {
-            Ok(record) => {
-                out.print(&explain::explain(&record));
-                ExitCode::SUCCESS
-            }
-            Err(code) => code,
-        };
+    let record = match read_record(path, input, trace, seed) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let text = if json { explain::explain_json(&record) + "\n" } else { explain::explain(&record) };
+    out.print(&text);
+    // A scenario's failed expectation is exit status 1, as `run --explain` has it.
+    if !trace && !record.outcome.expectations.passed {
+        errln!("reproduce with: redsim run {path} --seed {}", record.seed);
+        return ExitCode::from(1);
     }
-    match Scenario::read(files::input_name(path), input) {
-        Ok(s) => {
-            run_loaded(out, path, s, seed, Output::Explain, Files::default(), TraceLevel::Events)
-        }
-        Err(e) => bad(&e),
-    }
+    ExitCode::SUCCESS
 }
 
-/// The record of `path`: read back from a trace, or a fresh run of a scenario.
+/// Exit status for a trace whose replay differs (as `redsim replay`).
+const DIFFERS: u8 = 1;
+
+/// The record of `path`: a trace read back once its replay matched it line for line, or a fresh
+/// run of a scenario.
 fn record(path: &str, seed: Option<u64>) -> Result<Record, ExitCode> {
     let (input, trace) = open_input(path)?;
     read_record(path, input, trace, seed)
 }
 
-/// The record of `input` (named by `path`): a trace read back, or a scenario run.
+/// The record of `input` (named by `path`): a trace read back once its replay matched it line
+/// for line, or a fresh run of a scenario.
 fn read_record(
     path: &str,
     input: Box<dyn BufRead>,
@@ -431,9 +443,15 @@ fn read_record(
         if seed.is_some() {
             return Err(bad(&"a trace records its own seed; --seed applies to scenarios"));
         }
-        return Record::read_trace(name, input).map_err(|e| bad(&e));
+        return lab::replay::verified_record(name, input).map_err(|e| match e {
+            lab::replay::VerifyError::Unusable(e) => bad(&e),
+            differs @ lab::replay::VerifyError::Differs { .. } => {
+                errln!("error: {differs}");
+                ExitCode::from(DIFFERS)
+            }
+        });
     }
-    let scenario = Scenario::read(name, input).map_err(|e| bad(&e))?;
+    let scenario = lab::input::scenario_or_neither(name, input).map_err(|e| bad(&e))?;
     let seed = seed.unwrap_or(scenario.seed);
     let (scenario, d, outcome) = lab::simulate::simulate(&scenario, seed);
     Ok(Record::from_run(&scenario, seed, &d, &outcome))
@@ -502,16 +520,8 @@ fn replay(out: &mut Out, path: &str) -> ExitCode {
             ExitCode::SUCCESS
         }
         Some(d) => {
-            // An echoed line is shortened: a recorded line can be megabytes long.
-            let echo = |line: Option<&str>, end: &str| line.map_or(end.to_string(), shorten);
-            writeln!(out, "{name}: line {} differs", d.line);
-            writeln!(
-                out,
-                "  recorded: {}",
-                echo(d.recorded.as_deref(), "(the recording ends here)")
-            );
-            writeln!(out, "  replayed: {}", echo(d.replayed.as_deref(), "(the replay ends here)"));
-            ExitCode::from(1)
+            writeln!(out, "{}", lab::replay::describe(name, &d));
+            ExitCode::from(DIFFERS)
         }
     }
 }

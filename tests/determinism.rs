@@ -93,3 +93,36 @@ fn a_trace_of_another_format_version_is_refused() {
     assert_eq!(code, 2);
     assert!(err.contains("trace format 0") && err.contains("reads format 1"), "{err}");
 }
+
+/// A trace is a function of the scenario and the seed: run from two working directories (the
+/// scenario named by two different paths), the bytes are the same, and the trace replays and
+/// explains from a third directory.
+#[test]
+fn the_working_directory_does_not_reach_the_trace() {
+    use std::process::Command;
+    let root = std::env::current_dir().unwrap();
+    let (a, b) = (tmp("cwd-a.jsonl"), tmp("cwd-b.jsonl"));
+    let run = |cwd: &std::path::Path, path: &str, out: &str| {
+        let st = Command::new(env!("CARGO_BIN_EXE_redsim"))
+            .current_dir(cwd)
+            .args(["run", path, "--trace", out])
+            .output()
+            .unwrap();
+        assert_eq!(st.status.code(), Some(0), "{}", String::from_utf8_lossy(&st.stderr));
+    };
+    run(&root, "traces/manual-failover.toml", &a);
+    run(&root.join("traces"), "manual-failover.toml", &b);
+    let (x, y) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    assert!(x == y, "the traces differ by working directory");
+    let header = String::from_utf8_lossy(&x).lines().next().unwrap().to_string();
+    assert!(header.contains("\"path\":\"manual-failover.toml\""), "{header}");
+    let elsewhere = std::env::temp_dir();
+    for verb in ["replay", "explain"] {
+        let st = Command::new(env!("CARGO_BIN_EXE_redsim"))
+            .current_dir(&elsewhere)
+            .args([verb, &a])
+            .output()
+            .unwrap();
+        assert_eq!(st.status.code(), Some(0), "{verb}: {}", String::from_utf8_lossy(&st.stderr));
+    }
+}

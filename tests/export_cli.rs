@@ -1,5 +1,5 @@
 //! `redsim export` and `redsim run --html` from the command line: the page of a run and of its
-//! trace are the same bytes, logs need a directory, and unreadable traces exit 2, never panic.
+//! trace are the same bytes, logs need a directory, and broken traces are refused, never a panic.
 
 mod common;
 use common::{redsim, tmp};
@@ -49,7 +49,8 @@ fn logs_are_written_into_a_directory() {
 }
 
 /// A trace cut short, a line that is not JSON, an event naming a process the header lacks: each
-/// is one error line and exit status 2.
+/// fails its replay, so it is refused with the first differing line and exit status 1 (as
+/// `redsim replay`), never a panic.
 #[test]
 fn a_broken_trace_is_bad_input() {
     let good = std::fs::read_to_string("traces/blog-partition.trace.jsonl").unwrap();
@@ -59,15 +60,15 @@ fn a_broken_trace_is_bad_input() {
     let bad_pid =
         format!("{}\n{{\"ev\":\"kill\",\"t\":5,\"pid\":99}}\n{}", lines[0], lines[1..].join("\n"));
     for (name, text, needle) in [
-        ("cut.jsonl", cut, "incomplete"),
-        ("garbage.jsonl", garbage, "line 4"),
-        ("pid.jsonl", bad_pid, "no process 99"),
+        ("cut.jsonl", cut, "(the recording ends here)"),
+        ("garbage.jsonl", garbage, "line 4 differs"),
+        ("pid.jsonl", bad_pid, "line 2 differs"),
     ] {
         let path = tmp(name);
         std::fs::write(&path, text).unwrap();
         for format in ["html", "perfetto", "mermaid", "edn", "jepsen-json"] {
             let (code, stdout, err) = redsim(&["export", &path, "--format", format]);
-            assert_eq!(code, 2, "{name} {format}: {err}");
+            assert_eq!(code, 1, "{name} {format}: {err}");
             assert!(
                 stdout.is_empty() && err.starts_with("error: ") && err.contains(needle),
                 "{name}: {err}"

@@ -403,7 +403,7 @@ fn the_page_is_self_contained() {
     assert_eq!(page.matches("<link").count(), 1, "only the empty data: icon");
     assert!(page.contains(r#"<link rel="icon" href="data:,">"#));
     assert!(
-        page.contains("redsim run traces/blog-partition.toml --seed 1"),
+        page.contains("redsim run blog-partition.toml --seed 1"),
         "the command that reproduces it"
     );
 }

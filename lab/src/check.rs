@@ -2,7 +2,7 @@
 //! the servers and sentinels wrote, the faults the runner applied, and the final datasets.
 //! Definitions follow `reference/scenario-format.md` ("The outcome report").
 
-use crate::outcome::{Expectations, Outcome, Promotion, SentinelEvent, Writes};
+use crate::outcome::{ClientOutcome, Expectations, Outcome, Promotion, SentinelEvent, Writes};
 use crate::run::{Deployment, Life};
 use crate::scenario::{Role, Scenario};
 use model::observe::Note;
@@ -100,7 +100,8 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
 
     let promotions = promotions(d);
     let split_brain_ms = split_brain(d, end);
-    let unavailable_ms = unavailable(d, &history, end);
+    let clients = clients(d, &history, end);
+    let unavailable_ms = clients.values().map(|c| c.unavailable_ms).max().unwrap_or(0);
 
     let mut out = Outcome {
         scenario: scenario.name.clone(),
@@ -112,6 +113,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         writes,
         split_brain_ms,
         unavailable_ms,
+        clients,
         sentinel_events,
         expectations: Expectations::default(),
         warnings: d.warnings.clone(),
@@ -234,30 +236,18 @@ fn split_brain(d: &Deployment, end: Instant) -> u64 {
     total / 1000
 }
 
-/// For each workload client, the total time from a write that failed or timed out to its next
-/// acknowledged write; the largest over clients.
-fn unavailable(d: &Deployment, history: &[OpRecord], end: Instant) -> u64 {
+/// Per workload client, its unavailability and write latency ([`crate::availability`]).
+fn clients(d: &Deployment, history: &[OpRecord], end: Instant) -> BTreeMap<String, ClientOutcome> {
     let w = &d.world;
-    let mut worst = 0u64;
-    for &pid in &d.clients {
-        let Some(c) = w.actor(pid).as_client() else { continue };
-        let mut total = 0u64;
-        let mut down_since: Option<u64> = None;
-        for op in history.iter().filter(|o| *o.client == *c.name() && o.op.written().is_some()) {
-            match (&op.result, down_since) {
-                (OpResult::Ok { .. }, Some(since)) => {
-                    total += op.completed_us.saturating_sub(since);
-                    down_since = None;
-                }
-                (OpResult::Ok { .. }, None) => {}
-                (_, None) => down_since = Some(op.invoked_us),
-                (_, Some(_)) => {}
-            }
-        }
-        if let Some(since) = down_since {
-            total += end.as_micros().saturating_sub(since);
-        }
-        worst = worst.max(total / 1000);
-    }
-    worst
+    d.clients
+        .iter()
+        .filter_map(|&pid| w.actor(pid).as_client())
+        .map(|c| {
+            let writes: Vec<&OpRecord> = history
+                .iter()
+                .filter(|o| *o.client == *c.name() && o.op.written().is_some())
+                .collect();
+            (c.name().to_string(), crate::availability::client(&writes, end.as_micros()))
+        })
+        .collect()
 }

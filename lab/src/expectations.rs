@@ -144,7 +144,28 @@ pub fn check(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Expectations
             failures.push(format!("violates: `{}` held", inv.name()));
         }
     }
-    Expectations { passed: failures.is_empty(), failures }
+    Expectations { passed: failures.is_empty(), checked: count(e), failures }
+}
+
+/// How many expectations `e` states: one per key, one per entry of a list or table.
+fn count(e: &crate::scenario::Expect) -> u64 {
+    let ones = [
+        e.promotions.is_some(),
+        e.promoted.is_some(),
+        e.final_master.is_some(),
+        e.lost_writes.is_some(),
+        !e.events.is_empty(),
+    ];
+    let lists = [
+        e.final_roles.len(),
+        e.lost_keys_include.len(),
+        e.events_on.len(),
+        e.no_events.len(),
+        e.get.len(),
+        e.invariants.len(),
+        e.violates.len(),
+    ];
+    (ones.iter().filter(|&&b| b).count() + lists.iter().sum::<usize>()) as u64
 }
 
 /// The property a failure line is about: its first word (`lost-writes`, `get`, `converges`, ...).

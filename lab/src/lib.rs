@@ -11,10 +11,12 @@
 //! - [`scenario`]: the TOML scenario format, validated, with `file:line:col` errors; it owns the
 //!   fault vocabulary (faults, the `[explore]` space and what a seed draws from it) and the
 //!   checkers' vocabulary (`[expect]`, built-in invariant names).
+//! - [`input`]: telling a trace from a scenario, for the verbs that take either.
 //! - [`run`]: builds a deployment from a scenario and applies its timeline.
 //! - [`outcome`]: what a run showed, as the `--json` report carries it.
 //! - [`invariants`]: the built-in invariants, checked on a finished deployment.
 //! - [`expectations`]: an outcome held against `[expect]` and the invariants.
+//! - [`availability`]: unavailability and latency as each client felt them.
 //! - [`check`]: outcomes from outside the actors: promotions, lost writes, split brain,
 //!   availability.
 //! - [`simulate`]: the one place where running and checking meet.
@@ -24,11 +26,13 @@
 //!   the timeline page and other formats.
 //! - [`explore`] and [`shrink`]: many seeds of a fault space, and the smallest failing schedule.
 
+pub mod availability;
 pub mod check;
 pub mod expectations;
 pub mod explain;
 pub mod explore;
 pub mod export;
+pub mod input;
 pub mod invariants;
 pub mod limits;
 pub mod outcome;

@@ -48,13 +48,54 @@ pub struct SentinelEvent {
     pub detail: String,
 }
 
+/// Write latency percentiles of one client, in whole milliseconds rounded up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// The slowest.
+    pub max: u64,
+}
+
+/// What one client felt (see [`crate::availability`] for the rules).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientOutcome {
+    /// Total time from a write that was not served (failed, timed out, or acknowledged after more
+    /// than 1 s) to the acknowledgement of the next served one.
+    pub unavailable_ms: u64,
+    /// Latency of its acknowledged writes (`null` when none was acknowledged).
+    pub latency_ms: Option<Latency>,
+}
+
 /// Expectation results.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Expectations {
-    /// True when every expectation holds.
+    /// True when no expectation failed (the exit status is 0). With `checked` 0 nothing was
+    /// held against the run: the summary says "none", never "all hold".
     pub passed: bool,
+    /// How many expectations were held against the run: each key of `[expect]`, each entry of
+    /// its lists and tables (`final-roles`, `get`, `events-on`, ...), each invariant.
+    #[serde(default)]
+    pub checked: u64,
     /// One line per failed expectation.
     pub failures: Vec<String>,
+}
+
+impl Expectations {
+    /// The verdict in words: `all 3 hold`, `none (the scenario has no [expect])`, `2 FAILED`.
+    pub fn verdict(&self) -> String {
+        if !self.passed {
+            format!("{} FAILED", self.failures.len())
+        } else if self.checked == 0 {
+            "none (the scenario has no [expect]: nothing was checked)".to_string()
+        } else if self.checked == 1 {
+            "the 1 expectation holds".to_string()
+        } else {
+            format!("all {} hold", self.checked)
+        }
+    }
 }
 
 /// What happened in a run: the `--json` report.
@@ -76,8 +117,11 @@ pub struct Outcome {
     pub writes: Writes,
     /// Time with two or more writable masters.
     pub split_brain_ms: u64,
-    /// The longest total unavailability any client saw.
+    /// The largest `unavailable_ms` over clients.
     pub unavailable_ms: u64,
+    /// Per workload client (by name): its unavailability and write latency.
+    #[serde(default)]
+    pub clients: BTreeMap<String, ClientOutcome>,
     /// Sentinel log events, in time order.
     pub sentinel_events: Vec<SentinelEvent>,
     /// The scenario's `[expect]`.

@@ -1,9 +1,14 @@
 //! Replaying a trace: the header names the format version, the seed, the trace level and embeds
 //! the scenario; the run is repeated and every line it produces is compared with the recorded one
 //! as it is produced. The first differing line is reported by its 1-based number.
+//!
+//! Every view of a trace (`explain`, `export`) goes through [`verified_record`]: a trace is read
+//! only once its replay has matched it line for line, so an edited, truncated, reordered or
+//! mismatched trace is refused instead of being believed.
 
 use crate::check;
-use crate::record::{ReplayError, read_embedded, trace_lines};
+use crate::limits::shorten;
+use crate::record::{Record, RecordError, ReplayError, read_embedded, trace_lines};
 use crate::run::Deployment;
 use crate::scenario::Scenario;
 use sim::trace::{CompareWriter, Divergence};
@@ -63,4 +68,47 @@ pub fn replay_from(path: &str, input: Box<dyn BufRead>) -> Result<Replayed, Repl
         Rc::try_unwrap(cmp).map_err(|_| ()).expect("the world released the trace").into_inner();
     let divergence = cmp.finish().map_err(read)?;
     Ok(Replayed { scenario, seed: header.seed, divergence, lines })
+}
+
+/// The first differing line as `redsim replay` reports it: its number, the recorded line and the
+/// replayed one, each on its own line.
+pub fn describe(path: &str, d: &Divergence) -> String {
+    format!(
+        "{path}: line {} differs\n  recorded: {}\n  replayed: {}",
+        d.line,
+        d.recorded.as_deref().map_or("(the recording ends here)".into(), shorten),
+        d.replayed.as_deref().map_or("(the replay ends here)".into(), shorten)
+    )
+}
+
+/// Why a trace was not read as a record.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The file cannot be used as a trace at all (exit status 2).
+    #[error(transparent)]
+    Unusable(#[from] RecordError),
+    /// The trace is readable but its replay differs (exit status 1, as `redsim replay`).
+    #[error(
+        "{}\n{path} does not replay as it was recorded (edited, truncated, reordered, or written by another build): nothing in it is reported",
+        describe(path, divergence)
+    )]
+    Differs { path: String, divergence: Divergence },
+}
+
+/// Reads a trace (named `path` in messages) as a record, after replaying it and finding every
+/// line identical. The trace is read once, into memory, and used twice: compared with its replay,
+/// then read back.
+pub fn verified_record(path: &str, input: impl BufRead) -> Result<Record, VerifyError> {
+    let mut bytes = Vec::new();
+    trace_lines(input)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReplayError::Read { path: path.to_string(), source: e.into() })
+        .map_err(RecordError::from)?;
+    let bytes: Rc<[u8]> = bytes.into();
+    let replayed =
+        replay_from(path, Box::new(io::Cursor::new(bytes.clone()))).map_err(RecordError::from)?;
+    if let Some(divergence) = replayed.divergence {
+        return Err(VerifyError::Differs { path: path.to_string(), divergence });
+    }
+    Ok(Record::read_trace(path, io::Cursor::new(bytes))?)
 }

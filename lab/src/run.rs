@@ -163,14 +163,15 @@ impl Deployment {
     }
 
     /// Starts writing the trace to `out` (before the run): the header embeds the scenario, so the
-    /// trace replays on its own.
+    /// trace replays on its own, and its file name without directories (a trace is a function of
+    /// the scenario and the seed, not of the working directory it was run from).
     pub fn trace_to(
         &mut self,
         scenario: &Scenario,
         out: Box<dyn std::io::Write>,
         level: TraceLevel,
     ) -> std::io::Result<()> {
-        let meta = serde_json::json!({ "path": scenario.path, "scenario": scenario.source });
+        let meta = serde_json::json!({ "path": scenario.file_name(), "scenario": scenario.source });
         self.world.trace_to(out, level, scenario.digest(), meta)
     }
 

@@ -227,9 +227,34 @@ fn header(r: &Record) -> String {
         ),
         ("longest unavailability", text::secs(o.unavailable_ms), ""),
         (
+            "write latency p50 / p99 / max",
+            o.clients
+                .iter()
+                .map(|(name, c)| match c.latency_ms {
+                    Some(l) => format!(
+                        "{name} {} / {} / {}",
+                        text::ms(l.p50),
+                        text::ms(l.p99),
+                        text::ms(l.max)
+                    ),
+                    None => format!("{name} none acknowledged"),
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            "",
+        ),
+        (
             "expectations",
-            if o.expectations.passed { "all hold".into() } else { "failed".into() },
-            if o.expectations.passed { "good" } else { "bad" },
+            match (&o.expectations, o.expectations.checked) {
+                (e, _) if !e.passed => format!("{} failed", e.failures.len()),
+                (_, 0) => "none checked".into(),
+                (_, n) => format!("all {n} hold"),
+            },
+            match (o.expectations.passed, o.expectations.checked) {
+                (false, _) => "bad",
+                (true, 0) => "",
+                (true, _) => "good",
+            },
         ),
     ];
     h.push_str("<div class=\"cards\">");
@@ -244,7 +269,7 @@ fn header(r: &Record) -> String {
     let _ = write!(
         h,
         "<p class=\"repro\">Reproduce: <code id=\"repro\">redsim run {} --seed {}</code></p>",
-        esc(&s.path),
+        esc(s.file_name()),
         r.seed
     );
     let _ = write!(

@@ -217,7 +217,7 @@ pub fn perfetto(r: &Record) -> String {
     let events: Vec<String> = out.events.iter().map(Value::to_string).collect();
     format!(
         "{{\"displayTimeUnit\":\"ms\",\"otherData\":{},\"traceEvents\":[\n{}\n]}}\n",
-        json!({"scenario": r.scenario.name, "seed": r.seed, "reproduce": format!("redsim run {} --seed {}", r.scenario.path, r.seed)}),
+        json!({"scenario": r.scenario.name, "seed": r.seed, "reproduce": format!("redsim run {} --seed {}", r.scenario.file_name(), r.seed)}),
         events.join(",\n")
     )
 }

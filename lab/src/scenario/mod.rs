@@ -145,6 +145,9 @@ pub struct Scenario {
     pub name: String,
     /// `description`.
     pub description: String,
+    /// `field-report = true`: the scenario replays one of the field report's tests, so
+    /// `explain` answers the report's two questions for it.
+    pub field_report: bool,
     /// `seed` (default 1).
     pub seed: u64,
     /// `duration`.
@@ -208,6 +211,12 @@ impl Scenario {
             ProcRef::Sentinel(i) => self.sentinels[i].addr,
         };
         format!("{}:{}", self.hosts[a.host.0 as usize], a.port)
+    }
+
+    /// The file name without its directories: what traces and views show, so that the same
+    /// scenario gives the same bytes from any working directory.
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit(['/', '\\']).next().unwrap_or(&self.path)
     }
 
     /// A digest of the scenario text (FNV-1a, hex).

@@ -54,6 +54,7 @@ pub enum StrOrFalse {
 pub struct Scenario {
     pub name: Option<String>,
     pub description: Option<String>,
+    pub field_report: Option<bool>,
     pub seed: Option<u64>,
     pub duration: Spanned<String>,
     #[serde(default)]

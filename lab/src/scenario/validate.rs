@@ -418,6 +418,7 @@ impl Scenario {
                     .map_or("scenario".into(), |s| s.to_string_lossy().into_owned())
             }),
             description: raw.description.unwrap_or_default(),
+            field_report: raw.field_report.unwrap_or(false),
             seed: raw.seed.unwrap_or(1),
             duration,
             latency,

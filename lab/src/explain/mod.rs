@@ -6,13 +6,17 @@ use crate::record::{Entry, Record};
 use crate::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
 use crate::text::secs;
 use model::observe::ReplNote;
-use model::observe::Why;
 use model::observe::{Level, Note};
 use model::observe::{Op, OpRecord, OpResult};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-fn t(us: u64) -> String {
+mod answers;
+mod stops;
+mod why;
+use why::{noisy, reason, sentinel_ids};
+
+pub(super) fn t(us: u64) -> String {
     secs(us / 1000)
 }
 
@@ -68,7 +72,6 @@ fn action(s: &Scenario, a: &Action) -> String {
 
 fn deployment(r: &Record, out: &mut String) {
     let s = &r.scenario;
-    let _ = writeln!(out, "The deployment");
     for spec in &s.redis {
         let name = format!("{}:{}", s.hosts[spec.addr.host.0 as usize], spec.addr.port);
         let c = &spec.config;
@@ -150,174 +153,6 @@ fn deployment(r: &Record, out: &mut String) {
     }
 }
 
-/// The `Why` noted by the same process at the same instant as `e`, if any.
-fn why_for<'a>(r: &'a Record, e: &Entry, pick: impl Fn(&Why) -> bool) -> Option<&'a Why> {
-    r.entries.iter().filter(|x| x.pid == e.pid && x.at == e.at).find_map(|x| match &x.note {
-        Note::Why(w) if pick(w) => Some(w),
-        _ => None,
-    })
-}
-
-fn sentinel_ids(r: &Record) -> BTreeMap<String, String> {
-    r.entries
-        .iter()
-        .filter_map(|e| match &e.note {
-            Note::Why(Why::Identity { run_id }) => {
-                Some((run_id.clone(), r.name(e.pid).to_string()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// True when the sentinel of `e` has its master SDOWN at that moment (its last `+sdown master` /
-/// `-sdown master` up to then was a `+sdown`).
-fn sees_master_down(r: &Record, e: &Entry) -> bool {
-    r.entries
-        .iter()
-        .take_while(|x| x.at <= e.at)
-        .filter(|x| x.pid == e.pid)
-        .filter_map(|x| match &x.note {
-            Note::Log { event: Some(ev), text, .. } if text.starts_with("master ") => {
-                match ev.as_str() {
-                    "+sdown" => Some(true),
-                    "-sdown" | "+switch-master" => Some(false),
-                    _ => None,
-                }
-            }
-            Note::Log { event: Some(ev), .. } if ev == "+switch-master" => Some(false),
-            _ => None,
-        })
-        .last()
-        .unwrap_or(false)
-}
-
-/// Why a sentinel left ODOWN: its own SDOWN ended in the same tick (the master answers again), or
-/// too few others still report the master down, which is what happens when they have already
-/// switched to a new master and no longer know the old address.
-fn odown_ended(r: &Record, e: &Entry) -> String {
-    let same_tick_sdown_end = r.entries.iter().any(|x| {
-        x.pid == e.pid
-            && x.at == e.at
-            && matches!(&x.note, Note::Log { event: Some(ev), text, .. } if ev == "-sdown" && text.starts_with("master "))
-    });
-    let others_switched = r.entries.iter().any(|x| {
-        x.pid != e.pid
-            && x.at <= e.at
-            && matches!(&x.note, Note::Log { event: Some(ev), .. } if ev == "+switch-master")
-    });
-    if same_tick_sdown_end {
-        "its own SDOWN ended: the master answers again".to_string()
-    } else if others_switched {
-        "fewer than the quorum report the master down now (sentinels that switched no longer know the old address, and answer 0)".to_string()
-    } else {
-        "fewer than the quorum report the master down now (the others' answers changed or are more than 5 s old)".to_string()
-    }
-}
-
-/// Why a sentinel event happened, in words.
-fn reason(
-    r: &Record,
-    e: &Entry,
-    event: &str,
-    text: &str,
-    ids: &BTreeMap<String, String>,
-) -> Option<String> {
-    let who = |id: &str| ids.get(id).cloned().unwrap_or_else(|| id.chars().take(8).collect());
-    Some(match event {
-        "+sdown" => match why_for(r, e, |w| matches!(w, Why::Sdown { .. }))? {
-            Why::Sdown { silent_ms, down_after_ms, cause, .. } if cause == "no valid reply" => {
-                format!("no valid reply for {silent_ms} ms, more than down-after-milliseconds ({down_after_ms})")
-            }
-            Why::Sdown { cause, .. } => cause.clone(),
-            _ => return None,
-        },
-        "-sdown" => "it answers again".to_string(),
-        "+odown" => match why_for(r, e, |w| matches!(w, Why::Odown { .. }))? {
-            Why::Odown { agreeing, quorum, .. } => {
-                format!("{} of quorum {quorum} report the master down: {}", agreeing.len(), agreeing.join(", "))
-            }
-            _ => return None,
-        },
-        "-odown" => odown_ended(r, e),
-        "+try-failover" => "it reached ODOWN first: it starts an attempt in a new epoch and asks every sentinel for its vote".to_string(),
-        "+vote-for-leader" => {
-            let mut it = text.split_whitespace();
-            let (id, epoch) = (it.next()?, it.next()?);
-            if ids.get(id).map(String::as_str) == Some(r.name(e.pid)) {
-                format!("it votes for itself in epoch {epoch}")
-            } else if sees_master_down(r, e) {
-                format!("its vote in epoch {epoch} goes to the first sentinel that asked, {}", who(id))
-            } else {
-                format!(
-                    "its vote in epoch {epoch} goes to the first sentinel that asked, {}, although it does not see the master down itself: a vote does not depend on the voter's view",
-                    who(id)
-                )
-            }
-        }
-        "+elected-leader" | "-failover-abort-not-elected" => match why_for(r, e, |w| matches!(w, Why::Votes { .. }))? {
-            Why::Votes { epoch, votes, needed, sentinels, .. } => {
-                let list: Vec<String> = votes.iter().map(|(voter, v)| format!("{voter} -> {}", who(v))).collect();
-                let mine = votes.iter().filter(|(_, v)| ids.get(v).map(String::as_str) == Some(r.name(e.pid))).count();
-                format!("{mine} of {sentinels} sentinels voted for it in epoch {epoch} ({}); it needs {needed}", list.join(", "))
-            }
-            _ => return None,
-        },
-        "+selected-slave" | "-failover-abort-no-good-slave" => match why_for(r, e, |w| matches!(w, Why::Selection { .. }))? {
-            Why::Selection { candidates, .. } => {
-                let mut s = "replicas weighed (lower priority first, then higher offset, then smaller run id):".to_string();
-                for c in candidates {
-                    let id: String = c.run_id.chars().take(8).collect();
-                    match &c.excluded {
-                        None => {
-                            let _ = write!(s, "\n             {} priority {} offset {} run id {id}", c.name, c.priority, c.offset);
-                        }
-                        Some(why) => {
-                            let _ = write!(s, "\n             {} excluded: {why}", c.name);
-                        }
-                    }
-                }
-                s
-            }
-            _ => return None,
-        },
-        "+failover-state-wait-promotion" => {
-            "sent MULTI, SLAVEOF NO ONE, CONFIG REWRITE, CLIENT KILL TYPE normal, CLIENT KILL TYPE pubsub, EXEC".to_string()
-        }
-        "+promoted-slave" => "its INFO now says role:master; the new configuration gets this failover's epoch".to_string(),
-        "+config-update-from" => "a hello carried a higher config epoch than its own".to_string(),
-        "+switch-master" => "its table now names the new master; the old one becomes a replica entry".to_string(),
-        "+convert-to-slave" | "+fix-slave-config" => match why_for(r, e, |w| matches!(w, Why::Reconfigured { .. }))? {
-            Why::Reconfigured { master, reported_role_for_ms, .. } if event == "+convert-to-slave" => format!(
-                "it has reported role:master for {reported_role_for_ms} ms (> 8000) while {master} is the sane master: SLAVEOF {master}, and CLIENT KILL closes its clients' connections"
-            ),
-            Why::Reconfigured { master, reported_role_for_ms, .. } => format!(
-                "it replicates from another address, unchanged for {reported_role_for_ms} ms (> failover-timeout): SLAVEOF {master}"
-            ),
-            _ => return None,
-        },
-        "+tilt" => match why_for(r, e, |w| matches!(w, Why::Tilt { .. }))? {
-            Why::Tilt { delta_ms } => format!("its clock moved {delta_ms} ms between two timer runs (normal: 52-100): for 30 s it acts on nothing"),
-            _ => return None,
-        },
-        "-tilt" => "30 s after the last trigger".to_string(),
-        "+failover-end" => "every other replica is reconfigured (or down)".to_string(),
-        _ => return None,
-    })
-}
-
-/// Events that only add noise to a narrative (discovery, config saving).
-fn noisy(event: &str) -> bool {
-    matches!(
-        event,
-        "+monitor"
-            | "+slave"
-            | "+sentinel"
-            | "+failover-state-select-slave"
-            | "+failover-state-reconf-slaves"
-    )
-}
-
 /// True for a process's first start: the deployment coming up, not part of the story.
 fn first_start(r: &Record, e: &Entry) -> bool {
     let started =
@@ -354,7 +189,6 @@ fn repl_line(r: &Record, e: &Entry, n: &ReplNote) -> Option<String> {
 }
 
 fn timeline(r: &Record, out: &mut String) {
-    let _ = writeln!(out, "\nTimeline");
     let ids = sentinel_ids(r);
     let mut lines: Vec<(u64, usize, String)> = Vec::new();
     for (i, ev) in r.scenario.events.iter().enumerate() {
@@ -365,6 +199,19 @@ fn timeline(r: &Record, out: &mut String) {
                 "{:>9}  fault/command: {}",
                 t(ev.at.as_micros()),
                 action(&r.scenario, &ev.action)
+            ),
+        ));
+    }
+    for (from, to, pid) in stops::intervals(r) {
+        let Some(to) = to else { continue };
+        lines.push((
+            to,
+            lines.len(),
+            format!(
+                "{:>9}  {} continues (SIGCONT) after {} stopped: it now handles what queued up in its sockets meanwhile",
+                t(to),
+                r.name(pid),
+                crate::text::ms((to - from) / 1000)
             ),
         ));
     }
@@ -403,7 +250,7 @@ fn category(op: &OpRecord) -> &'static str {
     }
 }
 
-fn error_text(op: &OpRecord) -> String {
+pub(super) fn error_text(op: &OpRecord) -> String {
     match &op.result {
         OpResult::Error { error } | OpResult::Lost { error } => error.clone(),
         OpResult::Timeout => "Timeout reading from socket".to_string(),
@@ -412,7 +259,6 @@ fn error_text(op: &OpRecord) -> String {
 }
 
 fn clients(r: &Record, out: &mut String) {
-    let _ = writeln!(out, "\nWhat the clients saw");
     let history = &r.outcome.history;
     for c in &r.scenario.clients {
         let _ = writeln!(out, "  {}:", c.name);
@@ -491,7 +337,6 @@ fn clients(r: &Record, out: &mut String) {
 }
 
 fn lost(r: &Record, out: &mut String) {
-    let _ = writeln!(out, "\nWhat was lost");
     let o = &r.outcome;
     if o.writes.lost == 0 {
         let _ = writeln!(out, "  Nothing: every acknowledged write is on the final master.");
@@ -534,164 +379,100 @@ fn lost(r: &Record, out: &mut String) {
     }
 }
 
-fn questions(r: &Record, out: &mut String) {
-    let _ = writeln!(out, "\nThe field report's questions, for this run");
-    let s = &r.scenario;
-    let sentinel_clients: Vec<&str> = s
-        .clients
-        .iter()
-        .filter(|c| matches!(c.mode, ClientMode::Sentinel { .. }))
-        .map(|c| c.name.as_str())
-        .collect();
-    let _ = writeln!(
-        out,
-        "  1. How does the application find the master, and where does its traffic go?"
-    );
-    if sentinel_clients.is_empty() {
-        let _ =
-            writeln!(out, "     Its clients connect to a fixed address: no sentinel is involved.");
-    } else {
-        let _ = writeln!(
-            out,
-            "     Only discovery goes to the sentinels. When redis-py opens a connection it asks them in turn\n     (SENTINEL MASTERS), skips any that flags the master down, and connects to the address named:\n     the data goes straight to Redis, never through a sentinel."
-        );
-        for e in &r.entries {
-            if let Note::Believe(b) = &e.note {
-                if let Some(m) = &b.master {
-                    let _ = writeln!(out, "     {:>9}  {} -> {m} ({})", at(e), b.client, b.via);
-                }
-            }
-        }
-    }
-    let _ = writeln!(
-        out,
-        "  2. When the master becomes unreachable, how does it find the new one, and what about its writes?"
-    );
-    let first_fault = s
-        .events
-        .iter()
-        .find(|e| !matches!(e.action, Action::Command { .. }))
-        .map(|e| e.at.as_micros());
-    let Some(fault) = first_fault else {
-        let _ = writeln!(out, "     This run has no fault.");
-        return;
-    };
-    for c in &s.clients {
-        let ops: Vec<&OpRecord> = r
-            .outcome
-            .history
-            .iter()
-            .filter(|o| *o.client == *c.name && o.op.written().is_some())
-            .collect();
-        let before = ops
-            .iter()
-            .rev()
-            .find(|o| o.completed_us <= fault && matches!(o.result, OpResult::Ok { .. }));
-        let old = before.and_then(|o| o.node.clone());
-        let switch = ops.iter().find(|o| {
-            o.invoked_us > fault && matches!(o.result, OpResult::Ok { .. }) && o.node != old
-        });
-        let on_old: Vec<&&OpRecord> = ops
-            .iter()
-            .filter(|o| {
-                o.invoked_us >= fault && matches!(o.result, OpResult::Ok { .. }) && o.node == old
-            })
-            .collect();
-        let lost_on_old = on_old
-            .iter()
-            .filter(|o| {
-                o.op.written()
-                    .is_some_and(|(k, _)| r.outcome.writes.lost_keys.iter().any(|l| l == k))
-            })
-            .count();
-        let old_name = old.as_deref().unwrap_or("no master");
-        let last_old = on_old.last().map(|o| t(o.completed_us)).unwrap_or_else(|| t(fault));
-        match switch {
-            Some(sw) => {
-                let failure = ops.iter().rev().find(|o| {
-                    o.invoked_us < sw.invoked_us
-                        && o.invoked_us >= fault
-                        && !matches!(o.result, OpResult::Ok { .. })
-                });
-                let trigger = match failure {
-                    Some(o) => format!("its writes failed (last: `{}` at {}), and each new connection asked the sentinels again", error_text(o), t(o.completed_us)),
-                    None => "no write failed: the server closed its idle pooled connection (Sentinel's CLIENT KILL when it reconfigures a server), and redis-py asked the sentinels again for the next one".to_string(),
-                };
-                let _ = writeln!(
-                    out,
-                    "     {}: the fault came at {}; it wrote to {old_name} until {last_old}, then to {} from {}: {trigger}.",
-                    c.name,
-                    t(fault),
-                    sw.node.as_deref().unwrap_or("?"),
-                    t(sw.invoked_us)
-                );
-            }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "     {}: the fault came at {}; it kept writing to {old_name}: it never switched.",
-                    c.name,
-                    t(fault)
-                );
-            }
-        }
-        if !on_old.is_empty() {
-            let _ = writeln!(
-                out,
-                "     {} of its writes after the fault were acknowledged by {old_name}; {lost_on_old} of them are lost.",
-                on_old.len()
-            );
-        }
-    }
-    let lost_cli: Vec<&OpRecord> = r
-        .outcome
-        .history
-        .iter()
-        .filter(|o| o.client.starts_with("redis-cli@"))
-        .filter(|o| {
-            o.op.written().is_some_and(|(k, _)| r.outcome.writes.lost_keys.iter().any(|l| l == k))
-        })
-        .collect();
-    for o in lost_cli {
-        let (k, v) = o.op.written().expect("a write");
-        let _ = writeln!(
-            out,
-            "     SET {k} {v}, acknowledged by {} at {}, is gone: {}.",
-            o.node.as_deref().unwrap_or("?"),
-            t(o.completed_us),
-            r.discarded_by(o.node.as_deref().unwrap_or(""), o.completed_us)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "     In all: {} acknowledged writes lost, {} failed, {} indeterminate; two masters accepted writes for {}.",
-        r.outcome.writes.lost,
-        r.outcome.writes.failed,
-        r.outcome.writes.indeterminate,
-        secs(r.outcome.split_brain_ms)
-    );
+/// One part of an explanation: its title and its lines, as the text prints them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Section {
+    /// `Timeline`, `What was lost`, ...
+    pub title: String,
+    /// Its lines, without the trailing newline.
+    pub lines: Vec<String>,
 }
 
-/// The whole explanation.
-pub fn explain(r: &Record) -> String {
+fn section(title: &str, r: &Record, write: fn(&Record, &mut String)) -> Section {
+    let mut body = String::new();
+    write(r, &mut body);
+    Section { title: title.to_string(), lines: body.lines().map(str::to_string).collect() }
+}
+
+/// An explanation: the text `redsim explain` prints and the object `explain --json` prints are
+/// two renderings of this.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Explanation {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The seed.
+    pub seed: u64,
+    /// Virtual time simulated.
+    pub duration_ms: u64,
+    /// The scenario's description, line by line.
+    pub description: Vec<String>,
+    /// The sections, in order.
+    pub sections: Vec<Section>,
+    /// The numbers the sections tell: writes and their fates, what each client felt.
+    pub writes: crate::outcome::Writes,
+    /// Per client, unavailability and write latency.
+    pub clients: BTreeMap<String, crate::outcome::ClientOutcome>,
+    /// Every stop (SIGSTOP) of a Redis process and what happened to the writes sent to it.
+    pub stops: Vec<stops::Stop>,
+    /// The command that reproduces the run.
+    pub reproduce: String,
+}
+
+/// The explanation of a run.
+pub fn explanation(r: &Record) -> Explanation {
     let s = &r.scenario;
+    let answers_title =
+        if s.field_report { "The field report's questions, for this run" } else { "In short" };
+    let mut sections = vec![
+        section("The deployment", r, deployment),
+        section("Timeline", r, timeline),
+        section("What the clients saw", r, clients),
+    ];
+    let stops = stops::stops(r);
+    if !stops.is_empty() {
+        sections.push(Section {
+            title: "While a server was stopped".to_string(),
+            lines: stops.iter().flat_map(|x| x.lines.iter().cloned()).collect(),
+        });
+    }
+    sections.push(section("What was lost", r, lost));
+    sections.push(section(answers_title, r, answers::answers));
+    Explanation {
+        scenario: s.name.clone(),
+        seed: r.seed,
+        duration_ms: s.duration.as_millis(),
+        description: s.description.trim().lines().map(str::to_string).collect(),
+        sections,
+        writes: r.outcome.writes.clone(),
+        clients: r.outcome.clients.clone(),
+        stops,
+        reproduce: format!("redsim run {} --seed {}", s.file_name(), r.seed),
+    }
+}
+
+/// The whole explanation, as text.
+pub fn explain(r: &Record) -> String {
+    let e = explanation(r);
     let mut out = String::new();
     let _ = writeln!(
         out,
         "What happened in {} (seed {}, {} of virtual time)",
-        s.name, r.seed, s.duration
+        e.scenario, e.seed, r.scenario.duration
     );
-    if !s.description.is_empty() {
-        for l in s.description.trim().lines() {
-            let _ = writeln!(out, "  {l}");
+    for l in &e.description {
+        let _ = writeln!(out, "  {l}");
+    }
+    for sec in &e.sections {
+        let _ = writeln!(out, "\n{}", sec.title);
+        for l in &sec.lines {
+            let _ = writeln!(out, "{l}");
         }
     }
-    let _ = writeln!(out);
-    deployment(r, &mut out);
-    timeline(r, &mut out);
-    clients(r, &mut out);
-    lost(r, &mut out);
-    questions(r, &mut out);
-    let _ = writeln!(out, "\nReproduce: redsim run {} --seed {}", s.path, r.seed);
+    let _ = writeln!(out, "\nReproduce: {}", e.reproduce);
     out
+}
+
+/// The explanation as one JSON object (`redsim explain --json`).
+pub fn explain_json(r: &Record) -> String {
+    serde_json::to_string(&explanation(r)).expect("the explanation serialises")
 }
