@@ -136,8 +136,9 @@ impl Op {
 pub enum OpResult {
     /// A reply that is not an error.
     Ok {
+        /// The reply's value (`OK` shared by all of a client's records).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        value: Option<String>,
+        value: Option<Text>,
     },
     /// An error: the command was not applied (error reply, or never sent).
     Error { error: String },

@@ -317,7 +317,7 @@ fn clients(r: &Record, out: &mut String) {
         for o in cli {
             let Op::Command { argv } = &o.op else { continue };
             let result = match &o.result {
-                OpResult::Ok { value } => value.clone().unwrap_or_else(|| "(nil)".to_string()),
+                OpResult::Ok { value } => value.as_deref().unwrap_or("(nil)").to_string(),
                 other => format!(
                     "{} ({})",
                     error_text(o),

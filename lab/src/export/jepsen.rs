@@ -77,7 +77,7 @@ fn mops(op: &OpRecord, completed: bool) -> Option<Vec<Mop>> {
         _ => return None,
     };
     let value = match &op.result {
-        OpResult::Ok { value } if completed => value.clone(),
+        OpResult::Ok { value } if completed => value.as_deref().map(String::from),
         _ => None,
     };
     Some(vec![Mop::Read(key.to_string(), value)])

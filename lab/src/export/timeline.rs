@@ -571,7 +571,7 @@ fn split_brain(roles: &[RoleSpan]) -> Vec<Window> {
 /// timeout text.
 pub(crate) fn reply_text(result: &OpResult) -> String {
     match result {
-        OpResult::Ok { value } => value.clone().unwrap_or_else(|| "OK".to_string()),
+        OpResult::Ok { value } => value.as_deref().unwrap_or("OK").to_string(),
         OpResult::Error { error } | OpResult::Lost { error } => error.clone(),
         OpResult::Timeout => "Timeout reading from socket".to_string(),
     }

@@ -85,6 +85,8 @@ struct SentinelConn {
 pub struct Client {
     dir: Arc<Directory>,
     name: Text,
+    /// `OK`, the reply most records carry, allocated once.
+    ok: Text,
     kind: ClientKind,
     socket_timeout: Duration,
     workload: Option<Workload>,
@@ -121,6 +123,7 @@ impl Client {
         Client {
             dir,
             name: name.into(),
+            ok: "OK".into(),
             kind,
             socket_timeout,
             workload,
@@ -365,7 +368,7 @@ impl Client {
             ctx.close(conn);
             let result = match r {
                 Reply::Error(error) => OpResult::Error { error },
-                other => OpResult::Ok { value: reply_value(&other) },
+                other => OpResult::Ok { value: reply_value(&other, &self.ok) },
             };
             return self.cli_done(ctx, call, result);
         }
@@ -394,7 +397,7 @@ impl Client {
             }
             Reply::Error(e) => self.finish(ctx, OpResult::Error { error: e }),
             other => {
-                let value = reply_value(&other);
+                let value = reply_value(&other, &self.ok);
                 self.finish(ctx, OpResult::Ok { value });
             }
         }

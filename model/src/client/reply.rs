@@ -1,7 +1,7 @@
 //! How the clients read what comes back: reply values, `SENTINEL` maps and their fields, and
 //! connection errors in redis-py's words.
 
-use crate::resp::Reply;
+use crate::resp::{Reply, Text};
 use sim::ConnectError;
 
 pub(super) fn connect_error(e: ConnectError) -> &'static str {
@@ -12,12 +12,12 @@ pub(super) fn connect_error(e: ConnectError) -> &'static str {
 }
 
 /// The value of a successful reply, as the application would print it.
-pub(super) fn reply_value(r: &Reply) -> Option<String> {
+pub(super) fn reply_value(r: &Reply, ok: &Text) -> Option<Text> {
     match r {
-        Reply::Ok => Some("OK".to_string()),
-        Reply::Bulk(v) => v.clone(),
+        Reply::Ok => Some(ok.clone()),
+        Reply::Bulk(v) => v.as_deref().map(Text::from),
         Reply::Array(None) => None,
-        other => Some(other.to_string()),
+        other => Some(other.to_string().into()),
     }
 }
 
