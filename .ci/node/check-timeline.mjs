@@ -151,7 +151,8 @@ try {
       }
       return [n, data.writes.length, out.slice(0, 5)];
     });
-    if (bad[1] && !bad[0]) failures.push(`${where}: no write marks`);
+    // Zoomed on a moment with no write, none is drawn; over the whole run every write is.
+    if (bad[1] && !bad[0] && where === "the whole run") failures.push("no write marks");
     for (const b of bad[2]) failures.push(`${where}: ${b}`);
   }
 } finally {
