@@ -417,8 +417,58 @@ fn a_ten_minute_run_makes_a_page_of_reasonable_size() {
     assert!(writes > 11_000, "{writes} writes");
     let page = html::page(&r);
     assert!(page.len() < 2_500_000, "{} bytes", page.len());
-    let data = page.split("id=\"run-data\">").nth(1).unwrap().split("</script>").next().unwrap();
-    let v: Value = serde_json::from_str(data).unwrap();
+    let v = page_data(&page);
     assert_eq!(v["writes"].as_array().unwrap().len(), writes);
     assert!(r.outcome.writes.lost > 0 && !v["split"].as_array().unwrap().is_empty());
+}
+
+/// The run's data embedded in a page.
+fn page_data(page: &str) -> Value {
+    let data = page.split("id=\"run-data\">").nth(1).unwrap().split("</script>").next().unwrap();
+    serde_json::from_str(data).unwrap()
+}
+
+/// A master stopped 15 s under a client with a minute's socket timeout: the write sent at the
+/// stop is a stall (a bar from its sending to its OK at the resume), not a gap; the blog runs,
+/// whose every write is answered within 1 s, have none.
+#[test]
+fn a_paused_master_is_drawn_as_a_stall() {
+    let r = record("tests/paused-master.toml");
+    let t = Timeline::of(&r);
+    let stalled: Vec<usize> =
+        t.writes.iter().enumerate().filter(|(_, w)| w.stalled).map(|(i, _)| i).collect();
+    assert_eq!(stalled.len(), 1, "{stalled:?}");
+    let op = &r.outcome.history[t.writes[stalled[0]].op];
+    assert_eq!((op.invoked_us / 1000, op.completed_us / 1000), (20_000, 35_000));
+    assert_eq!(t.writes[stalled[0]].fate, Fate::Kept);
+    let v = page_data(&html::page(&r));
+    assert_eq!(v["stalls"], serde_json::json!(stalled));
+    for (_, path) in BLOGS {
+        let v = page_data(&html::page(&record(&format!("{path}.toml"))));
+        assert_eq!(v["stalls"], serde_json::json!([]), "{path}");
+    }
+}
+
+/// Each write in the page names the server it was sent to (empty when none was known), as the
+/// history has it: the page lays a client's lane out in one row per server from this.
+#[test]
+fn every_write_in_the_page_names_its_server() {
+    for (_, path) in BLOGS {
+        let r = record(&format!("{path}.toml"));
+        let v = page_data(&html::page(&r));
+        let sent: Vec<String> = v["writes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w[6].as_str().unwrap().to_string())
+            .collect();
+        let history: Vec<String> = Timeline::of(&r)
+            .writes
+            .iter()
+            .map(|w| r.outcome.history[w.op].node.as_deref().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(sent, history, "{path}");
+        let servers: BTreeSet<&str> = sent.iter().map(String::as_str).collect();
+        assert!(servers.len() >= 2, "{path}: the failover moves the writes: {servers:?}");
+    }
 }

@@ -15,9 +15,11 @@ try {
   if (key) {
     const mark = await page.$(`#plot .write-lost[data-key="${key}"]`);
     if (!mark) throw new Error(`no lost write ${key}`);
+    await mark.scrollIntoView();
     const b = await mark.boundingBox();
     await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
     await page.mouse.move(5, 5);
+    await page.evaluate(() => window.scrollTo(0, 0));
   }
   await page.screenshot({ path: out, fullPage: true });
 } finally {

@@ -55,6 +55,8 @@ struct Data<'a> {
     /// from, to, writable masters.
     split: Vec<(u64, u64, Vec<String>)>,
     writes: Vec<WriteRow>,
+    /// The writes (indices into `writes`) outstanding longer than 1 s: drawn as stall bars.
+    stalls: Vec<usize>,
     /// What discarded lost writes (shared by many writes).
     discards: Vec<String>,
     /// lane, at, label.
@@ -187,6 +189,7 @@ fn data<'a>(r: &'a Record, t: &Timeline) -> Data<'a> {
             })
             .collect(),
         writes,
+        stalls: t.writes.iter().enumerate().filter(|(_, w)| w.stalled).map(|(i, _)| i).collect(),
         discards,
         faults: t.faults.iter().map(|f| (lane(f.pid), f.at_us, f.label.clone())).collect(),
         promotions,
@@ -314,6 +317,8 @@ const BODY: &str = r#"<section class="legend" aria-label="legend">
 <span><i class="tick lost"></i>write lost</span>
 <span><i class="tick refused"></i>refused</span>
 <span><i class="tick indeterminate"></i>indeterminate</span>
+<span><i class="sw stall"></i>stall: a write waiting over 1 s for its reply</span>
+<span>a client lane has one row per server written to</span>
 </section>
 <nav class="controls">
 <button type="button" id="zoom-in" title="zoom in (+)">+</button>

@@ -191,6 +191,10 @@ pub struct WriteMark {
     pub fate: Fate,
     /// For a lost write: what discarded it (`discarded at 75.001s when ... full-resynced ...`).
     pub discarded: Option<String>,
+    /// It was outstanding (sent, no reply yet) longer than
+    /// [`SERVED_WITHIN_US`](crate::availability::SERVED_WITHIN_US): the application stalled on
+    /// it (a paused master, a long socket timeout), which a picture must not show as a gap.
+    pub stalled: bool,
 }
 
 impl WriteMark {
@@ -598,6 +602,7 @@ fn writes(r: &Record) -> Vec<WriteMark> {
             };
             let discarded = (fate == Fate::Lost)
                 .then(|| r.discarded_by(op.node.as_deref().unwrap_or(""), op.completed_us));
+            let waited_us = op.completed_us.saturating_sub(op.invoked_us);
             Some(WriteMark {
                 pid: client_pid(r, &op.client)?,
                 op: i,
@@ -605,6 +610,7 @@ fn writes(r: &Record) -> Vec<WriteMark> {
                 value: value.to_string(),
                 fate,
                 discarded,
+                stalled: waited_us > crate::availability::SERVED_WITHIN_US,
             })
         })
         .collect()

@@ -8,7 +8,7 @@
   const tip = document.getElementById("tip");
   const story = document.getElementById("story");
   const LABEL_W = 200, PAD_R = 16, TOP_H = 16, AXIS_H = 30 + TOP_H, HOST_H = 22, FOOT_H = 22;
-  const HEIGHT = { redis: 34, sentinel: 50, client: 44, cli: 34 };
+  const HEIGHT = { redis: 34, sentinel: 40, client: 34, cli: 34 };
   const MARK_COLOR = {
     "+sdown": "var(--sdown)", "-sdown": "var(--sdown)", "+odown": "var(--odown)", "-odown": "var(--odown)",
     "+try-failover": "var(--vote)", "+vote-for-leader": "var(--vote)", "+elected-leader": "var(--vote)",
@@ -37,18 +37,44 @@
     bandSlot[i] = slot;
   });
 
-  // Rows: a header per host (taller with rule labels), then its lanes.
+  // A client's lane has one row per server its writes went to (servers in lane order), then one
+  // for writes sent to none (no master known): where a write sits says where it went.
+  const SUB_TOP = 14, SUB_H = 16;
+  const serverRank = {};
+  D.lanes.forEach(function (l, i) { if (l.kind === "redis") serverRank[l.id] = i; });
+  function targetRank(node) { return node === "" ? 2e9 : node in serverRank ? serverRank[node] : 1e9; }
+  const targets = {};
+  D.writes.forEach(function (w) {
+    const list = targets[w[0]] = targets[w[0]] || [];
+    if (list.indexOf(w[6]) < 0) list.push(w[6]);
+  });
+  Object.keys(targets).forEach(function (lane) {
+    targets[lane].sort(function (a, b) { return targetRank(a) - targetRank(b) || (a < b ? -1 : a > b ? 1 : 0); });
+  });
+  function laneHeight(l, i) {
+    return targets[i] ? SUB_TOP + SUB_H * targets[i].length + 4 : HEIGHT[l.kind] || 34;
+  }
+
+  // Rows: a header per host (taller with rule labels), then its lanes. Hosts with a client come
+  // first, so what the application saw is in view without scrolling, above the servers.
   const laneRows = [], hostRows = [];
+  const hasClient = D.hosts.map(function (_, h) { return D.lanes.some(function (l) { return l.host === h && l.kind === "client"; }); });
+  const hostOrder = D.hosts.map(function (_, h) { return h; }).sort(function (a, b) { return (hasClient[b] - hasClient[a]) || a - b; });
   let y = AXIS_H;
-  D.hosts.forEach(function (host, h) {
+  hostOrder.forEach(function (h) {
     const lanes = D.lanes.map(function (l, i) { return [l, i]; }).filter(function (p) { return p[0].host === h; });
     if (!lanes.length) return;
     const top = y;
     y += HOST_H + LINE_H * (slotsOf[h] || []).length;
-    lanes.forEach(function (p) { laneRows[p[1]] = { y: y, h: HEIGHT[p[0].kind] || 34 }; y += laneRows[p[1]].h; });
+    lanes.forEach(function (p) { laneRows[p[1]] = { y: y, h: laneHeight(p[0], p[1]) }; y += laneRows[p[1]].h; });
     hostRows.push({ host: h, top: top, bottom: y });
   });
   const H = y + FOOT_H;
+  // The row of lane `lane`'s writes to `node`.
+  function subRow(lane, node) {
+    const r = laneRows[lane], k = Math.max(0, (targets[lane] || []).indexOf(node));
+    return { y: r.y + SUB_TOP + k * SUB_H, h: SUB_H };
+  }
 
   let t0 = 0, t1 = Math.max(D.end, 1), width = 1200;
   const tips = [];
@@ -108,7 +134,13 @@
       const r = laneRows[i];
       out.push('<g class="lane" data-proc="' + esc(l.id) + '" data-kind="' + l.kind + '">');
       out.push('<line x1="' + LABEL_W + '" x2="' + (width - PAD_R) + '" y1="' + (r.y + r.h) + '" y2="' + (r.y + r.h) + '" stroke="#f1f5f9"/>');
-      out.push('<text class="lane-label" x="22" y="' + (r.y + r.h / 2 + 4) + '">' + esc(l.label) + "</text></g>");
+      const rows = targets[i];
+      out.push('<text class="lane-label" x="22" y="' + (rows ? r.y + 11 : r.y + r.h / 2 + 4) + '">' + esc(l.label) + "</text>");
+      (rows || []).forEach(function (node) {
+        const s = subRow(i, node);
+        out.push('<text class="node-label" x="34" y="' + (s.y + s.h / 2 + 3.5) + '">' + (node ? "to " + esc(node) : "sent to no server") + "</text>");
+      });
+      out.push("</g>");
     });
   }
 
@@ -190,10 +222,17 @@
     return "M" + cx + "," + (cy - s) + "L" + (cx + s) + "," + cy + "L" + cx + "," + (cy + s) + "L" + (cx - s) + "," + cy + "Z";
   }
 
+  // Key events are labelled above their diamonds, in a monospace face (so a label's width is
+  // known before it is drawn). Events whose labels would run into the one before (a failover's
+  // burst within a second) join its label, `+sdown master +3`, whose tooltip lists them all: no
+  // two labels overlap at any zoom.
+  const MARK_CHAR_W = 6.1, MARK_GAP = 8;
+  function markName(m) { return /down$/.test(m[2]) ? m[2] + " " + m[3].split(" ")[0] : m[2]; }
+  function markLabel(ids) { return markName(D.marks[ids[0]]) + (ids.length > 1 ? " +" + (ids.length - 1) : ""); }
+  function markLabelEnd(X, ids) { return X + 5 + markLabel(ids).length * MARK_CHAR_W + MARK_GAP; }
+
   function marks(out) {
-    // Key events get a label, on the first of two lines (above and below the marks) where it
-    // does not run into the previous one.
-    const lastLabel = {};
+    const keyed = {};
     D.marks.forEach(function (m, i) {
       const [lane, at, event, text, line, key] = m;
       if (at < t0 || at > t1) return;
@@ -201,14 +240,21 @@
       const color = MARK_COLOR[event] || "#9ca3af";
       out.push('<path class="mark" data-event="' + esc(event) + '" data-m="' + i + '" d="' + diamond(Math.round(X * 10) / 10, cy, key ? 5 : 2.5) + '" fill="' + color + '"' +
         (key ? "" : ' fill-opacity=".6"') + tipAttr("<code>" + esc(line) + "</code>") + "/>");
-      if (!key) return;
-      const ends = lastLabel[lane] = lastLabel[lane] || [0, 0];
-      const slot = X > ends[0] ? 0 : X > ends[1] ? 1 : -1;
-      if (slot < 0) return;
-      // `+sdown master`, `+sdown slave`: which instance matters most.
-      const label = /down$/.test(event) ? event + " " + text.split(" ")[0] : event;
-      out.push('<text class="mark-label" x="' + (X + 5) + '" y="' + (r.y + (slot ? 36 : 11)) + '">' + esc(label) + "</text>");
-      ends[slot] = X + label.length * 5.6 + 10;
+      if (key) (keyed[lane] = keyed[lane] || []).push(i);
+    });
+    Object.keys(keyed).forEach(function (lane) {
+      const groups = [];
+      keyed[lane].forEach(function (i) {
+        const X = x(D.marks[i][1]), last = groups[groups.length - 1];
+        if (last && X < markLabelEnd(last.x, last.ids)) last.ids.push(i);
+        else groups.push({ x: X, ids: [i] });
+      });
+      const y = laneRows[lane].y + 11;
+      groups.forEach(function (g) {
+        const list = g.ids.map(function (i) { return secs(D.marks[i][1]) + " <code>" + esc(D.marks[i][4]) + "</code>"; });
+        out.push('<text class="mark-label" data-events="' + g.ids.length + '" x="' + (g.x + 5).toFixed(1) + '" y="' + y + '"' +
+          (g.ids.length > 1 ? tipAttr(g.ids.length + " events:\n" + list.join("\n")) : "") + ">" + esc(markLabel(g.ids)) + "</text>");
+      });
     });
   }
 
@@ -260,22 +306,42 @@
       "\nsent to " + (node || "nobody") + ", reply: " + esc(reply);
   }
 
+  // A stall: a write outstanding over 1 s (sent, no reply yet), a bar from its sending to its
+  // reply or timeout on its server's row, so a wait is never mistaken for a time with no writes.
+  function stalls(out) {
+    D.stalls.forEach(function (i) {
+      const w = D.writes[i], [lane, inv, done, key, value, fate, node, discard, reply] = w;
+      if (!visible(inv, done)) return;
+      const s = subRow(lane, node), [X, W] = span(inv, done);
+      const label = "stalled " + secs(done - inv);
+      out.push('<g class="stall" data-w="' + i + '" data-node="' + esc(node) + '"' +
+        tipAttr("SET " + esc(key) + " " + esc(value) + " waited " + secs(done - inv) + " for its reply\nsent to " + (esc(node) || "no server") +
+          " at " + secs(inv) + ", reply at " + secs(done) + ": " + esc(reply) + " (" + fate + ")") + ">");
+      out.push('<rect x="' + X + '" y="' + (s.y + 3) + '" width="' + Math.max(W, 2) + '" height="' + (s.h - 6) + '" rx="2" fill="url(#hatch-stall)" stroke="var(--stall)"/>');
+      if (W > label.length * 6 + 10) out.push('<text class="stall-label" x="' + (X + 5) + '" y="' + (s.y + s.h / 2 + 3.5) + '">' + label + "</text>");
+      out.push("</g>");
+    });
+  }
+
   function writes(out) {
-    const byLane = {};
+    // One group per lane and server: each is drawn in its own row.
+    const groups = {};
     D.writes.forEach(function (w, i) {
       if (w[2] < t0 || w[2] > t1) return;
-      (byLane[w[0]] = byLane[w[0]] || []).push(i);
+      const g = w[0] + "\u0000" + w[6];
+      (groups[g] = groups[g] || []).push(i);
     });
-    Object.keys(byLane).forEach(function (lane) {
-      const r = laneRows[lane], list = byLane[lane];
+    Object.keys(groups).sort().forEach(function (g) {
+      const list = groups[g], lane = D.writes[list[0]][0], node = D.writes[list[0]][6];
+      const s = subRow(lane, node), attrs = ' data-node="' + esc(node) + '"';
       const dense = list.length / plotW() > 1 / 4;
       if (!dense) {
         list.forEach(function (i) {
           const w = D.writes[i], fate = w[5], X = x(w[2]).toFixed(1);
-          const tall = fate === "lost" ? [6, 38] : fate === "kept" ? [14, 30] : fate === "refused" ? [22, 30] : [10, 34];
-          out.push('<line class="write write-' + fate + '" data-w="' + i + '" data-key="' + esc(w[3]) + '" x1="' + X + '" x2="' + X + '" y1="' + (r.y + tall[0]) + '" y2="' + (r.y + tall[1]) +
+          const tall = fate === "lost" ? [1, s.h - 1] : fate === "refused" ? [7, s.h - 3] : [3, s.h - 3];
+          out.push('<line class="write write-' + fate + '" data-w="' + i + '" data-key="' + esc(w[3]) + '"' + attrs + ' x1="' + X + '" x2="' + X + '" y1="' + (s.y + tall[0]) + '" y2="' + (s.y + tall[1]) +
             '" stroke="' + WRITE_COLOR[fate] + '" stroke-width="' + (fate === "lost" ? 3 : 2) + '"' + tipAttr(writeTip(w)) + "/>");
-          if (fate === "lost") out.push('<line class="hit" data-w="' + i + '" x1="' + X + '" x2="' + X + '" y1="' + (r.y + 4) + '" y2="' + (r.y + 40) + '" stroke="transparent" stroke-width="9"' + tipAttr(writeTip(w)) + "/>");
+          if (fate === "lost") out.push('<line class="hit" data-w="' + i + '" x1="' + X + '" x2="' + X + '" y1="' + s.y + '" y2="' + (s.y + s.h) + '" stroke="transparent" stroke-width="9"' + tipAttr(writeTip(w)) + "/>");
         });
         return;
       }
@@ -292,11 +358,11 @@
         const first = D.writes[ids[0]], last = D.writes[ids[n - 1]];
         const parts = FATES.filter(function (f) { return count[f]; }).map(function (f) { return count[f] + " " + f; });
         const lostKeys = ids.filter(function (i) { return D.writes[i][5] === "lost"; }).map(function (i) { return D.writes[i][3]; });
-        out.push('<g class="write-bucket' + (count.lost ? " has-lost" : "") + '" data-ws="' + ids[0] + "-" + ids[n - 1] + '" data-lost="' + (count.lost || 0) + '"' +
+        out.push('<g class="write-bucket' + (count.lost ? " has-lost" : "") + '" data-ws="' + ids.join(" ") + '" data-lost="' + (count.lost || 0) + '"' + attrs +
           (lostKeys.length ? ' data-keys="' + esc(lostKeys.join(" ")) + '"' : "") +
-          tipAttr(n + " writes, " + secs(first[2]) + " to " + secs(last[2]) + ": " + parts.join(", ")) + ">");
-        let yy = r.y + 6;
-        const hh = r.h - 12;
+          tipAttr(n + " writes to " + (esc(node) || "no server") + ", " + secs(first[2]) + " to " + secs(last[2]) + ": " + parts.join(", ")) + ">");
+        let yy = s.y + 1;
+        const hh = s.h - 2;
         FATES.forEach(function (f) {
           if (!count[f]) return;
           const part = hh * count[f] / n;
@@ -313,6 +379,7 @@
       '<pattern id="hatch-band" width="7" height="7" patternUnits="userSpaceOnUse" patternTransform="rotate(-45)"><rect width="7" height="7" fill="#7e22ce" fill-opacity=".05"/><line x1="0" y1="0" x2="0" y2="7" stroke="#7e22ce" stroke-opacity=".16" stroke-width="3"/></pattern>' +
       '<pattern id="hatch-down" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f3f4f6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#d1d5db" stroke-width="2"/></pattern>' +
       '<pattern id="hatch-paused" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#fbbf24" stroke-width="3"/></pattern>' +
+      '<pattern id="hatch-stall" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#fde68a"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b45309" stroke-opacity=".5" stroke-width="2"/></pattern>' +
       '<pattern id="hatch-noreplicas" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#bfdbfe"/><line x1="0" y1="0" x2="0" y2="6" stroke="#2563eb" stroke-width="3"/></pattern>' +
       '<clipPath id="plot-area"><rect x="' + LABEL_W + '" y="0" width="' + plotW() + '" height="' + H + '"/></clipPath></defs>';
   }
@@ -333,6 +400,7 @@
     promotions(out);
     marks(out);
     beliefs(out);
+    stalls(out);
     writes(out);
     out.push("</g>");
     out.push('<line x1="' + LABEL_W + '" x2="' + LABEL_W + '" y1="' + AXIS_H + '" y2="' + (H - FOOT_H) + '" stroke="#cbd5e1"/>');
@@ -382,12 +450,7 @@
   }
 
   function showBucket(g) {
-    const range = g.getAttribute("data-ws").split("-").map(Number);
-    const lost = [];
-    for (let i = range[0]; i <= range[1]; i++) {
-      const w = D.writes[i];
-      if (w && w[5] === "lost" && w[0] === D.writes[range[0]][0]) lost.push(i);
-    }
+    const lost = g.getAttribute("data-ws").split(" ").map(Number).filter(function (i) { return D.writes[i][5] === "lost"; });
     if (lost.length === 1) return showStory(lost[0]);
     const first = D.writes[lost[0]];
     story.innerHTML = "<h2>" + lost.length + " lost writes</h2><p>" + esc(capital(first[7] !== null ? D.discards[first[7]] : "")) + ".</p><ul>" +
