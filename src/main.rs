@@ -2,6 +2,7 @@
 
 mod alloc;
 mod bench_cli;
+mod colour;
 mod explore_cli;
 mod files;
 mod output;
@@ -30,11 +31,19 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour what a person reads (`auto`: only on a terminal, and not when `NO_COLOR` is set
+    /// to anything); files, `--json` and pipes stay plain unless `always`.
+    #[arg(long, global = true, value_enum, default_value_t = colour::ColorChoice::Auto,
+          value_name = "WHEN")]
+    color: colour::ColorChoice,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario file and report what happened to every write.
+    ///
+    /// Prints the summary (with `--events`, the sentinel events after it), or nothing with
+    /// `--quiet`, for scripts that read the exit status.
     ///
     /// Files are written atomically (a temporary file renamed into place); an output that is the
     /// scenario itself (by identity: `./x.toml`, a link) is refused. With `--trace -` or
@@ -42,7 +51,8 @@ enum Command {
     /// is read up to 4 MiB.
     ///
     /// Examples: `redsim run traces/blog-partition.toml --seed 7 --trace run.jsonl`,
-    /// `cat x.toml | redsim run - --json`.
+    /// `redsim run traces/blog-kill-master.toml --events`, `cat x.toml | redsim run - --json`,
+    /// `redsim run x.toml --quiet || echo failed`.
     ///
     /// Exit status: 0 when every expectation holds, 1 when one fails, 2 when the input is invalid
     /// or an output cannot be written (standard output included; a closed pipe is not an error).
@@ -65,6 +75,13 @@ enum Command {
         /// Print the explanation of the run (as `redsim explain`) instead of the summary.
         #[arg(long, conflicts_with = "json")]
         explain: bool,
+        /// After the summary, list every sentinel event (time, sentinel, event).
+        #[arg(long, conflicts_with_all = ["json", "explain"])]
+        events: bool,
+        /// Print nothing on standard output (errors still go to standard error): the exit
+        /// status tells whether every expectation held. Files asked for are still written.
+        #[arg(short, long, conflicts_with_all = ["json", "explain", "events"])]
+        quiet: bool,
         /// Also write the timeline page (one self-contained HTML file: roles over time, filter
         /// bands, sentinel events, every write; open it from disk) to this file (`-`: standard
         /// output).
@@ -237,15 +254,17 @@ fn main() -> ExitCode {
             return out.finish(ExitCode::from(code));
         }
     };
-    let mut out = Out::stdout();
+    let mut out = Out::with_colour(cli.color);
     let code = match cli.command {
-        Command::Run { scenario, seed, json, trace, trace_level, explain, html } => {
+        Command::Run { scenario, seed, json, trace, trace_level, explain, html, events, quiet } => {
             let output = if json {
                 Output::Json
             } else if explain {
                 Output::Explain
+            } else if quiet {
+                Output::Quiet
             } else {
-                Output::Summary
+                Output::Summary { events }
             };
             let files = Files { trace: trace.as_deref(), html: html.as_deref() };
             run(&mut out, &scenario, seed, output, files, trace_level.into())
@@ -299,9 +318,14 @@ fn open_input(path: &str) -> Result<(Box<dyn BufRead>, bool), ExitCode> {
 /// What `redsim run` prints.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Output {
-    Summary,
+    /// The summary, and the sentinel events after it when `events`.
+    Summary {
+        events: bool,
+    },
     Json,
     Explain,
+    /// Nothing: the exit status says it.
+    Quiet,
 }
 
 /// Files `redsim run` writes besides what it prints.
@@ -386,7 +410,13 @@ fn run_loaded(
     }
     match output {
         Output::Json => writeln!(out, "{}", report::json(&outcome)),
-        Output::Summary => out.print(&report::summary(&outcome)),
+        Output::Summary { events } => {
+            out.print(&report::painted_summary(&outcome, out.paint()));
+            if events {
+                out.print(&report::events(&outcome));
+            }
+        }
+        Output::Quiet => {}
         Output::Explain => {
             out.print(&explain::explain(&Record::from_run(&scenario, seed, &deployment, &outcome)))
         }
@@ -394,7 +424,7 @@ fn run_loaded(
     if outcome.expectations.passed {
         ExitCode::SUCCESS
     } else {
-        if output != Output::Json {
+        if output != Output::Json && output != Output::Quiet {
             errln!("reproduce with: redsim run {path} --seed {seed}");
         }
         ExitCode::from(1)
