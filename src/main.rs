@@ -5,6 +5,7 @@ mod bench_cli;
 mod colour;
 mod explore_cli;
 mod files;
+mod generate_cli;
 mod output;
 
 #[global_allocator]
@@ -169,6 +170,28 @@ enum Command {
     /// Exit status: 0 when written, 2 when the input is invalid, the seed does not fail, or the
     /// output cannot be written.
     Shrink(explore_cli::ShrinkArgs),
+    /// Print a completion script for a shell, generated from redsim's own verbs and options.
+    ///
+    /// Examples: `redsim completions bash > ~/.local/share/bash-completion/completions/redsim`,
+    /// `redsim completions zsh > ~/.zfunc/_redsim` (with `fpath+=~/.zfunc` before `compinit`),
+    /// `redsim completions fish > ~/.config/fish/completions/redsim.fish`.
+    ///
+    /// Exit status: 0, or 2 when standard output cannot be written.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of redsim, or of one verb, generated from the same
+    /// definitions as `--help`.
+    ///
+    /// Examples: `redsim man | man -l -`, `redsim man run > redsim-run.1`,
+    /// `redsim man > ~/.local/share/man/man1/redsim.1`.
+    ///
+    /// Exit status: 0, or 2 for an unknown verb or when standard output cannot be written.
+    Man {
+        /// The verb whose page to print (`run`: the page `redsim-run(1)`); default: redsim's.
+        verb: Option<String>,
+    },
     /// Measure the simulator; the last line printed is one JSON object.
     ///
     /// Example: `redsim bench explore --seeds 200 --jobs 2`.
@@ -276,6 +299,8 @@ fn main() -> ExitCode {
         Command::Replay { trace } => replay(&mut out, &trace),
         Command::Explore(args) => explore_cli::explore(&mut out, args),
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
+        Command::Completions { shell } => generate_cli::completions(&mut out, shell),
+        Command::Man { verb } => generate_cli::man(&mut out, verb.as_deref()),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
             bench_kernel(&mut out, messages, partition)
         }

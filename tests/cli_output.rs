@@ -87,3 +87,38 @@ fn explore_colours_the_failing_seeds_only_when_asked() {
     let (_, json, _) = redsim(&[&args[..], &["--color", "always", "--json"]].concat());
     assert!(!json.contains(ESC), "{json}");
 }
+
+#[test]
+fn completions_name_every_verb() {
+    let (code, bash, _) = redsim(&["completions", "bash"]);
+    assert_eq!(code, 0);
+    for verb in ["run", "explain", "export", "replay", "explore", "shrink", "bench", "man"] {
+        assert!(bash.contains(verb), "bash completions lack {verb}");
+    }
+    assert!(bash.contains("--events") && bash.contains("--color"));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let (code, script, _) = redsim(&["completions", shell]);
+        assert!(code == 0 && script.contains("explore"), "{shell}");
+    }
+    let (code, _, err) = redsim(&["completions", "tcsh"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
+fn man_pages_are_roff_with_a_title_line_first() {
+    for (args, title) in [(&["man"][..], ".TH redsim 1 "), (&["man", "run"], ".TH redsim-run 1 ")] {
+        let (code, page, _) = redsim(args);
+        assert_eq!(code, 0);
+        // Before the title only the quote-string definition roff generators open with.
+        let first = page.lines().find(|l| !l.starts_with(".ie ") && !l.starts_with(".el "));
+        assert!(first.is_some_and(|l| l.starts_with(title)), "{args:?}: {page}");
+        assert!(page.contains(".SH OPTIONS"));
+    }
+    let (_, top, _) = redsim(&["man"]);
+    assert!(top.contains("redsim\\-explore(1)"), "the verbs' pages are named");
+    let (_, run, _) = redsim(&["man", "run"]);
+    assert!(run.contains("Exit status") && run.contains("\\-\\-quiet"));
+    let (code, out, err) = redsim(&["man", "nope"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert!(err.contains("one of: run, explain"), "{err}");
+}
