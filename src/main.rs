@@ -27,7 +27,8 @@ use std::process::ExitCode;
 #[command(
     name = "redsim",
     version,
-    about = "A deterministic simulator of Redis Sentinel deployments"
+    about = "A deterministic simulator of Redis Sentinel deployments",
+    after_help = CLI_HELP
 )]
 struct Cli {
     #[command(subcommand)]
@@ -38,6 +39,16 @@ struct Cli {
           value_name = "WHEN")]
     color: colour::ColorChoice,
 }
+
+const CLI_HELP: &str = "\
+Examples:
+  redsim run traces/manual-failover.toml
+  redsim explain traces/blog-kill-master.toml
+  redsim explore traces/explore-partition.toml --seeds 0..2000 -j 4
+  redsim help run
+
+Exit status: 0 ok; 1 an expectation or invariant failed, or a trace does not replay as recorded;
+2 the input is invalid or an output cannot be written.";
 
 #[derive(Subcommand)]
 enum Command {
@@ -194,7 +205,8 @@ enum Command {
     },
     /// Measure the simulator; the last line printed is one JSON object.
     ///
-    /// Example: `redsim bench explore --seeds 200 --jobs 2`.
+    /// Examples: `redsim bench explore --seeds 200 --jobs 2`, `redsim bench kernel --partition`,
+    /// `redsim bench hosts --hosts 10000 --duration 60s`.
     ///
     /// Exit status: 0, or 2 when the scenario is invalid or standard output cannot be written.
     Bench {

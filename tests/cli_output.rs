@@ -122,3 +122,16 @@ fn man_pages_are_roff_with_a_title_line_first() {
     assert_eq!((code, out.as_str()), (2, ""));
     assert!(err.contains("one of: run, explain"), "{err}");
 }
+
+#[test]
+fn every_verb_help_gives_examples_and_exit_status() {
+    let verbs = ["run", "explain", "export", "replay", "explore", "shrink", "bench"];
+    for verb in verbs.iter().chain(&["completions", "man"]) {
+        let (code, help, _) = redsim(&[verb, "--help"]);
+        assert_eq!(code, 0);
+        assert!(help.contains("Example"), "{verb} --help has no example");
+        assert!(help.contains("Exit status: 0"), "{verb} --help has no exit status");
+    }
+    let (_, top, _) = redsim(&["--help"]);
+    assert!(top.contains("Examples:") && top.contains("Exit status: 0"), "{top}");
+}
