@@ -208,7 +208,7 @@ pub fn explore(out: &mut Out, args: ExploreArgs) -> ExitCode {
             "explore {} ({path}), seeds {}..{}{of}",
             scenario.name, range.start, range.end
         );
-        out.print(&summary.render(&results, &reproduce, &shrink_hint(path)));
+        out.print(&summary.render(&results, &reproduce, &shrink_hint(path), out.paint()));
     }
     // Wall-clock speed on stderr: stdout is the same on every run, whatever the machine or -j.
     let used = jobs.min(seeds.len()).max(1);
@@ -261,7 +261,7 @@ fn merge_files(
             let from = cmd.strip_prefix("redsim run ").and_then(|c| c.rsplit_once(" --seed "));
             shrink_hint(path.or(from.map(|f| f.0)).unwrap_or("SCENARIO"))(seed)
         };
-        out.print(&summary.render(&merged.results, &reproduce, &shrink));
+        out.print(&summary.render(&merged.results, &reproduce, &shrink, out.paint()));
     }
     exit_of(&summary)
 }

@@ -2,8 +2,10 @@
 
 mod alloc;
 mod bench_cli;
+mod colour;
 mod explore_cli;
 mod files;
+mod generate_cli;
 mod output;
 
 #[global_allocator]
@@ -25,16 +27,35 @@ use std::process::ExitCode;
 #[command(
     name = "redsim",
     version,
-    about = "A deterministic simulator of Redis Sentinel deployments"
+    about = "A deterministic simulator of Redis Sentinel deployments",
+    after_help = CLI_HELP
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Colour what a person reads (`auto`: only on a terminal, and not when `NO_COLOR` is set
+    /// to anything); files, `--json` and pipes stay plain unless `always`.
+    #[arg(long, global = true, value_enum, default_value_t = colour::ColorChoice::Auto,
+          value_name = "WHEN")]
+    color: colour::ColorChoice,
 }
+
+const CLI_HELP: &str = "\
+Examples:
+  redsim run traces/manual-failover.toml
+  redsim explain traces/blog-kill-master.toml
+  redsim explore traces/explore-partition.toml --seeds 0..2000 -j 4
+  redsim help run
+
+Exit status: 0 ok; 1 an expectation or invariant failed, or a trace does not replay as recorded;
+2 the input is invalid or an output cannot be written.";
 
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario file and report what happened to every write.
+    ///
+    /// Prints the summary (with `--events`, the sentinel events after it), or nothing with
+    /// `--quiet`, for scripts that read the exit status.
     ///
     /// Files are written atomically (a temporary file renamed into place); an output that is the
     /// scenario itself (by identity: `./x.toml`, a link) is refused. With `--trace -` or
@@ -42,7 +63,8 @@ enum Command {
     /// is read up to 4 MiB.
     ///
     /// Examples: `redsim run traces/blog-partition.toml --seed 7 --trace run.jsonl`,
-    /// `cat x.toml | redsim run - --json`.
+    /// `redsim run traces/blog-kill-master.toml --events`, `cat x.toml | redsim run - --json`,
+    /// `redsim run x.toml --quiet || echo failed`.
     ///
     /// Exit status: 0 when every expectation holds, 1 when one fails, 2 when the input is invalid
     /// or an output cannot be written (standard output included; a closed pipe is not an error).
@@ -65,6 +87,13 @@ enum Command {
         /// Print the explanation of the run (as `redsim explain`) instead of the summary.
         #[arg(long, conflicts_with = "json")]
         explain: bool,
+        /// After the summary, list every sentinel event (time, sentinel, event).
+        #[arg(long, conflicts_with_all = ["json", "explain"])]
+        events: bool,
+        /// Print nothing on standard output (errors still go to standard error): the exit
+        /// status tells whether every expectation held. Files asked for are still written.
+        #[arg(short, long, conflicts_with_all = ["json", "explain", "events"])]
+        quiet: bool,
         /// Also write the timeline page (one self-contained HTML file: roles over time, filter
         /// bands, sentinel events, every write; open it from disk) to this file (`-`: standard
         /// output).
@@ -152,9 +181,32 @@ enum Command {
     /// Exit status: 0 when written, 2 when the input is invalid, the seed does not fail, or the
     /// output cannot be written.
     Shrink(explore_cli::ShrinkArgs),
+    /// Print a completion script for a shell, generated from redsim's own verbs and options.
+    ///
+    /// Examples: `redsim completions bash > ~/.local/share/bash-completion/completions/redsim`,
+    /// `redsim completions zsh > ~/.zfunc/_redsim` (with `fpath+=~/.zfunc` before `compinit`),
+    /// `redsim completions fish > ~/.config/fish/completions/redsim.fish`.
+    ///
+    /// Exit status: 0, or 2 when standard output cannot be written.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) of redsim, or of one verb, generated from the same
+    /// definitions as `--help`.
+    ///
+    /// Examples: `redsim man | man -l -`, `redsim man run > redsim-run.1`,
+    /// `redsim man > ~/.local/share/man/man1/redsim.1`.
+    ///
+    /// Exit status: 0, or 2 for an unknown verb or when standard output cannot be written.
+    Man {
+        /// The verb whose page to print (`run`: the page `redsim-run(1)`); default: redsim's.
+        verb: Option<String>,
+    },
     /// Measure the simulator; the last line printed is one JSON object.
     ///
-    /// Example: `redsim bench explore --seeds 200 --jobs 2`.
+    /// Examples: `redsim bench explore --seeds 200 --jobs 2`, `redsim bench kernel --partition`,
+    /// `redsim bench hosts --hosts 10000 --duration 60s`.
     ///
     /// Exit status: 0, or 2 when the scenario is invalid or standard output cannot be written.
     Bench {
@@ -237,15 +289,17 @@ fn main() -> ExitCode {
             return out.finish(ExitCode::from(code));
         }
     };
-    let mut out = Out::stdout();
+    let mut out = Out::with_colour(cli.color);
     let code = match cli.command {
-        Command::Run { scenario, seed, json, trace, trace_level, explain, html } => {
+        Command::Run { scenario, seed, json, trace, trace_level, explain, html, events, quiet } => {
             let output = if json {
                 Output::Json
             } else if explain {
                 Output::Explain
+            } else if quiet {
+                Output::Quiet
             } else {
-                Output::Summary
+                Output::Summary { events }
             };
             let files = Files { trace: trace.as_deref(), html: html.as_deref() };
             run(&mut out, &scenario, seed, output, files, trace_level.into())
@@ -257,6 +311,8 @@ fn main() -> ExitCode {
         Command::Replay { trace } => replay(&mut out, &trace),
         Command::Explore(args) => explore_cli::explore(&mut out, args),
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
+        Command::Completions { shell } => generate_cli::completions(&mut out, shell),
+        Command::Man { verb } => generate_cli::man(&mut out, verb.as_deref()),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
             bench_kernel(&mut out, messages, partition)
         }
@@ -299,9 +355,14 @@ fn open_input(path: &str) -> Result<(Box<dyn BufRead>, bool), ExitCode> {
 /// What `redsim run` prints.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Output {
-    Summary,
+    /// The summary, and the sentinel events after it when `events`.
+    Summary {
+        events: bool,
+    },
     Json,
     Explain,
+    /// Nothing: the exit status says it.
+    Quiet,
 }
 
 /// Files `redsim run` writes besides what it prints.
@@ -386,7 +447,13 @@ fn run_loaded(
     }
     match output {
         Output::Json => writeln!(out, "{}", report::json(&outcome)),
-        Output::Summary => out.print(&report::summary(&outcome)),
+        Output::Summary { events } => {
+            out.print(&report::painted_summary(&outcome, out.paint()));
+            if events {
+                out.print(&report::events(&outcome));
+            }
+        }
+        Output::Quiet => {}
         Output::Explain => {
             out.print(&explain::explain(&Record::from_run(&scenario, seed, &deployment, &outcome)))
         }
@@ -394,7 +461,7 @@ fn run_loaded(
     if outcome.expectations.passed {
         ExitCode::SUCCESS
     } else {
-        if output != Output::Json {
+        if output != Output::Json && output != Output::Quiet {
             errln!("reproduce with: redsim run {path} --seed {seed}");
         }
         ExitCode::from(1)

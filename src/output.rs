@@ -5,8 +5,10 @@
 //! status the command had. Use it with `write!` / `writeln!`, which call its `write_fmt`.
 //! Messages for standard error go through [`errln!`], which cannot panic either.
 
+use crate::colour::{self, ColorChoice};
+use lab::paint::Paint;
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 /// `eprintln!` that cannot panic: a message standard error cannot take has nowhere else to go,
@@ -24,12 +26,25 @@ pub(crate) use errln;
 pub struct Out {
     to_stderr: bool,
     error: Option<io::Error>,
+    colour: ColorChoice,
 }
 
 impl Out {
-    /// Printing to standard output.
+    /// Printing to standard output, without colour.
     pub fn stdout() -> Self {
-        Out { to_stderr: false, error: None }
+        Out { to_stderr: false, error: None, colour: ColorChoice::Never }
+    }
+
+    /// Printing to standard output, coloured as `colour` says.
+    pub fn with_colour(colour: ColorChoice) -> Self {
+        Out { colour, ..Out::stdout() }
+    }
+
+    /// How to paint what a person reads on the stream this prints to now.
+    pub fn paint(&self) -> Paint {
+        let terminal =
+            if self.to_stderr { io::stderr().is_terminal() } else { io::stdout().is_terminal() };
+        colour::paint(self.colour, std::env::var_os("NO_COLOR").as_deref(), terminal)
     }
 
     /// Sends what is printed from now on to standard error: standard output carries a file

@@ -6,6 +6,7 @@
 //!
 //! Crate map, bottom to top (each module uses only those before it, `model` and `sim`):
 //! - [`text`]: formatting helpers every report shares.
+//! - [`paint`]: colour for a terminal reader, which the printing code asks (off by default).
 //! - [`limits`]: how much is read: the largest scenario, the longest trace or result line, and
 //!   how much of a line an error echoes.
 //! - [`scenario`]: the TOML scenario format, validated, with `file:line:col` errors; it owns the
@@ -36,6 +37,7 @@ pub mod input;
 pub mod invariants;
 pub mod limits;
 pub mod outcome;
+pub mod paint;
 pub mod record;
 pub mod replay;
 pub mod report;

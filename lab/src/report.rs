@@ -1,6 +1,8 @@
-//! The outcome as people read it (`redsim run`) and as tools read it (`--json`).
+//! The outcome as people read it (`redsim run`: the summary, and with `--events` the sentinel
+//! events after it) and as tools read it (`--json`).
 
 use crate::outcome::{ClientOutcome, Outcome};
+use crate::paint::Paint;
 use crate::scenario::Role;
 use crate::text::{self, secs};
 use std::fmt::Write;
@@ -23,8 +25,13 @@ pub fn latency(c: &ClientOutcome) -> String {
     }
 }
 
-/// The human-readable summary.
+/// The human-readable summary, without colour (as files and the timeline page carry it).
 pub fn summary(o: &Outcome) -> String {
+    painted_summary(o, Paint::PLAIN)
+}
+
+/// The human-readable summary; `paint` marks lost writes and the expectations' verdict.
+pub fn painted_summary(o: &Outcome, paint: Paint) -> String {
     let mut s = String::new();
     let _ =
         writeln!(s, "scenario {} (seed {}): {} simulated", o.scenario, o.seed, secs(o.duration_ms));
@@ -58,8 +65,11 @@ pub fn summary(o: &Outcome) -> String {
     let w = &o.writes;
     let _ = writeln!(
         s,
-        "writes:        {} acknowledged, {} failed, {} indeterminate, {} lost",
-        w.acked, w.failed, w.indeterminate, w.lost
+        "writes:        {} acknowledged, {} failed, {} indeterminate, {}",
+        w.acked,
+        w.failed,
+        w.indeterminate,
+        paint.bad_if(w.lost > 0, &format!("{} lost", w.lost))
     );
     if !w.lost_keys.is_empty() {
         let shown: Vec<&str> = w.lost_keys.iter().take(10).map(String::as_str).collect();
@@ -81,18 +91,31 @@ pub fn summary(o: &Outcome) -> String {
         let _ =
             writeln!(s, "{head} {name}: unavailable {}, {}", secs(c.unavailable_ms), latency(c));
     }
+    for warning in &o.warnings {
+        let _ = writeln!(s, "warning: {warning}");
+    }
+    let x = &o.expectations;
+    let verdict = match (x.passed, x.checked) {
+        (false, _) => paint.bad(&x.verdict()),
+        (true, 0) => x.verdict(),
+        (true, _) => paint.good(&x.verdict()),
+    };
+    let _ = writeln!(s, "expectations:  {verdict}");
+    for f in &o.expectations.failures {
+        let _ = writeln!(s, "  - {f}");
+    }
+    s
+}
+
+/// The sentinel events of the run, one a line (`redsim run --events`); empty when there are
+/// none.
+pub fn events(o: &Outcome) -> String {
+    let mut s = String::new();
     if !o.sentinel_events.is_empty() {
         let _ = writeln!(s, "sentinel events:");
         for e in &o.sentinel_events {
             let _ = writeln!(s, "  {:>9}  {}  {} {}", secs(e.at_ms), e.sentinel, e.event, e.detail);
         }
-    }
-    for warning in &o.warnings {
-        let _ = writeln!(s, "warning: {warning}");
-    }
-    let _ = writeln!(s, "expectations:  {}", o.expectations.verdict());
-    for f in &o.expectations.failures {
-        let _ = writeln!(s, "  - {f}");
     }
     s
 }

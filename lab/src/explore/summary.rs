@@ -4,6 +4,7 @@
 
 use super::SeedResult;
 use crate::expectations::property;
+use crate::paint::Paint;
 use crate::text::secs;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -114,12 +115,13 @@ impl Summary {
     }
 
     /// The summary as people read it; `reproduce` gives the command that reruns a seed,
-    /// `shrink` the one that shrinks it.
+    /// `shrink` the one that shrinks it; `paint` marks the failed count and the failing seeds.
     pub fn render(
         &self,
         results: &[SeedResult],
         reproduce: &dyn Fn(u64) -> String,
         shrink: &dyn Fn(u64) -> String,
+        paint: Paint,
     ) -> String {
         let mut s = String::new();
         if let Some(p) = &self.partial {
@@ -132,7 +134,8 @@ impl Summary {
                 first.join(", ")
             );
         }
-        let _ = writeln!(s, "{} seeds: {} passed, {} failed", self.seeds, self.passed, self.failed);
+        let failed = paint.bad_if(self.failed > 0, &format!("{} failed", self.failed));
+        let _ = writeln!(s, "{} seeds: {} passed, {failed}", self.seeds, self.passed);
         let _ = writeln!(s, "{:<34} {:>9} {:>9} {:>9} {:>9}", "", "min", "median", "p99", "max");
         // (label, distribution, in milliseconds shown as seconds)
         let rows = [
@@ -164,7 +167,8 @@ impl Summary {
             }
         }
         if self.failures.is_empty() {
-            let _ = writeln!(s, "every expectation and invariant held on every seed");
+            let _ =
+                writeln!(s, "{}", paint.good("every expectation and invariant held on every seed"));
         } else {
             let _ = writeln!(s, "failed:");
             for (prop, seeds) in &self.failures {
@@ -180,7 +184,8 @@ impl Summary {
             let shown = failing.len().min(FAILING_SHOWN);
             let _ = writeln!(s, "failing seeds (first {shown} of {}):", failing.len());
             for r in &failing[..shown] {
-                let _ = writeln!(s, "  seed {}: {}", r.seed, r.failures.join("; "));
+                let seed = paint.bad(&format!("seed {}", r.seed));
+                let _ = writeln!(s, "  {seed}: {}", r.failures.join("; "));
                 let _ = writeln!(s, "    reproduce: {}", reproduce(r.seed));
             }
             if failing.len() > shown {
