@@ -75,3 +75,93 @@ fn the_error_shows_the_line_and_a_caret() {
     assert_eq!(lines[2], "10 | config = { replicaof = \"10.0.0.9 6379\" }");
     assert_eq!(lines[3], "   |                        ^");
 }
+
+#[test]
+fn a_pause_that_would_resume_after_the_end_is_refused_like_an_event_after_the_end() {
+    let line = first_line("pause-past-end.toml");
+    assert!(line.starts_with("error: tests/bad/pause-past-end.toml:14:7:"), "{line}");
+    assert!(
+        line.contains("resumes the process at 35.000s, after the end of the run (30s)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_workload_that_starts_at_the_end_is_refused() {
+    let line = first_line("workload-past-end.toml");
+    assert!(line.starts_with("error: tests/bad/workload-past-end.toml:15:43:"), "{line}");
+    assert!(line.contains("`start = \"30s\"` is not before the end of the run (30s)"), "{line}");
+}
+
+#[test]
+fn a_bad_directive_value_says_what_is_accepted_not_serdes_wording() {
+    let line = first_line("directive-value.toml");
+    assert!(line.starts_with("error: tests/bad/directive-value.toml:10:31:"), "{line}");
+    assert!(line.contains("a string, an integer or a boolean"), "{line}");
+    assert!(!line.contains("untagged"), "{line}");
+}
+
+/// A scenario of one server with `extra` appended, written to a scratch file; its run's exit
+/// status and standard error.
+fn run_with(name: &str, extra: &str) -> (i32, String) {
+    let text = format!(
+        "name = \"{name}\"\nduration = \"30s\"\n[[host]]\nname = \"10.0.0.1\"\n[[redis]]\nhost = \"10.0.0.1\"\nport = 6379\n{extra}"
+    );
+    let path = common::tmp(&format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    let (code, _, stderr) = redsim(&["run", &path]);
+    (code, stderr)
+}
+
+#[test]
+fn no_value_of_the_wrong_shape_leaks_serdes_wording() {
+    let cases = [
+        ("final-master", "[expect]\nfinal-master = 3\n", "\"host:port\" or a list"),
+        ("lost-writes", "[expect]\nlost-writes = true\n", "a count (0) or a list of keys"),
+        (
+            "get-value",
+            "[expect]\nget = [{ on = \"master\", key = \"k\", value = 1 }]\n",
+            "a string, or false for nil",
+        ),
+        (
+            "explore-faults",
+            "[explore]\nfaults = 1.5\nwindow = \"1s..2s\"\nlength = \"1s\"\nkinds = [\"kill\"]\n",
+            "a count (2) or a range",
+        ),
+        ("directive-table", "config = { save = { a = 1 } }\n", "a directive value"),
+    ];
+    for (name, extra, says) in cases {
+        let (code, stderr) = run_with(name, extra);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        let line = stderr.lines().next().unwrap_or_default();
+        assert!(line.contains(says) && !line.contains("untagged"), "{name}: {line}");
+        assert!(line.contains(&format!("{name}.toml:")), "{name}: file:line:col in {line}");
+    }
+}
+
+#[test]
+fn a_workload_stop_after_the_end_or_before_its_start_is_refused() {
+    let client = "[[client]]\nname = \"app1\"\nhost = \"10.0.0.1\"\nconnect = \"10.0.0.1:6379\"\n";
+    let (code, stderr) =
+        run_with("stop-late", &format!("{client}workload = {{ stop = \"31s\" }}\n"));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(":12:21: `stop = \"31s\"` is after the end of the run (30s)"),
+        "{stderr}"
+    );
+    let early = format!("{client}workload = {{ start = \"5s\", stop = \"5s\" }}\n");
+    let (code, stderr) = run_with("stop-early", &early);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("`stop = \"5s\"` is not after the workload's start"), "{stderr}");
+}
+
+#[test]
+fn directive_names_in_capitals_are_checked_like_any_other() {
+    let (code, stderr) = run_with("caps-replicaof", "config = { REPLICAOF = \"nohost 6379\" }\n");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("unknown host `nohost` in replicaof"), "{stderr}");
+    let sentinel = "[[sentinel]]\nhost = \"10.0.0.1\"\nport = 26379\nconfig = { \"SENTINEL MONITOR\" = \"m 10.0.0.1 7000 1\" }\n";
+    let (code, stderr) = run_with("caps-monitor", sentinel);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("which is no [[redis]] of this scenario"), "{stderr}");
+}

@@ -46,7 +46,9 @@ pub struct Deployment {
     pub cli: BTreeMap<HostId, ProcessId>,
     /// Faults applied to processes, in time order.
     pub lifecycle: Vec<(Instant, ProcessId, Life)>,
-    /// Things the timeline asked for that could not be done (an iptables `-D` of a missing rule).
+    /// Things the timeline asked for that could not be done as written: an iptables `-D` of a
+    /// missing rule, a kill or pause of a process that is not running, a restart of one that is
+    /// (done as `systemctl restart` does: stopped, by SIGKILL here, then started).
     pub warnings: Vec<String>,
     /// When each process is first started, in time order (ties: process order).
     pub starts: Vec<(Instant, ProcessId)>,
@@ -226,16 +228,28 @@ impl Deployment {
         match action {
             Action::Kill(p) => {
                 let pid = self.pid(*p);
+                if !self.world.state(pid).is_alive() {
+                    self.warn_state(pid, "kill", "nothing to kill");
+                }
                 self.world.kill(pid);
                 self.lifecycle.push((now, pid, Life::Down));
             }
             Action::Restart(p) => {
+                // As `systemctl restart`: a process that is still there is stopped first. The
+                // model's stop is SIGKILL (no graceful SHUTDOWN, so no RDB save on the way down).
                 let pid = self.pid(*p);
+                if self.world.state(pid).is_alive() {
+                    self.warn_state(pid, "restart", "killed (SIGKILL) and started again");
+                }
                 self.world.restart(pid);
                 self.lifecycle.push((now, pid, Life::Up));
             }
             Action::Pause(p, d) => {
                 let pid = self.pid(*p);
+                if self.world.state(pid) != sim::ProcState::Running {
+                    self.warn_state(pid, "pause", "not paused");
+                    return;
+                }
                 self.world.pause(pid, Some(*d));
                 self.lifecycle.push((now, pid, Life::Paused));
                 self.lifecycle.push((now + *d, pid, Life::Resumed));
@@ -291,6 +305,18 @@ impl Deployment {
             }
         }
         self.lifecycle.sort_by_key(|l| l.0);
+    }
+
+    /// Records that `what` found `pid` in a state it does not expect, and what was done instead.
+    fn warn_state(&mut self, pid: ProcessId, what: &str, done: &str) {
+        let state = match self.world.state(pid) {
+            sim::ProcState::NotStarted => "not started yet",
+            sim::ProcState::Running => "running",
+            sim::ProcState::Paused => "stopped (SIGSTOP)",
+            sim::ProcState::Dead => "not running",
+        };
+        let (now, name) = (self.world.now(), self.world.name(pid).to_string());
+        self.warnings.push(format!("{now}: {what} {name}: it was {state}: {done}"));
     }
 
     /// `redis-cli -h $(redis-cli -h <sentinel> SENTINEL get-master-addr-by-name ...)` from `from`:

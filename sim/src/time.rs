@@ -1,5 +1,6 @@
 //! Virtual time: [`Instant`] and [`Duration`] are integer microseconds, never floats, never the wall
-//! clock. Scenario files write times as `"250us"`, `"100ms"`, `"5s"`, `"2m"` and ranges as `"A..B"`.
+//! clock. Scenario files write times as `"250us"`, `"100ms"`, `"5s"`, `"2m"`, `"1h"` (or parts in
+//! decreasing units such as `"1h30m"`) and ranges as `"A..B"`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -154,10 +155,14 @@ impl fmt::Display for Instant {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeParseError {
     /// Nothing before the unit, or not a whole number.
-    #[error("`{0}` is not a time: expected a whole number and a unit, like 250us, 100ms, 5s or 2m")]
+    #[error(
+        "`{0}` is not a time: expected a whole number and a unit, like 250us, 100ms, 5s, 2m or 1h"
+    )]
     BadNumber(String),
     /// The unit is missing or unknown.
-    #[error("`{0}` has no known unit: use us, ms, s or m")]
+    #[error(
+        "`{0}` has no known unit: use us, ms, s, m or h, or parts in decreasing units like 1h30m"
+    )]
     BadUnit(String),
     /// The value does not fit in 64-bit microseconds.
     #[error("`{0}` is too large")]
@@ -172,22 +177,45 @@ pub enum TimeParseError {
 
 impl FromStr for Duration {
     type Err = TimeParseError;
+    /// A whole number and a unit (`us`, `ms`, `s`, `m`, `h`), or several such parts in
+    /// decreasing units, which add up: `1h30m`, `1m30s`, `2s500ms`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let t = s.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (digits, unit) = t.split_at(split);
-        if digits.is_empty() {
+        let mut rest = s.trim();
+        if rest.is_empty() || !rest.starts_with(|c: char| c.is_ascii_digit()) {
             return Err(TimeParseError::BadNumber(s.to_string()));
         }
-        let scale: u64 = match unit.trim() {
-            "us" => 1,
-            "ms" => 1_000,
-            "s" => 1_000_000,
-            "m" => 60_000_000,
-            _ => return Err(TimeParseError::BadUnit(s.to_string())),
-        };
-        let n: u64 = digits.parse().map_err(|_| TimeParseError::Overflow(s.to_string()))?;
-        n.checked_mul(scale).map(Duration).ok_or_else(|| TimeParseError::Overflow(s.to_string()))
+        let mut total: u64 = 0;
+        let mut last_scale = u64::MAX;
+        while !rest.is_empty() {
+            let split = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            let (digits, after) = rest.split_at(split);
+            if digits.is_empty() {
+                return Err(TimeParseError::BadUnit(s.to_string()));
+            }
+            let after = after.trim_start();
+            let unit_len = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
+            let (unit, tail) = after.split_at(unit_len);
+            let scale: u64 = match unit {
+                "us" => 1,
+                "ms" => 1_000,
+                "s" => 1_000_000,
+                "m" => 60_000_000,
+                "h" => 3_600_000_000,
+                _ => return Err(TimeParseError::BadUnit(s.to_string())),
+            };
+            // Each unit at most once, largest first, as people write `1h30m`.
+            if scale >= last_scale {
+                return Err(TimeParseError::BadUnit(s.to_string()));
+            }
+            last_scale = scale;
+            let n: u64 = digits.parse().map_err(|_| TimeParseError::Overflow(s.to_string()))?;
+            total = n
+                .checked_mul(scale)
+                .and_then(|us| total.checked_add(us))
+                .ok_or_else(|| TimeParseError::Overflow(s.to_string()))?;
+            rest = tail.trim_start();
+        }
+        Ok(Duration(total))
     }
 }
 
@@ -249,12 +277,26 @@ mod tests {
         assert_eq!("5s".parse::<Duration>().unwrap(), Duration::from_secs(5));
         assert_eq!("2m".parse::<Duration>().unwrap(), Duration::from_secs(120));
         assert_eq!(" 0s ".parse::<Duration>().unwrap(), Duration::ZERO);
+        assert_eq!("1h".parse::<Duration>().unwrap(), Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn parts_in_decreasing_units_add_up() {
+        assert_eq!("1h30m".parse::<Duration>().unwrap(), Duration::from_secs(5400));
+        assert_eq!("1m30s".parse::<Duration>().unwrap(), Duration::from_secs(90));
+        assert_eq!("2s500ms".parse::<Duration>().unwrap(), Duration::from_millis(2500));
+        assert_eq!("1h 5s".parse::<Duration>().unwrap(), Duration::from_secs(3605));
+        for bad in ["30m1h", "1s1s", "1h30", "1h-5m", "1hm"] {
+            assert!(matches!(bad.parse::<Duration>(), Err(TimeParseError::BadUnit(_))), "{bad}");
+        }
+        let big = format!("{}h1h", u64::MAX);
+        assert!(big.parse::<Duration>().is_err());
     }
 
     #[test]
     fn rejects_bad_times() {
         assert!(matches!("5".parse::<Duration>(), Err(TimeParseError::BadUnit(_))));
-        assert!(matches!("5h".parse::<Duration>(), Err(TimeParseError::BadUnit(_))));
+        assert!(matches!("5d".parse::<Duration>(), Err(TimeParseError::BadUnit(_))));
         assert!(matches!("ms".parse::<Duration>(), Err(TimeParseError::BadNumber(_))));
         assert!(matches!("-5s".parse::<Duration>(), Err(TimeParseError::BadNumber(_))));
         assert!(matches!("1.5s".parse::<Duration>(), Err(TimeParseError::BadUnit(_))));

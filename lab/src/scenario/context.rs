@@ -3,7 +3,7 @@
 
 use super::ScenarioError;
 use super::raw;
-use sim::{Addr, Duration, DurationRange, HostId, Probability};
+use sim::{Addr, Duration, DurationRange, HostId, Instant, Probability};
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
 
@@ -114,6 +114,55 @@ impl<'a> Ctx<'a> {
             );
         }
         Ok(r)
+    }
+
+    /// A workload's `start` (default 0s) and `stop` (default: none, it runs to the end): it starts
+    /// before the end of the run and stops after it starts, at the end at the latest.
+    pub fn workload_window(
+        &self,
+        w: &raw::Workload,
+        duration: Duration,
+    ) -> Result<(Instant, Option<Instant>), ScenarioError> {
+        let end = Instant::ZERO + duration;
+        let start = match &w.start {
+            Some(t) => {
+                let at = Instant::ZERO + self.duration(t)?;
+                if at >= end {
+                    return self.err(
+                        t.span(),
+                        format!(
+                            "`start = \"{}\"` is not before the end of the run ({duration})",
+                            t.get_ref()
+                        ),
+                    );
+                }
+                at
+            }
+            None => Instant::ZERO,
+        };
+        let stop = match &w.stop {
+            Some(t) => {
+                let at = Instant::ZERO + self.duration(t)?;
+                if at > end {
+                    return self.err(
+                        t.span(),
+                        format!(
+                            "`stop = \"{}\"` is after the end of the run ({duration}): leave `stop` out to run to the end",
+                            t.get_ref()
+                        ),
+                    );
+                }
+                if at <= start {
+                    return self.err(
+                        t.span(),
+                        format!("`stop = \"{}\"` is not after the workload's start", t.get_ref()),
+                    );
+                }
+                Some(at)
+            }
+            None => None,
+        };
+        Ok((start, stop))
     }
 
     /// `host:port` of a declared process.

@@ -1,4 +1,4 @@
-//! Scenario files (`reference/scenario-format.md`): a topology, configuration in the real
+//! Scenario files (`docs/scenario-format.md`): a topology, configuration in the real
 //! directive names, clients, a timeline of faults and commands, and expectations. Parsing checks
 //! everything a run would trip over and reports it with `file:line:col`.
 
@@ -6,6 +6,7 @@ mod context;
 mod error;
 mod expect;
 mod explore;
+pub mod keys;
 mod raw;
 mod schedule;
 mod validate;

@@ -1,5 +1,8 @@
 //! The scenario file as TOML says it, with the position of every value that validation may
-//! complain about. Unknown keys are errors (`deny_unknown_fields`).
+//! complain about. Unknown keys are errors (`deny_unknown_fields`). Every key added here is
+//! listed by `super::keys` on its own and must be documented in `docs/scenario-format.md`
+//! (`tests/docs.rs` checks). An untagged enum says what it accepts (`expecting`): serde's own
+//! wording names the Rust type.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -7,7 +10,10 @@ use toml::Spanned;
 
 /// A directive value: a string, an integer, or a boolean (`true` = `yes`).
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "expected a directive value: a string, an integer or a boolean (true means yes)"
+)]
 pub enum Value {
     Str(String),
     Int(i64),
@@ -27,7 +33,7 @@ impl Value {
 
 /// One value or a list of them.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a \"host:port\" or a list of them")]
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -35,7 +41,7 @@ pub enum OneOrMany {
 
 /// A count or a list of keys.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a count (0) or a list of keys ([\"k1\", \"k2\"])")]
 pub enum CountOrKeys {
     Count(u64),
     Keys(Vec<String>),
@@ -43,7 +49,7 @@ pub enum CountOrKeys {
 
 /// A string, or `false` for nil.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a string, or false for nil")]
 pub enum StrOrFalse {
     Str(String),
     Bool(bool),
@@ -180,7 +186,7 @@ pub struct Get {
 
 /// A count, or a range of counts written `"1..3"`.
 #[derive(Clone, Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a count (2) or a range (\"1..3\")")]
 pub enum CountRange {
     Count(u32),
     Range(String),

@@ -84,8 +84,10 @@ impl Scenario {
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
                     cx.err(span, format!("redis directive `{}`: {}", k.get_ref(), e.message))
                 })?;
+                // Directive names are case-insensitive, in the model as in Redis.
+                let name = k.get_ref().trim().to_ascii_lowercase();
                 if let (Some((h, _)), true) =
-                    (&config.replicaof, matches!(k.get_ref().as_str(), "replicaof" | "slaveof"))
+                    (&config.replicaof, matches!(name.as_str(), "replicaof" | "slaveof"))
                 {
                     if cx.host_id(h).is_none() {
                         return cx.err(
@@ -107,14 +109,15 @@ impl Scenario {
             let mut config = SentinelConfig::empty();
             // `sentinel monitor` first, so per-master directives can check the name.
             let mut entries: Vec<_> = p.config.iter().collect();
-            entries.sort_by_key(|(k, _)| !k.get_ref().trim().ends_with("monitor"));
+            let monitor = |k: &str| k.trim().to_ascii_lowercase().ends_with("monitor");
+            entries.sort_by_key(|(k, _)| !monitor(k.get_ref()));
             for (k, v) in entries {
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
                     cx.err(span, format!("sentinel directive `{}`: {}", k.get_ref(), e.message))
                 })?;
-                if k.get_ref().trim().ends_with("monitor") {
+                if monitor(k.get_ref()) {
                     let monitored = Spanned::new(
                         v.span(),
                         format!("{}:{}", config.master_host, config.master_port),
@@ -212,14 +215,7 @@ impl Scenario {
             };
             let workload = match &c.workload {
                 Some(w) => {
-                    let start = match &w.get_ref().start {
-                        Some(t) => Instant::ZERO + cx.duration(t)?,
-                        None => Instant::ZERO,
-                    };
-                    let stop = match &w.get_ref().stop {
-                        Some(t) => Some(Instant::ZERO + cx.duration(t)?),
-                        None => None,
-                    };
+                    let (start, stop) = cx.workload_window(w.get_ref(), duration)?;
                     let wl = w.get_ref();
                     if wl.writes_per_sec.unwrap_or(0) + wl.reads_per_sec.unwrap_or(0) > 1_000_000 {
                         return cx.err(w.span(), "at most 1,000,000 operations per second");
@@ -288,7 +284,19 @@ impl Scenario {
                 let Some(f) = &e.for_ else {
                     return cx.err(p.span(), "`pause` needs `for = \"<time>\"`");
                 };
-                Action::Pause(process(p)?, cx.duration(f)?)
+                let length = cx.duration(f)?;
+                // The resume is a timeline moment too: like an event, not after the end.
+                if at + length > Instant::ZERO + duration {
+                    return cx.err(
+                        f.span(),
+                        format!(
+                            "`for = \"{}\"` resumes the process at {}, after the end of the run ({duration})",
+                            f.get_ref(),
+                            at + length
+                        ),
+                    );
+                }
+                Action::Pause(process(p)?, length)
             } else if let Some(rule) = &e.iptables {
                 let Some(on) = &e.on else {
                     return cx.err(rule.span(), "`iptables` needs `on = \"<host>\"`");
