@@ -68,6 +68,9 @@ pub struct Network {
     rules_installed: usize,
     /// Distinct pairs linked one by one (outside the mesh rule), for counting missing links.
     explicit_pairs: usize,
+    /// Pairs of distinct hosts with no link between them, counted whenever hosts or links change
+    /// (the packet path asks on every packet).
+    missing: usize,
     seed: u64,
 }
 
@@ -90,6 +93,7 @@ impl Network {
             filters: Vec::new(),
             rules_installed: 0,
             explicit_pairs: 0,
+            missing: 0,
             seed,
         }
     }
@@ -101,6 +105,7 @@ impl Network {
         self.filters.push(FilterTable::default());
         let link = self.new_link(id, id, loopback, Probability::NEVER);
         self.loopback.push(self.graph.add_edge(idx, idx, link));
+        self.missing = self.missing_links();
         id
     }
 
@@ -123,6 +128,7 @@ impl Network {
                     self.explicit_pairs += 1;
                 }
                 self.insert_edge(a, b, link);
+                self.missing = self.missing_links();
             }
         }
     }
@@ -141,6 +147,7 @@ impl Network {
         // Pairs linked one by one that the mesh now covers no longer count as explicit.
         self.explicit_pairs = self.edges.keys().filter(|(a, b)| a < b && *b >= hosts).count();
         self.mesh = Some(Mesh { hosts, latency, loss });
+        self.missing = self.missing_links();
     }
 
     fn in_mesh(&self, a: HostId, b: HostId) -> bool {
@@ -235,7 +242,7 @@ impl Network {
     /// does TCP need its slow path.
     #[inline]
     pub fn slow_path(&self) -> bool {
-        self.rules_installed > 0 || self.missing_links() > 0
+        self.rules_installed > 0 || self.missing > 0
     }
 
     /// Links that exist now: one loopback per host, the pairs linked one by one, and the mesh
