@@ -1,4 +1,6 @@
-//! `redsim bench hosts`: how building and running a deployment scales with the number of hosts.
+//! `redsim bench kernel` (the kernel against a bare heap loop) and `redsim bench hosts` (how
+//! building and running a deployment scales with the number of hosts). `bench explore` lives with
+//! explore, in `explore_cli`.
 
 use lab::run::Deployment;
 use lab::scenario::Scenario;
@@ -112,6 +114,73 @@ pub fn hosts(out: &mut Out, path: &str, hosts: usize, duration: Option<&str>) ->
         events: world.stats().events,
         links_created: world.net().links_created(),
         peak_rss_mb: peak_rss_mb(),
+    };
+    writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
+    ExitCode::SUCCESS
+}
+
+/// The last line of `redsim bench kernel`.
+#[derive(Serialize)]
+struct KernelBench {
+    workload: &'static str,
+    messages: u64,
+    wall_ms: f64,
+    msgs_per_sec: f64,
+    floor_msgs_per_sec: f64,
+    ratio: f64,
+    partition: bool,
+}
+
+/// The pingpong benchmark: (messages delivered, seconds), after a warm-up.
+#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
+fn pingpong(messages: u64, partition: bool) -> (u64, f64) {
+    let seed = 1;
+    let mut warm = sim::bench::pingpong_world(seed, partition);
+    sim::bench::run_pingpong(&mut warm, messages / 10);
+    let mut world = sim::bench::pingpong_world(seed, partition);
+    let t = std::time::Instant::now();
+    let delivered = sim::bench::run_pingpong(&mut world, messages);
+    (delivered, t.elapsed().as_secs_f64())
+}
+
+/// Messages per second of a `bench kernel` pingpong of `messages`, measured now.
+pub(crate) fn kernel_msgs_per_sec(messages: u64) -> f64 {
+    let (delivered, wall_s) = pingpong(messages, false);
+    delivered as f64 / wall_s
+}
+
+/// `redsim bench kernel`: the pingpong against the bare heap loop, timed in one process.
+#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
+pub fn kernel(out: &mut Out, messages: u64, partition: bool) -> ExitCode {
+    use std::time::Instant;
+    let seed = 1;
+    // Warm up both loops so that neither pays for cold caches or page faults.
+    std::hint::black_box(sim::bench::floor(messages / 10, seed));
+
+    let t = Instant::now();
+    std::hint::black_box(sim::bench::floor(messages, seed));
+    let floor_s = t.elapsed().as_secs_f64();
+
+    let (delivered, wall_s) = pingpong(messages, partition);
+
+    let rate = delivered as f64 / wall_s;
+    let floor_rate = messages as f64 / floor_s;
+    errln!(
+        "pingpong{}: {delivered} messages in {:.1} ms ({:.2} M/s); bare heap loop {:.1} ms ({:.2} M/s)",
+        if partition { " with a partition installed" } else { "" },
+        wall_s * 1e3,
+        rate / 1e6,
+        floor_s * 1e3,
+        floor_rate / 1e6
+    );
+    let line = KernelBench {
+        workload: "pingpong",
+        messages: delivered,
+        wall_ms: (wall_s * 1e4).round() / 10.0,
+        msgs_per_sec: rate.round(),
+        floor_msgs_per_sec: floor_rate.round(),
+        ratio: (rate / floor_rate * 1000.0).round() / 1000.0,
+        partition,
     };
     writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
     ExitCode::SUCCESS

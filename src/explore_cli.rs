@@ -375,7 +375,7 @@ pub fn bench(
     let quiet = |_: usize| {};
     // Warm up caches and the allocator.
     run_seeds(&scenario, &seeds[..seeds.len().min(8)], jobs, &quiet);
-    let kernel = crate::kernel_msgs_per_sec(1_000_000);
+    let kernel = crate::bench_cli::kernel_msgs_per_sec(1_000_000);
     let (results, wall_s) = timed(|| run_seeds(&scenario, &seeds, jobs, &quiet));
     let rate = results.len() as f64 / wall_s;
     let per_core = rate / jobs as f64;
