@@ -136,7 +136,12 @@ impl SentinelConfig {
                     return Err(DirectiveError::new(d, "negative or zero time parameter."));
                 }
             }
-            "parallel-syncs" => self.parallel_syncs = ms(&per_master(value)?)? as u32,
+            "parallel-syncs" => {
+                let n = ms(&per_master(value)?)?;
+                self.parallel_syncs = u32::try_from(n).map_err(|_| {
+                    DirectiveError::new(d, format!("argument `{n}` is out of range"))
+                })?;
+            }
             "master-reboot-down-after-period" => {
                 self.master_reboot_down_after_ms = ms(&per_master(value)?)?
             }
@@ -181,6 +186,7 @@ mod tests {
         c.set("sentinel failover-timeout", "mymaster 20000").unwrap();
         assert_eq!((c.master_name.as_str(), c.master_port, c.quorum), ("mymaster", 6371, 2));
         assert_eq!((c.down_after_ms, c.failover_timeout_ms), (5000, 20000));
+        assert!(c.set("parallel-syncs", "4294967296").is_err(), "no silent truncation");
         assert!(c.set("sentinel parallel-syncs", "other 2").is_err());
         assert!(c.set("sentinel monitor", "m h 1 0").is_err());
         assert_eq!(c.set("notification-script", "x").unwrap_err().directive, "notification-script");
