@@ -41,10 +41,35 @@ fn grown(path: &str, source: &str, base: &Scenario, hosts: usize) -> Result<Stri
     Ok(text)
 }
 
-/// Milliseconds since `t`, to a tenth.
-#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
-fn ms_since(t: std::time::Instant) -> f64 {
-    (t.elapsed().as_secs_f64() * 1e4).round() / 10.0
+/// Times a closure on the wall clock (the CLI may; simulations never do): its value and seconds.
+#[allow(clippy::disallowed_types)]
+pub(crate) fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let t = std::time::Instant::now();
+    let v = f();
+    (v, t.elapsed().as_secs_f64())
+}
+
+/// Seconds as milliseconds to a tenth, as the bench lines print them.
+pub(crate) fn ms(secs: f64) -> f64 {
+    (secs * 1e4).round() / 10.0
+}
+
+/// Applies a bench's `--duration` to `scenario` (virtual time per run instead of the file's).
+pub(crate) fn set_duration(
+    scenario: &mut Scenario,
+    duration: Option<&str>,
+) -> Result<(), ExitCode> {
+    let Some(d) = duration else { return Ok(()) };
+    match d.parse::<sim::Duration>() {
+        Ok(d) if d > sim::Duration::ZERO => {
+            scenario.duration = d;
+            Ok(())
+        }
+        _ => {
+            errln!("error: --duration `{d}`: write a duration such as 240s, 10m or 1h");
+            Err(ExitCode::from(BAD_INPUT))
+        }
+    }
 }
 
 /// The process's peak resident memory (Linux `VmHWM`), in MB.
@@ -62,40 +87,32 @@ fn peak_rss_mb() -> Option<f64> {
 }
 
 /// Parses, builds and runs `path` grown to `hosts` hosts, timing each step.
-#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
 pub fn hosts(out: &mut Out, path: &str, hosts: usize, duration: Option<&str>) -> ExitCode {
     let fail = |e: String| {
         errln!("error: {e}");
         ExitCode::from(BAD_INPUT)
     };
-    let base = match Scenario::load(path) {
+    let base = match crate::load(path) {
         Ok(s) => s,
-        Err(e) => return fail(e.to_string()),
+        Err(code) => return code,
     };
     let text = match grown(path, &base.source, &base, hosts) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
-    let t = std::time::Instant::now();
-    let mut scenario = match Scenario::parse(path, &text) {
+    let (parsed, parse_s) = timed(|| Scenario::parse(path, &text));
+    let mut scenario = match parsed {
         Ok(s) => s,
         Err(e) => return fail(e.to_string()),
     };
-    let parse_ms = ms_since(t);
-    if let Some(d) = duration {
-        match d.parse::<sim::Duration>() {
-            Ok(d) if d > sim::Duration::ZERO => scenario.duration = d,
-            _ => return fail(format!("--duration `{d}`: write a duration such as 10s or 2m")),
-        }
+    if let Err(code) = set_duration(&mut scenario, duration) {
+        return code;
     }
     let seed = scenario.seed;
     let scenario = scenario.for_seed(seed);
-    let t = std::time::Instant::now();
-    let mut deployment = Deployment::build(&scenario, seed);
-    let build_ms = ms_since(t);
-    let t = std::time::Instant::now();
-    deployment.run(&scenario);
-    let run_ms = ms_since(t);
+    let (mut deployment, build_s) = timed(|| Deployment::build(&scenario, seed));
+    let ((), run_s) = timed(|| deployment.run(&scenario));
+    let (parse_ms, build_ms, run_ms) = (ms(parse_s), ms(build_s), ms(run_s));
     let world = &deployment.world;
     errln!(
         "hosts {}: {} hosts, {} clients: parse {parse_ms:.1} ms, build {build_ms:.1} ms, run {} in {run_ms:.1} ms",
@@ -132,15 +149,12 @@ struct KernelBench {
 }
 
 /// The pingpong benchmark: (messages delivered, seconds), after a warm-up.
-#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
 fn pingpong(messages: u64, partition: bool) -> (u64, f64) {
     let seed = 1;
     let mut warm = sim::bench::pingpong_world(seed, partition);
     sim::bench::run_pingpong(&mut warm, messages / 10);
     let mut world = sim::bench::pingpong_world(seed, partition);
-    let t = std::time::Instant::now();
-    let delivered = sim::bench::run_pingpong(&mut world, messages);
-    (delivered, t.elapsed().as_secs_f64())
+    timed(|| sim::bench::run_pingpong(&mut world, messages))
 }
 
 /// Messages per second of a `bench kernel` pingpong of `messages`, measured now.
@@ -150,16 +164,11 @@ pub(crate) fn kernel_msgs_per_sec(messages: u64) -> f64 {
 }
 
 /// `redsim bench kernel`: the pingpong against the bare heap loop, timed in one process.
-#[allow(clippy::disallowed_types)] // the CLI may time itself; simulations never read a clock
 pub fn kernel(out: &mut Out, messages: u64, partition: bool) -> ExitCode {
-    use std::time::Instant;
     let seed = 1;
     // Warm up both loops so that neither pays for cold caches or page faults.
     std::hint::black_box(sim::bench::floor(messages / 10, seed));
-
-    let t = Instant::now();
-    std::hint::black_box(sim::bench::floor(messages, seed));
-    let floor_s = t.elapsed().as_secs_f64();
+    let (_, floor_s) = timed(|| std::hint::black_box(sim::bench::floor(messages, seed)));
 
     let (delivered, wall_s) = pingpong(messages, partition);
 
@@ -176,7 +185,7 @@ pub fn kernel(out: &mut Out, messages: u64, partition: bool) -> ExitCode {
     let line = KernelBench {
         workload: "pingpong",
         messages: delivered,
-        wall_ms: (wall_s * 1e4).round() / 10.0,
+        wall_ms: ms(wall_s),
         msgs_per_sec: rate.round(),
         floor_msgs_per_sec: floor_rate.round(),
         ratio: (rate / floor_rate * 1000.0).round() / 1000.0,

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::ops::Range;
 use std::process::ExitCode;
 
+use crate::bench_cli::{ms, timed};
 use crate::output::{Out, errln};
 use crate::{BAD_INPUT, load};
 
@@ -150,14 +151,6 @@ fn clock(secs: f64) -> String {
         60..3600 => format!("{}m{:02}s", s / 60, s % 60),
         _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
     }
-}
-
-/// Times a closure on the wall clock (the CLI may; simulations never do).
-#[allow(clippy::disallowed_types)]
-fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
-    let t = std::time::Instant::now();
-    let v = f();
-    (v, t.elapsed().as_secs_f64())
 }
 
 /// Prints lines on `out`.
@@ -356,14 +349,8 @@ pub fn bench(
         Ok(s) => s,
         Err(code) => return code,
     };
-    if let Some(d) = duration {
-        match d.parse::<sim::Duration>() {
-            Ok(d) if d > sim::Duration::ZERO => scenario.duration = d,
-            _ => {
-                errln!("error: --duration `{d}`: write a duration such as 240s or 10m");
-                return ExitCode::from(BAD_INPUT);
-            }
-        }
+    if let Err(code) = crate::bench_cli::set_duration(&mut scenario, duration) {
+        return code;
     }
     let seeds = match Shard::WHOLE.seeds(&seeds) {
         Ok(s) => s,
@@ -400,7 +387,7 @@ pub fn bench(
         seeds: results.len(),
         jobs,
         virtual_s_per_seed: scenario.duration.as_millis() as f64 / 1000.0,
-        wall_ms: (wall_s * 1e4).round() / 10.0,
+        wall_ms: ms(wall_s),
         seeds_per_sec: (rate * 10.0).round() / 10.0,
         seeds_per_sec_per_core: (per_core * 10.0).round() / 10.0,
         events_per_seed,

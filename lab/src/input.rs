@@ -12,21 +12,13 @@ pub const TRACE_START: &[u8] = b"{\"redsim_trace\"";
 /// by the TOML parser's first complaint; a TOML file that is not a valid scenario keeps its
 /// scenario error.
 pub fn scenario_or_neither(path: &str, input: impl Read) -> Result<Scenario, String> {
-    use crate::limits::{SCENARIO_MAX_BYTES, read_capped};
-    let bytes = read_capped(input, SCENARIO_MAX_BYTES, "a scenario")
-        .map_err(|e| format!("{path}: cannot read the scenario: {e}"))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let e = match std::str::from_utf8(&bytes) {
-        Ok(text) => match Scenario::parse(path, text) {
-            Ok(s) => return Ok(s),
-            Err(e) => e,
-        },
-        Err(e) => ScenarioError::whole(
-            path,
-            format!("the scenario is not UTF-8 (byte {})", e.valid_up_to()),
-        ),
+    let bytes = Scenario::read_bytes(path, input).map_err(|e| e.to_string())?;
+    let e = match Scenario::from_bytes(path, &bytes) {
+        Ok(s) => return Ok(s),
+        Err(e) => e,
     };
-    if text.parse::<toml::Table>().is_ok() { Err(e.to_string()) } else { Err(neither(path, &e)) }
+    let toml = std::str::from_utf8(&bytes).is_ok_and(|t| t.parse::<toml::Table>().is_ok());
+    if toml { Err(e.to_string()) } else { Err(neither(path, &e)) }
 }
 
 fn neither(path: &str, e: &ScenarioError) -> String {

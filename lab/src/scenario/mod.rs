@@ -193,16 +193,26 @@ impl Scenario {
     /// Reads a scenario from `input` (a file, standard input) and parses it; `path` names it in
     /// errors. More than [`crate::limits::SCENARIO_MAX_BYTES`] is refused without reading on.
     pub fn read(path: &str, input: impl std::io::Read) -> Result<Scenario, ScenarioError> {
+        Scenario::from_bytes(path, &Scenario::read_bytes(path, input)?)
+    }
+
+    /// The bytes of a scenario read from `input`, refused past
+    /// [`crate::limits::SCENARIO_MAX_BYTES`] without reading on.
+    pub fn read_bytes(path: &str, input: impl std::io::Read) -> Result<Vec<u8>, ScenarioError> {
         use crate::limits::{SCENARIO_MAX_BYTES, read_capped};
-        let bytes = read_capped(input, SCENARIO_MAX_BYTES, "a scenario")
-            .map_err(|e| ScenarioError::whole(path, format!("cannot read the scenario: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
+        read_capped(input, SCENARIO_MAX_BYTES, "a scenario")
+            .map_err(|e| ScenarioError::whole(path, format!("cannot read the scenario: {e}")))
+    }
+
+    /// Parses the bytes of a scenario (UTF-8 TOML).
+    pub fn from_bytes(path: &str, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
             ScenarioError::whole(
                 path,
-                format!("the scenario is not UTF-8 (byte {})", e.utf8_error().valid_up_to()),
+                format!("the scenario is not UTF-8 (byte {})", e.valid_up_to()),
             )
         })?;
-        Scenario::parse(path, &text)
+        Scenario::parse(path, text)
     }
 
     /// `host:port` of a process.
