@@ -1,0 +1,1 @@
+//! Real outcomes against simulated ones (to be written).
