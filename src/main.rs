@@ -3,6 +3,7 @@
 mod alloc;
 mod bench_cli;
 mod colour;
+mod conform_cli;
 mod explore_cli;
 mod files;
 mod generate_cli;
@@ -180,6 +181,12 @@ enum Command {
     /// Exit status: 0 when written, 2 when the input is invalid, the seed does not fail, or the
     /// output cannot be written.
     Shrink(explore_cli::ShrinkArgs),
+    /// Run a scenario on real Redis processes in network namespaces and compare with the
+    /// simulator, field by field (needs root; see `redsim help conform`).
+    ///
+    /// Exit status: 0 the same or within the spread, 1 something differs, 2 the input is invalid
+    /// or this machine cannot run it.
+    Conform(conform_cli::ConformArgs),
     /// Print a completion script for a shell, generated from redsim's own verbs and options.
     ///
     /// Examples: `redsim completions bash > ~/.local/share/bash-completion/completions/redsim`,
@@ -310,6 +317,7 @@ fn main() -> ExitCode {
         Command::Replay { trace } => replay(&mut out, &trace),
         Command::Explore(args) => explore_cli::explore(&mut out, args),
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
+        Command::Conform(args) => conform_cli::conform(&mut out, args),
         Command::Completions { shell } => generate_cli::completions(&mut out, shell),
         Command::Man { verb } => generate_cli::man(&mut out, verb.as_deref()),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {

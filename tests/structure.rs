@@ -12,8 +12,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 /// The crates whose sources are checked: (name, source root).
-const CRATES: &[(&str, &str)] =
-    &[("sim", "sim/src"), ("model", "model/src"), ("lab", "lab/src"), ("redsim", "src")];
+const CRATES: &[(&str, &str)] = &[
+    ("sim", "sim/src"),
+    ("model", "model/src"),
+    ("lab", "lab/src"),
+    ("conform", "conform/src"),
+    ("redsim", "src"),
+];
 
 /// One crate's files by module path (`["server", "config"]`), each with its text.
 struct Crate {

@@ -7,6 +7,107 @@
 //! crate only uses the lab's scenario and outcome types.
 //!
 //! Crate map, bottom to top:
+//! - [`plan`]: a scenario as a real run: addresses, processes, clients, steps, caveats.
+//! - [`render`]: the processes' configuration files.
+//! - [`logs`]: reading the real log lines.
+//! - [`observe`]: what a real run collected, as the outcome record.
 //! - [`compare`]: real outcomes against simulated ones, field by field, with a verdict each.
+//! - [`machine`]: namespaces, processes and the registry that cleans up after them.
+//! - [`preflight`]: what the machine must have, and the client library's venv.
+//! - [`real`]: one real run.
 
 pub mod compare;
+pub mod logs;
+pub mod machine;
+pub mod observe;
+pub mod plan;
+pub mod preflight;
+pub mod real;
+pub mod render;
+
+use lab::outcome::Outcome;
+use lab::scenario::Scenario;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+
+/// The redis-py version the model follows (`redis/sentinel.py` 5.0), the default for real runs.
+pub const REDIS_PY: &str = "5.0.8";
+
+/// The redis-py driver, carried in the binary and written next to each run's files.
+pub const REDIS_PY_DRIVER: &str = include_str!("../drivers/redis_py.py");
+
+/// How to conform.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Real runs.
+    pub runs: u32,
+    /// Simulated seeds.
+    pub seeds: std::ops::Range<u64>,
+    /// `--redis-server`.
+    pub server: Option<PathBuf>,
+    /// `--redis-sentinel`.
+    pub sentinel: Option<PathBuf>,
+    /// redis-py's version.
+    pub redis_py: String,
+    /// `-o DIR`: keep every real log there.
+    pub keep: Option<PathBuf>,
+    /// The spread a real value may stray from the simulated range.
+    pub tolerance: compare::Tolerance,
+}
+
+/// Why a conform run could not be done (exit 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unable(pub String);
+
+/// The real runs and the simulated seeds of `scenario`, compared. `stop` is set by a signal;
+/// everything created is cleaned up whatever happens.
+pub fn conform(
+    scenario: &Scenario,
+    opts: &Options,
+    stop: &AtomicBool,
+) -> Result<compare::Comparison, Unable> {
+    let missing = preflight::missing(opts.server.as_deref());
+    if !missing.is_empty() {
+        return Err(Unable(format!("conform cannot run here:\n  {}", missing.join("\n  "))));
+    }
+    let server = opts.server.clone().or_else(|| preflight::which("redis-server")).expect("checked");
+    let version = preflight::version(&server).map_err(Unable)?;
+    let python = preflight::venv(&opts.redis_py).map_err(Unable)?;
+    let cli = preflight::which("redis-cli").expect("checked");
+    // One fault schedule for every run: an `[explore]` scenario's faults as its own seed draws
+    // them, so the seeds vary only timing, as real runs do.
+    let mut scenario = scenario.for_seed(scenario.seed);
+    scenario.explore = None;
+    let scenario = &scenario;
+    let plan = plan::Plan::new(scenario);
+    let simulated: Vec<Outcome> =
+        opts.seeds.clone().map(|seed| lab::simulate::simulate(scenario, seed).2).collect();
+    let mut real = Vec::new();
+    for run in 0..opts.runs {
+        let dir = match &opts.keep {
+            Some(d) => d.join(format!("run-{}", run + 1)),
+            None => std::env::temp_dir().join(format!(
+                "redsim-conform-{}-{}",
+                std::process::id(),
+                run + 1
+            )),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Unable(format!("{}: {e}", dir.display())))?;
+        let driver = dir.join("redis_py.py");
+        std::fs::write(&driver, REDIS_PY_DRIVER).map_err(|e| Unable(e.to_string()))?;
+        let programs = real::Programs {
+            server: server.clone(),
+            sentinel: opts.sentinel.clone(),
+            cli: cli.clone(),
+            python: python.clone(),
+            driver,
+            build: version.build(),
+        };
+        let label =
+            format!("real run {}/{} ({} {})", run + 1, opts.runs, version.product, version.number);
+        let seen = real::run(scenario, &plan, &programs, (&dir, opts.keep.is_some()), &label, stop);
+        real.push(observe::outcome(scenario, &plan, &seen.map_err(Unable)?, u64::from(run)));
+    }
+    let rows = compare::rows(&real, &simulated, &opts.tolerance);
+    Ok(compare::Comparison { real, simulated, rows })
+}

@@ -32,7 +32,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             _ => None,
         })
         .collect();
-    history.sort_by(|a, b| (a.invoked_us, &a.client, a.seq).cmp(&(b.invoked_us, &b.client, b.seq)));
+    sort_history(&mut history);
 
     let final_roles: BTreeMap<String, Role> = d
         .redis
@@ -52,30 +52,13 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
     let final_master = final_master(d, &final_roles);
 
     // Writes.
-    let mut writes = Writes::default();
     let master_data = final_master
         .as_ref()
         .and_then(|m| d.redis.iter().find(|&&p| name(p) == *m).and_then(|&p| server(p).data()));
-    // Lost keys in the order first seen; the set only answers "seen already?".
-    let mut lost_seen: BTreeSet<&str> = BTreeSet::new();
-    for op in &history {
-        let Some((key, _)) = op.op.written() else { continue };
-        match &op.result {
-            OpResult::Ok { .. } => {
-                writes.acked += 1;
-                let present = match master_data {
-                    Some(data) => data.contains_key(key),
-                    None => d.redis.iter().any(|&p| server(p).get(key).is_some()),
-                };
-                if !present && lost_seen.insert(key) {
-                    writes.lost_keys.push(key.to_string());
-                }
-            }
-            OpResult::Error { .. } => writes.failed += 1,
-            OpResult::Timeout | OpResult::Lost { .. } => writes.indeterminate += 1,
-        }
-    }
-    writes.lost = writes.lost_keys.len() as u64;
+    let writes = count_writes(&history, |key| match master_data {
+        Some(data) => data.contains_key(key),
+        None => d.redis.iter().any(|&p| server(p).get(key).is_some()),
+    });
 
     let sentinel_set: BTreeSet<ProcessId> = d.sentinels.iter().copied().collect();
     let sentinel_events: Vec<SentinelEvent> = w
@@ -124,27 +107,68 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
     out
 }
 
+/// The history's order: by invocation time, then client name and sequence number.
+pub fn sort_history(history: &mut [OpRecord]) {
+    history.sort_by(|a, b| (a.invoked_us, &a.client, a.seq).cmp(&(b.invoked_us, &b.client, b.seq)));
+}
+
+/// The writes of `history` counted by their fate; `present(key)` says whether an acknowledged
+/// write's key survived (on the final master, or on some live node when there is none).
+pub fn count_writes(history: &[OpRecord], present: impl Fn(&str) -> bool) -> Writes {
+    let mut writes = Writes::default();
+    // Lost keys in the order first seen; the set only answers "seen already?".
+    let mut lost_seen: BTreeSet<&str> = BTreeSet::new();
+    for op in history {
+        let Some((key, _)) = op.op.written() else { continue };
+        match &op.result {
+            OpResult::Ok { .. } => {
+                writes.acked += 1;
+                if !present(key) && lost_seen.insert(key) {
+                    writes.lost_keys.push(key.to_string());
+                }
+            }
+            OpResult::Error { .. } => writes.failed += 1,
+            OpResult::Timeout | OpResult::Lost { .. } => writes.indeterminate += 1,
+        }
+    }
+    writes.lost = writes.lost_keys.len() as u64;
+    writes
+}
+
 /// "The node that most sentinels name as master at the end (ties: the highest config epoch); with
-/// no sentinels, the only node whose role is master."
-fn final_master(d: &Deployment, roles: &BTreeMap<String, Role>) -> Option<String> {
-    let w = &d.world;
-    if d.sentinels.is_empty() {
+/// no sentinels, the only node whose role is master." `views` holds each sentinel's
+/// (master address, config epoch), for those that name one.
+pub fn most_named(
+    sentinels: usize,
+    views: impl IntoIterator<Item = (String, u64)>,
+    roles: &BTreeMap<String, Role>,
+) -> Option<String> {
+    if sentinels == 0 {
         let masters: Vec<&String> =
             roles.iter().filter(|(_, r)| **r == Role::Master).map(|(n, _)| n).collect();
         return (masters.len() == 1).then(|| masters[0].clone());
     }
     let mut votes: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-    for &pid in &d.sentinels {
-        if let Some(v) = w.actor(pid).as_sentinel().and_then(|s| s.master_view()) {
-            let e = votes.entry(v.addr).or_insert((0, 0));
-            e.0 += 1;
-            e.1 = e.1.max(v.config_epoch);
-        }
+    for (addr, config_epoch) in views {
+        let e = votes.entry(addr).or_insert((0, 0));
+        e.0 += 1;
+        e.1 = e.1.max(config_epoch);
     }
     votes
         .into_iter()
         .max_by_key(|(addr, (n, epoch))| (*n, *epoch, std::cmp::Reverse(addr.clone())))
         .map(|(a, _)| a)
+}
+
+fn final_master(d: &Deployment, roles: &BTreeMap<String, Role>) -> Option<String> {
+    let views = d.sentinels.iter().filter_map(|&pid| {
+        d.world
+            .actor(pid)
+            .as_sentinel()
+            .and_then(|s| s.master_view())
+            .map(|v| (v.addr, v.config_epoch))
+    });
+    most_named(d.sentinels.len(), views, roles)
 }
 
 fn promotions(d: &Deployment) -> Vec<Promotion> {

@@ -9,6 +9,43 @@ use std::collections::BTreeSet;
 
 /// The expectations of `scenario` held against this run.
 pub fn check(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Expectations {
+    let read = |node: &str, key: &str| {
+        let pid = d.redis.iter().copied().find(|&p| d.world.name(p) == node);
+        let server = pid.and_then(|p| d.world.actor(p).as_server()).filter(|s| s.is_up());
+        server.map(|s| s.get(key).map(str::to_string))
+    };
+    let e = &scenario.expect;
+    let mut failures = of_outcome(scenario, out, &read);
+    for inv in &e.invariants {
+        failures.extend(violation(*inv, scenario, d, out));
+    }
+    for inv in &e.violates {
+        if violation(*inv, scenario, d, out).is_none() {
+            failures.push(format!("violates: `{}` held", inv.name()));
+        }
+    }
+    Expectations { passed: failures.is_empty(), checked: count(e), failures }
+}
+
+/// The expectations of `scenario` that an outcome and a final read of the servers decide (all but
+/// the invariants, which need the simulated deployment), held against a run observed from outside:
+/// `read(node, key)` is `None` when the server is down, else its value of `key`.
+pub fn observed(
+    scenario: &Scenario,
+    out: &Outcome,
+    read: &dyn Fn(&str, &str) -> Option<Option<String>>,
+) -> Expectations {
+    let e = &scenario.expect;
+    let failures = of_outcome(scenario, out, read);
+    let checked = count(e) - (e.invariants.len() + e.violates.len()) as u64;
+    Expectations { passed: failures.is_empty(), checked, failures }
+}
+
+fn of_outcome(
+    scenario: &Scenario,
+    out: &Outcome,
+    read: &dyn Fn(&str, &str) -> Option<Option<String>>,
+) -> Vec<String> {
     let e = &scenario.expect;
     let mut failures = Vec::new();
     let promoted: Vec<String> = out
@@ -119,12 +156,9 @@ pub fn check(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Expectations
             failures.push(format!("get {}: there is no final master", g.key));
             continue;
         };
-        let pid = d.redis.iter().copied().find(|&p| d.world.name(p) == node);
-        let server = pid.and_then(|p| d.world.actor(p).as_server());
-        match server.filter(|s| s.is_up()) {
+        match read(&node, &g.key) {
             None => failures.push(format!("get {} on {node}: the server is down", g.key)),
-            Some(s) => {
-                let got = s.get(&g.key).map(str::to_string);
+            Some(got) => {
                 if got != g.value {
                     failures.push(format!(
                         "get {} on {node}: expected {}, got {}",
@@ -136,15 +170,7 @@ pub fn check(scenario: &Scenario, d: &Deployment, out: &Outcome) -> Expectations
             }
         }
     }
-    for inv in &e.invariants {
-        failures.extend(violation(*inv, scenario, d, out));
-    }
-    for inv in &e.violates {
-        if violation(*inv, scenario, d, out).is_none() {
-            failures.push(format!("violates: `{}` held", inv.name()));
-        }
-    }
-    Expectations { passed: failures.is_empty(), checked: count(e), failures }
+    failures
 }
 
 /// How many expectations `e` states: one per key, one per entry of a list or table.

@@ -83,6 +83,9 @@ pub struct RedisSpec {
     pub addr: Addr,
     /// Its configuration file.
     pub config: ServerConfig,
+    /// The scenario's `config` table as written: (directive, value), for rendering a real
+    /// `redis.conf` (`redsim conform`).
+    pub directives: Vec<(String, String)>,
     /// When it is first started (drawn from this range by its own stream; default
     /// [`REDIS_START`]).
     pub start: DurationRange,
@@ -95,6 +98,9 @@ pub struct SentinelSpec {
     pub addr: Addr,
     /// Its configuration file.
     pub config: SentinelConfig,
+    /// The scenario's `config` table as written, `sentinel monitor` first: (directive, value),
+    /// for rendering a real `sentinel.conf` (`redsim conform`).
+    pub directives: Vec<(String, String)>,
     /// When it is first started (drawn from this range by its own stream; default
     /// [`SENTINEL_START`]).
     pub start: DurationRange,

@@ -78,7 +78,9 @@ impl Scenario {
         for p in &raw.redis {
             let addr = cx.listen(p, &mut taken)?;
             let mut config = ServerConfig::default();
+            let mut directives = Vec::new();
             for (k, v) in &p.config {
+                directives.push((k.get_ref().trim().to_string(), v.get_ref().text()));
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
@@ -101,7 +103,7 @@ impl Scenario {
                 }
             }
             let start = cx.start(p.start.as_ref(), REDIS_START, duration)?;
-            redis.push(RedisSpec { addr, config, start });
+            redis.push(RedisSpec { addr, config, directives, start });
         }
         let mut sentinels = Vec::new();
         for p in &raw.sentinel {
@@ -111,6 +113,10 @@ impl Scenario {
             let mut entries: Vec<_> = p.config.iter().collect();
             let monitor = |k: &str| k.trim().to_ascii_lowercase().ends_with("monitor");
             entries.sort_by_key(|(k, _)| !monitor(k.get_ref()));
+            let directives: Vec<(String, String)> = entries
+                .iter()
+                .map(|(k, v)| (k.get_ref().trim().to_string(), v.get_ref().text()))
+                .collect();
             for (k, v) in entries {
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
@@ -142,7 +148,7 @@ impl Scenario {
                 );
             }
             let start = cx.start(p.start.as_ref(), SENTINEL_START, duration)?;
-            sentinels.push(SentinelSpec { addr, config, start });
+            sentinels.push(SentinelSpec { addr, config, directives, start });
         }
         let find = |a: Addr| -> Option<ProcRef> {
             redis
