@@ -73,12 +73,15 @@ impl Scenario {
             };
             links.push((a, b, lat, lo));
         }
+        let server = cx.server(raw.server.as_ref(), ServerBuild::default())?;
         let mut taken: BTreeSet<Addr> = BTreeSet::new();
         let mut redis = Vec::new();
         for p in &raw.redis {
             let addr = cx.listen(p, &mut taken)?;
-            let mut config = ServerConfig::default();
+            let build = cx.server(p.server.as_ref(), server)?;
+            let mut config = ServerConfig::defaults(build);
             for (k, v) in &p.config {
+                cx.directive_known(build, "redis", k)?;
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
@@ -101,17 +104,19 @@ impl Scenario {
                 }
             }
             let start = cx.start(p.start.as_ref(), REDIS_START, duration)?;
-            redis.push(RedisSpec { addr, config, start });
+            redis.push(RedisSpec { addr, server: build, config, start });
         }
         let mut sentinels = Vec::new();
         for p in &raw.sentinel {
             let addr = cx.listen(p, &mut taken)?;
+            let build = cx.server(p.server.as_ref(), server)?;
             let mut config = SentinelConfig::empty();
             // `sentinel monitor` first, so per-master directives can check the name.
             let mut entries: Vec<_> = p.config.iter().collect();
             let monitor = |k: &str| k.trim().to_ascii_lowercase().ends_with("monitor");
             entries.sort_by_key(|(k, _)| !monitor(k.get_ref()));
             for (k, v) in entries {
+                cx.directive_known(build, "sentinel", k)?;
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
@@ -142,7 +147,7 @@ impl Scenario {
                 );
             }
             let start = cx.start(p.start.as_ref(), SENTINEL_START, duration)?;
-            sentinels.push(SentinelSpec { addr, config, start });
+            sentinels.push(SentinelSpec { addr, server: build, config, start });
         }
         let find = |a: Addr| -> Option<ProcRef> {
             redis
