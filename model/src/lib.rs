@@ -1,6 +1,7 @@
-//! `model`: Redis 7.0 servers, Sentinels and clients as sans-IO actors on the `sim` kernel, and
-//! the records they emit for whoever observes them. It knows nothing of scenario files, checks or
-//! reports: those belong to the crates above it.
+//! `model`: Redis 7.0 servers (or Redis 6.2 and Valkey 9.1, see [`build`]), Sentinels and
+//! clients as sans-IO actors on the `sim` kernel, and the records they emit for whoever observes
+//! them. It knows nothing of scenario files, checks or reports: those belong to the crates above
+//! it.
 //!
 //! Crate map (each module uses only those above it in this list, and `sim`):
 //! - [`build`]: which server build a process runs (Redis 7.0, Redis 6.2, Valkey 9.1) and what
