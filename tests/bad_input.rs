@@ -165,3 +165,20 @@ fn directive_names_in_capitals_are_checked_like_any_other() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("which is no [[redis]] of this scenario"), "{stderr}");
 }
+
+#[test]
+fn an_unknown_server_build_lists_the_three() {
+    let line = first_line("unknown-server.toml");
+    assert!(line.starts_with("error: tests/bad/unknown-server.toml:11:10:"), "{line}");
+    for name in ["redis-7.2", "redis-7.0", "redis-6.2", "valkey-9.1"] {
+        assert!(line.contains(name), "{line}");
+    }
+}
+
+#[test]
+fn a_directive_the_build_does_not_have_is_refused() {
+    let line = first_line("directive-not-in-build.toml");
+    assert!(line.starts_with("error: tests/bad/directive-not-in-build.toml:11:12:"), "{line}");
+    assert!(line.contains("repl-diskless-sync-max-replicas"), "{line}");
+    assert!(line.contains("redis-6.2 has no such directive"), "{line}");
+}

@@ -4,7 +4,8 @@
 //! Rows, in order: `promotions`, `promoted`, `final_master`, `final_roles.<node>`, `writes.acked`,
 //! `writes.failed`, `writes.indeterminate`, `writes.lost`, `lost_keys.<key>` (keys that are not
 //! workload keys, lost in some run), `split_brain_ms`, `unavailable_ms`, then per client
-//! `clients.<name>.unavailable_ms` and `clients.<name>.latency_ms.{p50,p99,max}`, then one
+//! `clients.<name>.unavailable_ms` and `clients.<name>.latency_ms.{p50,p99,max}`,
+//! `expectations.failed` (the `[expect]` properties that failed, `[]` when all hold), then one
 //! `event <token> [<subject>]` row per core event (see [`CORE_EVENTS`]) seen in any run. The
 //! number of promotions is compared exactly: one failover more or less is a different story.
 
@@ -252,8 +253,14 @@ pub fn rows(real: &[Outcome], simulated: &[Outcome], tol: &Tolerance) -> Vec<Row
         runs.map(|o| Some(o.unavailable_ms)),
     ));
     rows.extend(client_rows(&runs, tol));
+    rows.push(categorical("expectations.failed".into(), runs.map(|o| json!(failed(o)))));
     rows.extend(event_rows(&runs, tol));
     rows
+}
+
+/// The properties of the scenario's `[expect]` that failed (`get`, `lost-writes`, ...), each once.
+fn failed(o: &Outcome) -> BTreeSet<&str> {
+    o.expectations.failures.iter().map(|f| lab::expectations::property(f)).collect()
 }
 
 /// The promoted nodes, in order.

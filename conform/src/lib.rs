@@ -72,6 +72,30 @@ pub fn conform(
     }
     let server = opts.server.clone().or_else(|| preflight::which("redis-server")).expect("checked");
     let version = preflight::version(&server).map_err(Unable)?;
+    let builds: std::collections::BTreeSet<&str> = scenario
+        .redis
+        .iter()
+        .map(|r| r.server.name())
+        .chain(scenario.sentinels.iter().map(|s| s.server.name()))
+        .collect();
+    if builds.len() > 1 {
+        let names: Vec<&str> = builds.into_iter().collect();
+        return Err(Unable(format!(
+            "conform runs one server build at a time; this scenario mixes {}",
+            names.join(" and ")
+        )));
+    }
+    if let Some(&want) = builds.first() {
+        if want != version.server {
+            return Err(Unable(format!(
+                "the scenario's server is {want}, but {} is {} {} ({}): give --redis-server PATH of a {want} build",
+                server.display(),
+                version.product,
+                version.number,
+                version.server
+            )));
+        }
+    }
     let python = preflight::venv(&opts.redis_py).map_err(Unable)?;
     let cli = preflight::which("redis-cli").expect("checked");
     // One fault schedule for every run: an `[explore]` scenario's faults as its own seed draws
@@ -93,6 +117,9 @@ pub fn conform(
             )),
         };
         std::fs::create_dir_all(&dir).map_err(|e| Unable(format!("{}: {e}", dir.display())))?;
+        // Absolute: a server resolves `logfile` after moving into its `dir`.
+        let dir =
+            std::fs::canonicalize(&dir).map_err(|e| Unable(format!("{}: {e}", dir.display())))?;
         let driver = dir.join("redis_py.py");
         std::fs::write(&driver, REDIS_PY_DRIVER).map_err(|e| Unable(e.to_string()))?;
         let programs = real::Programs {

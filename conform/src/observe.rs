@@ -245,11 +245,24 @@ fn from_logs(plan: &Plan, seen: &Observed) -> (Vec<SentinelEvent>, Vec<Promotion
         for line in seen.logs[i].lines().filter_map(logs::parse) {
             let Some(client) = logs::promotion(&line) else { continue };
             let at_ms = rel(line.unix_ms);
+            // Sentinel names its command connection `sentinel-<first 8 of its id>-cmd`; where the
+            // log redacts client names (Valkey), the sentinel that just sent the promotion.
             let by = client
                 .strip_prefix("sentinel-")
                 .and_then(|r| r.strip_suffix("-cmd"))
                 .and_then(|id8| ids.iter().find(|(id, _)| id.starts_with(id8)))
-                .map(|(_, s)| plan.procs[*s].name.clone());
+                .map(|(_, s)| plan.procs[*s].name.clone())
+                .or_else(|| {
+                    let sent = |e: &&SentinelEvent| {
+                        e.event == "+failover-state-send-slaveof-noone"
+                            && e.at_ms <= at_ms
+                            && e.detail.starts_with(&format!("slave {} ", p.name))
+                    };
+                    (!client.is_empty())
+                        .then(|| events.iter().rfind(sent))
+                        .flatten()
+                        .map(|e| e.sentinel.clone())
+                });
             let epoch = by.as_ref().and_then(|s| {
                 events
                     .iter()

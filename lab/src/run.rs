@@ -76,8 +76,8 @@ impl Deployment {
             .redis
             .iter()
             .map(|r| {
-                let node =
-                    Node::Server(Box::new(Server::new(dir.clone(), r.addr.port, r.config.clone())));
+                let server = Server::new(dir.clone(), r.addr.port, r.config.clone(), r.server);
+                let node = Node::Server(Box::new(server));
                 world.add_process(r.addr.host, Some(r.addr.port), &name(r.addr), node)
             })
             .collect();
@@ -89,6 +89,7 @@ impl Deployment {
                     dir.clone(),
                     s.addr.port,
                     s.config.clone(),
+                    s.server,
                 )));
                 world.add_process(s.addr.host, Some(s.addr.port), &name(s.addr), node)
             })

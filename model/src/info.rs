@@ -1,9 +1,11 @@
 //! `INFO` replies, kept as structures and rendered to Redis's text only when a person reads them
 //! (sentinels read the fields directly, as Sentinel's parser would after reading the text).
 //!
-//! Rendered sections: `# Server` (the fields Sentinel and people use), `# Replication` (every
-//! field of Redis 7.0, in order), `# Keyspace`, and for a sentinel `# Sentinel`.
+//! Rendered sections: `# Server` (the fields Sentinel and people use, with the build's name and
+//! version), `# Replication` (every field of Redis 7.0, in order, and the ones Valkey 9.1 adds),
+//! `# Keyspace`, and for a sentinel `# Sentinel`.
 
+use crate::build::ServerBuild;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -52,6 +54,9 @@ pub struct ReplicaFields {
 /// A Redis server's `INFO`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ServerInfo {
+    /// The build answering (its name and version, and Valkey's extra fields).
+    #[serde(skip)]
+    pub build: ServerBuild,
     /// `run_id`.
     pub run_id: String,
     /// `tcp_port`.
@@ -104,6 +109,9 @@ pub struct SentinelMasterLine {
 /// A sentinel's `INFO`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SentinelInfo {
+    /// The build answering.
+    #[serde(skip)]
+    pub build: ServerBuild,
     /// `run_id`.
     pub run_id: String,
     /// `tcp_port`.
@@ -127,19 +135,39 @@ pub enum Info {
     Sentinel(SentinelInfo),
 }
 
-fn server_section(out: &mut String, run_id: &str, port: u16, uptime: u64, mode: &str) {
+fn server_section(
+    out: &mut String,
+    build: ServerBuild,
+    run_id: &str,
+    port: u16,
+    uptime: u64,
+    mode: &str,
+) {
+    let version = build.version();
+    let _ = match build {
+        // Valkey still reports the Redis version it is compatible with.
+        ServerBuild::Valkey91 => write!(
+            out,
+            "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:{version}\r\nserver_mode:{mode}\r\n"
+        ),
+        ServerBuild::Redis70 | ServerBuild::Redis62 => {
+            write!(out, "# Server\r\nredis_version:{version}\r\nredis_mode:{mode}\r\n")
+        }
+    };
     let _ = write!(
         out,
-        "# Server\r\nredis_version:7.0.15\r\nredis_mode:{mode}\r\nrun_id:{run_id}\r\ntcp_port:{port}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:10\r\n",
+        "run_id:{run_id}\r\ntcp_port:{port}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:10\r\n",
         uptime / 86_400
     );
 }
 
 impl ServerInfo {
-    /// The `# Replication` section, exactly as Redis 7.0 prints it (`\r\n` line ends).
+    /// The `# Replication` section, exactly as Redis 7.0 prints it (`\r\n` line ends); 6.2
+    /// prints the same fields, Valkey 9.1 a few more.
     pub fn replication(&self) -> String {
         let mut s = String::from("# Replication\r\n");
         let b = |v: bool| u8::from(v);
+        let valkey = self.build == ServerBuild::Valkey91;
         match &self.replica {
             None => s.push_str("role:master\r\n"),
             Some(r) => {
@@ -154,6 +182,9 @@ impl ServerInfo {
                     r.read_repl_offset,
                     r.repl_offset
                 );
+                if valkey {
+                    s.push_str("replicas_repl_buffer_size:0\r\nreplicas_repl_buffer_peak:0\r\n");
+                }
                 if let Some(d) = r.link_down_since_seconds {
                     let _ = write!(s, "master_link_down_since_seconds:{d}\r\n");
                 }
@@ -170,12 +201,16 @@ impl ServerInfo {
         if let Some(g) = self.min_slaves_good_slaves {
             let _ = write!(s, "min_slaves_good_slaves:{g}\r\n");
         }
+        let kind = if valkey { ",type=replica" } else { "" };
         for (i, l) in self.slaves.iter().enumerate() {
             let _ = write!(
                 s,
-                "slave{i}:ip={},port={},state={},offset={},lag={}\r\n",
+                "slave{i}:ip={},port={},state={},offset={},lag={}{kind}\r\n",
                 l.ip, l.port, l.state, l.offset, l.lag
             );
+        }
+        if valkey {
+            s.push_str("replicas_waiting_psync:0\r\n");
         }
         let _ = write!(
             s,
@@ -199,7 +234,8 @@ impl Info {
         let mut out = String::new();
         match self {
             Info::Server(i) => {
-                server_section(&mut out, &i.run_id, i.tcp_port, i.uptime_in_seconds, "standalone");
+                let (id, port, up) = (&i.run_id, i.tcp_port, i.uptime_in_seconds);
+                server_section(&mut out, i.build, id, port, up, "standalone");
                 out.push_str("\r\n");
                 out.push_str(&i.replication());
                 out.push_str("\r\n# Keyspace\r\n");
@@ -208,7 +244,8 @@ impl Info {
                 }
             }
             Info::Sentinel(i) => {
-                server_section(&mut out, &i.run_id, i.tcp_port, i.uptime_in_seconds, "sentinel");
+                let (id, port, up) = (&i.run_id, i.tcp_port, i.uptime_in_seconds);
+                server_section(&mut out, i.build, id, port, up, "sentinel");
                 let _ = write!(
                     out,
                     "\r\n# Sentinel\r\nsentinel_masters:{}\r\nsentinel_tilt:{}\r\nsentinel_tilt_since_seconds:{}\r\nsentinel_running_scripts:0\r\nsentinel_scripts_queue_length:0\r\nsentinel_simulate_failure_flags:0\r\n",

@@ -1,8 +1,8 @@
 //! What validating a scenario carries around: the file's name and text (for `file:line:col`),
 //! the hosts seen so far, and the conversions of a spanned value that report errors at it.
 
-use super::ScenarioError;
 use super::raw;
+use super::{ScenarioError, ServerBuild};
 use sim::{Addr, Duration, DurationRange, HostId, Instant, Probability};
 use std::collections::{BTreeMap, BTreeSet};
 use toml::Spanned;
@@ -57,6 +57,31 @@ impl<'a> Ctx<'a> {
             );
         }
         Ok(addr)
+    }
+
+    /// The build a `server` value names, `default` when absent.
+    pub fn server(
+        &self,
+        s: Option<&Spanned<String>>,
+        default: ServerBuild,
+    ) -> Result<ServerBuild, ScenarioError> {
+        let Some(s) = s else { return Ok(default) };
+        ServerBuild::parse(s.get_ref()).or_else(|e| self.err(s.span(), e.to_string()))
+    }
+
+    /// Refuses a directive the process's build does not have, at its name.
+    pub fn directive_known(
+        &self,
+        build: ServerBuild,
+        kind: &str,
+        name: &Spanned<String>,
+    ) -> Result<(), ScenarioError> {
+        match build.lacks(name.get_ref()) {
+            Some(why) => {
+                self.err(name.span(), format!("{kind} directive `{}`: {why}", name.get_ref()))
+            }
+            None => Ok(()),
+        }
     }
 
     pub fn err<T>(

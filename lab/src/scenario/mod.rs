@@ -15,6 +15,7 @@ pub mod write;
 pub use error::ScenarioError;
 pub use expect::{Expect, GetExpect, Invariant, LostWrites, Role};
 pub use explore::{ExploreRule, ExploreSpace, FaultKind};
+pub use model::build::ServerBuild;
 use model::client::Workload;
 use model::sentinel::config::SentinelConfig;
 use model::server::config::ServerConfig;
@@ -81,7 +82,9 @@ pub struct Timed {
 pub struct RedisSpec {
     /// Address.
     pub addr: Addr,
-    /// Its configuration file.
+    /// The build it runs (`server`: its own, else the scenario's, else Redis 7.0).
+    pub server: ServerBuild,
+    /// Its configuration file (the build's defaults and the scenario's directives).
     pub config: ServerConfig,
     /// The scenario's `config` table as written: (directive, value), for rendering a real
     /// `redis.conf` (`redsim conform`).
@@ -96,6 +99,8 @@ pub struct RedisSpec {
 pub struct SentinelSpec {
     /// Address.
     pub addr: Addr,
+    /// The build it runs (`server`: its own, else the scenario's, else Redis 7.0).
+    pub server: ServerBuild,
     /// Its configuration file.
     pub config: SentinelConfig,
     /// The scenario's `config` table as written, `sentinel monitor` first: (directive, value),

@@ -62,6 +62,7 @@ pub struct Scenario {
     pub description: Option<String>,
     pub field_report: Option<bool>,
     pub seed: Option<u64>,
+    pub server: Option<Spanned<String>>,
     pub duration: Spanned<String>,
     #[serde(default)]
     pub network: Network,
@@ -110,6 +111,7 @@ pub struct Process {
     pub host: Spanned<String>,
     pub port: Spanned<u16>,
     pub start: Option<Spanned<String>>,
+    pub server: Option<Spanned<String>>,
     #[serde(default)]
     pub config: BTreeMap<Spanned<String>, Spanned<Value>>,
 }

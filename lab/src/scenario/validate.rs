@@ -73,13 +73,16 @@ impl Scenario {
             };
             links.push((a, b, lat, lo));
         }
+        let server = cx.server(raw.server.as_ref(), ServerBuild::default())?;
         let mut taken: BTreeSet<Addr> = BTreeSet::new();
         let mut redis = Vec::new();
         for p in &raw.redis {
             let addr = cx.listen(p, &mut taken)?;
-            let mut config = ServerConfig::default();
+            let build = cx.server(p.server.as_ref(), server)?;
+            let mut config = ServerConfig::defaults(build);
             let mut directives = Vec::new();
             for (k, v) in &p.config {
+                cx.directive_known(build, "redis", k)?;
                 directives.push((k.get_ref().trim().to_string(), v.get_ref().text()));
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
@@ -103,11 +106,12 @@ impl Scenario {
                 }
             }
             let start = cx.start(p.start.as_ref(), REDIS_START, duration)?;
-            redis.push(RedisSpec { addr, config, directives, start });
+            redis.push(RedisSpec { addr, server: build, config, directives, start });
         }
         let mut sentinels = Vec::new();
         for p in &raw.sentinel {
             let addr = cx.listen(p, &mut taken)?;
+            let build = cx.server(p.server.as_ref(), server)?;
             let mut config = SentinelConfig::empty();
             // `sentinel monitor` first, so per-master directives can check the name.
             let mut entries: Vec<_> = p.config.iter().collect();
@@ -118,6 +122,7 @@ impl Scenario {
                 .map(|(k, v)| (k.get_ref().trim().to_string(), v.get_ref().text()))
                 .collect();
             for (k, v) in entries {
+                cx.directive_known(build, "sentinel", k)?;
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
@@ -148,7 +153,7 @@ impl Scenario {
                 );
             }
             let start = cx.start(p.start.as_ref(), SENTINEL_START, duration)?;
-            sentinels.push(SentinelSpec { addr, config, directives, start });
+            sentinels.push(SentinelSpec { addr, server: build, config, directives, start });
         }
         let find = |a: Addr| -> Option<ProcRef> {
             redis

@@ -135,7 +135,7 @@ impl Sentinel {
     /// `INFO` as a sentinel answers it.
     fn info(&mut self, ctx: &NodeCtx<'_>) -> Info {
         let now = mstime(ctx);
-        let port = self.port;
+        let (port, build) = (self.port, self.build);
         let rt = self.rt();
         let m = &rt.master;
         let status = if m.flags.o_down {
@@ -146,6 +146,7 @@ impl Sentinel {
             "ok"
         };
         Info::Sentinel(SentinelInfo {
+            build,
             run_id: rt.my_id.clone(),
             tcp_port: port,
             uptime_in_seconds: (ctx.now() - rt.started).as_secs(),

@@ -22,6 +22,7 @@ mod select;
 #[cfg(test)]
 mod tests;
 
+use crate::build::ServerBuild;
 use crate::wire::{Directory, Msg, NodeCtx, Timer};
 
 use crate::observe::Why;
@@ -203,6 +204,8 @@ impl Runtime {
 pub struct Sentinel {
     dir: Arc<Directory>,
     port: u16,
+    /// The build this process runs (Sentinel behaves the same on every build; `INFO` names it).
+    build: ServerBuild,
     config: SentinelConfig,
     saved: Saved,
     rt: Option<Box<Runtime>>,
@@ -214,9 +217,9 @@ pub(crate) fn mstime(ctx: &NodeCtx<'_>) -> i64 {
 }
 
 impl Sentinel {
-    /// A sentinel on `port` with its configuration file.
-    pub fn new(dir: Arc<Directory>, port: u16, config: SentinelConfig) -> Self {
-        Sentinel { dir, port, config, saved: Saved::default(), rt: None }
+    /// A sentinel of `build` on `port` with its configuration file.
+    pub fn new(dir: Arc<Directory>, port: u16, config: SentinelConfig, build: ServerBuild) -> Self {
+        Sentinel { dir, port, build, config, saved: Saved::default(), rt: None }
     }
 
     // ---------------------------------------------------------------- observers

@@ -21,7 +21,7 @@ fn started(quorum: u32) -> (Sentinel, Out) {
     cfg.set("sentinel monitor", &format!("mymaster m 6379 {quorum}")).unwrap();
     cfg.set("down-after-milliseconds", "5000").unwrap();
     cfg.set("failover-timeout", "60000").unwrap();
-    let mut s = Sentinel::new(dir(), 26379, cfg);
+    let mut s = Sentinel::new(dir(), 26379, cfg, ServerBuild::default());
     let mut out = Outbox::new(1, ProcessId(0), Addr::new(HostId(3), 26379));
     out.wall_base_us = BASE_MS as u64 * 1000;
     s.start(&mut out.ctx(Instant::ZERO));
@@ -191,6 +191,7 @@ fn replica_info(
     priority: u32,
 ) -> ServerInfo {
     ServerInfo {
+        build: ServerBuild::default(),
         run_id: run_id.into(),
         tcp_port: 6379,
         uptime_in_seconds: 10,

@@ -236,8 +236,8 @@ impl Server {
                 Reply::Ok
             }
             Command::ConfigGet(p) => match self.rt().cfg.get(&p) {
-                Some(v) => Reply::strings([p, v]),
-                None => Reply::Array(Some(Vec::new())),
+                Some(v) if self.build.lacks(&p).is_none() => Reply::strings([p, v]),
+                _ => Reply::Array(Some(Vec::new())),
             },
             Command::ClientKill(kind) => Reply::Int(self.client_kill(ctx, conn, kind)),
             Command::ClientSetName(n) => {
@@ -364,7 +364,10 @@ impl Server {
             } else {
                 -1
             },
-            sync_in_progress: matches!(l.state, LinkState::Transfer { .. }),
+            sync_in_progress: matches!(
+                l.state,
+                LinkState::Transfer { .. } | LinkState::Downloaded { .. }
+            ),
             read_repl_offset: repl.offset,
             repl_offset: repl.offset,
             link_down_since_seconds: (!l.is_up())
@@ -390,6 +393,7 @@ impl Server {
             .collect();
         let min_on = rt.cfg.min_replicas_to_write > 0 && rt.cfg.min_replicas_max_lag > 0;
         ServerInfo {
+            build: self.build,
             run_id: rt.run_id.clone(),
             tcp_port: self.port,
             uptime_in_seconds: (now - rt.started).as_secs(),

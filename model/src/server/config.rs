@@ -1,6 +1,8 @@
-//! redis.conf directives the model implements, by their real names and with Redis 7.0 defaults.
-//! Any other directive is an error that names it: a silent no-op would mislead.
+//! redis.conf directives the model implements, by their real names and with Redis 7.0 defaults
+//! (another build's are [`ServerConfig::defaults`]). Any other directive is an error that names
+//! it: a silent no-op would mislead.
 
+use crate::build::ServerBuild;
 use std::fmt;
 
 /// A directive that could not be accepted.
@@ -165,6 +167,18 @@ pub fn memory(d: &str, v: &str) -> Result<u64, DirectiveError> {
 }
 
 impl ServerConfig {
+    /// The built-in defaults of `build` where they differ from 7.0's, for what the model
+    /// implements (`CONFIG GET *` of 6.2.14 and 9.1.2 against 7.0.15): Redis 6.2 syncs through
+    /// disk (`repl-diskless-sync no`), Valkey keeps a 10 MB backlog.
+    pub fn defaults(build: ServerBuild) -> Self {
+        let base = ServerConfig::default();
+        match build {
+            ServerBuild::Redis70 => base,
+            ServerBuild::Redis62 => ServerConfig { repl_diskless_sync: false, ..base },
+            ServerBuild::Valkey91 => ServerConfig { repl_backlog_size: 10 * 1024 * 1024, ..base },
+        }
+    }
+
     /// Applies one directive.
     pub fn set(&mut self, directive: &str, value: &str) -> Result<(), DirectiveError> {
         let d = directive;
@@ -317,6 +331,16 @@ mod tests {
         assert_eq!(c.get("repl-backlog-size").unwrap(), "1048576");
         assert_eq!(c.get("min-replicas-max-lag").unwrap(), "10");
         assert!(!c.no_persistence());
+    }
+
+    #[test]
+    fn each_build_has_its_own_defaults() {
+        let get = |b, d| ServerConfig::defaults(b).get(d).unwrap();
+        assert_eq!(ServerConfig::defaults(ServerBuild::Redis70), ServerConfig::default());
+        assert_eq!(get(ServerBuild::Redis62, "repl-diskless-sync"), "no");
+        assert_eq!(get(ServerBuild::Redis70, "repl-diskless-sync"), "yes");
+        assert_eq!(get(ServerBuild::Valkey91, "repl-backlog-size"), "10485760");
+        assert_eq!(get(ServerBuild::Valkey91, "repl-diskless-sync"), "yes");
     }
 
     #[test]

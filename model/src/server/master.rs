@@ -140,8 +140,12 @@ impl Server {
     }
 
     /// `startBgsaveForReplication`: snapshot now, answer every waiting replica with
-    /// `+FULLRESYNC <id> <offset>` and the payload.
+    /// `+FULLRESYNC <id> <offset>` and the payload. Streamed to the sockets (diskless), a replica
+    /// goes online on its first ACK; through disk, the BGSAVE writes `dump.rdb` and a replica is
+    /// online once the file is sent (`updateSlavesWaitingBgsave`, `putSlaveOnline`), with no ACK
+    /// awaited.
     pub(super) fn fork(&mut self, ctx: &mut NodeCtx<'_>) {
+        let unix = unixtime(ctx);
         let diskless = self.rt().cfg.repl_diskless_sync;
         let snap = {
             let rt = self.rt.as_ref().expect("running");
@@ -154,13 +158,21 @@ impl Server {
         let target = if diskless { "replicas sockets" } else { "disk" };
         self.log(ctx, Level::Notice, format!("Starting BGSAVE for SYNC with target: {target}"));
         if !diskless {
+            let pid = self.rt().pid + 1;
+            self.log(ctx, Level::Notice, format!("Background saving started by pid {pid}"));
             self.disk.rdb = Some(snap.clone());
+            self.log(ctx, Level::Notice, "Background saving terminated with success");
         }
         let rt = self.rt();
         let waiting = rt.replicas_where(|r| r.sync == ReplicaSync::WaitBgsaveStart);
         for &c in &waiting {
-            rt.clients.get_mut(&c).expect("listed").replica.as_mut().expect("a replica").sync =
-                ReplicaSync::WaitBgsaveEnd;
+            let r = rt.clients.get_mut(&c).expect("listed").replica.as_mut().expect("a replica");
+            if diskless {
+                r.sync = ReplicaSync::WaitBgsaveEnd;
+            } else {
+                r.sync = ReplicaSync::Online;
+                r.ack_unix = unix;
+            }
             ctx.send(
                 c,
                 Msg::Reply(Reply::Status(format!("FULLRESYNC {} {}", snap.replid, snap.offset))),
@@ -171,7 +183,17 @@ impl Server {
         rt.repl.seldb_fed = false;
         for c in waiting {
             let name = self.name_of(&self.rt.as_ref().expect("running").clients[&c]);
-            self.log(ctx, Level::Notice, format!("Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming"));
+            let line = if diskless {
+                format!(
+                    "Streamed RDB transfer with replica {name} succeeded (socket). Waiting for REPLCONF ACK from replica to enable streaming"
+                )
+            } else {
+                format!("Synchronization with replica {name} succeeded")
+            };
+            self.log(ctx, Level::Notice, line);
+        }
+        if !diskless {
+            self.refresh_good(unix);
         }
     }
 

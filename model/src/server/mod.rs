@@ -1,4 +1,4 @@
-//! A Redis 7.0 server: the process, its clients and its lifecycle (`mod.rs`), command processing
+//! A Redis 7.0 server (or the build [`crate::build::ServerBuild`] names): the process, its clients and its lifecycle (`mod.rs`), command processing
 //! in `processCommand`'s order (`commands.rs`), replication (`replication.rs`: state and the
 //! stream; `master.rs` and `replica.rs`: each side; `backlog.rs`), persistence across restarts
 //! (`persist.rs`) and config directives (`config.rs`). The keyspace is `crate::dataset`.
@@ -20,6 +20,7 @@ mod replication;
 #[cfg(test)]
 mod tests;
 
+use crate::build::ServerBuild;
 pub use crate::dataset::{Dataset, Snapshot};
 use crate::info::Info;
 use crate::observe::{Level, Note, ReplNote, log};
@@ -80,6 +81,8 @@ pub(crate) struct Runtime {
 pub struct Server {
     dir: Arc<Directory>,
     port: u16,
+    /// The build this process runs.
+    build: ServerBuild,
     /// The config file: the scenario's directives plus whatever CONFIG REWRITE saved.
     conf: ServerConfig,
     disk: Disk,
@@ -92,9 +95,10 @@ pub(crate) fn unixtime(ctx: &NodeCtx<'_>) -> u64 {
 }
 
 impl Server {
-    /// A server listening on `port` with configuration file `conf`; nothing on disk yet.
-    pub fn new(dir: Arc<Directory>, port: u16, conf: ServerConfig) -> Self {
-        Server { dir, port, conf, disk: Disk::default(), rt: None }
+    /// A server of `build` listening on `port` with configuration file `conf`; nothing on disk
+    /// yet.
+    pub fn new(dir: Arc<Directory>, port: u16, conf: ServerConfig, build: ServerBuild) -> Self {
+        Server { dir, port, build, conf, disk: Disk::default(), rt: None }
     }
 
     // ---------------------------------------------------------------- observers
@@ -152,7 +156,7 @@ impl Server {
         let run_id = ctx.rng().hex40();
         let pid = 1000 + ctx.rng().below(60_000) as u32;
         let cfg = self.conf.clone();
-        let (data, repl, loaded_from) = persist::load(&self.disk, &cfg, ctx.rng());
+        let (data, repl, loaded_from) = persist::load(&self.disk, &cfg, self.build, ctx.rng());
         let keys = data.len();
         let rt = Runtime {
             run_id,
@@ -170,8 +174,9 @@ impl Server {
         let replid = rt.repl.replid.clone();
         let master = rt.repl.link.as_ref().map(|l| format!("{}:{}", l.host, l.port));
         self.rt = Some(Box::new(rt));
-        self.log(ctx, Level::Warning, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo");
-        self.log(ctx, Level::Warning, format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started"));
+        let (product, version) = (self.build.product(), self.build.version());
+        self.log(ctx, Level::Warning, format!("oO0OoO0OoO0Oo {product} is starting oO0OoO0OoO0Oo"));
+        self.log(ctx, Level::Warning, format!("{product} version={version}, bits=64, commit=00000000, modified=0, pid={pid}, just started"));
         self.log(ctx, Level::Notice, format!("Running mode=standalone, port={}.", self.port));
         self.log(ctx, Level::Warning, "Server initialized");
         if keys > 0 {
@@ -252,7 +257,10 @@ impl Server {
         if self.is_master() { 'M' } else { 'S' }
     }
 
+    /// Logs a line given in Redis 7.0's words and level, as this server's build writes it.
     pub(crate) fn log(&self, ctx: &mut NodeCtx<'_>, level: Level, text: impl Into<String>) {
+        let text = self.build.words(text.into());
+        let level = if self.build.notice(&text) { Level::Notice } else { level };
         log(ctx, level, self.role_mark(), text);
     }
 

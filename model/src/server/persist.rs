@@ -3,9 +3,11 @@
 //! - No persistence (`save ""`, `appendonly no`): a restart comes back empty with a new history.
 //! - RDB (`save` points, default `3600 1 300 100 60 10000`): the last snapshot, taken when a save
 //!   point is reached (checked once a second, `serverCron`), by a disk-based full sync, or received
-//!   by a replica in a full sync (disk loading writes the payload to `dump.rdb`). A replica
-//!   restarted from an RDB keeps its replication id and offset (it may partially resync); a master
-//!   starts a new history with the RDB's id as `master_replid2`.
+//!   by a replica in a full sync (disk loading writes the payload to `dump.rdb`). A start loads
+//!   whatever `dump.rdb` is there, `save ""` or not (`loadDataFromDisk`), so a master that synced
+//!   its replicas through disk comes back with that sync's snapshot. A replica restarted from an
+//!   RDB keeps its replication id and offset (it may partially resync); a master starts a new
+//!   history, with the RDB's id as `master_replid2` on 7.0 and Valkey, without it on 6.2.
 //! - AOF (`appendonly yes`): every write, appended before the reply is sent, so a killed process
 //!   loses nothing (the write is in the kernel's page cache; `appendfsync` only matters to a host
 //!   crash, which the model does not simulate). No replication id: a new history.
@@ -13,6 +15,7 @@
 use super::backlog::Backlog;
 use super::replication::{MasterLink, Repl};
 use super::{Server, config::ServerConfig, unixtime};
+use crate::build::ServerBuild;
 use crate::dataset::{Dataset, Snapshot, apply};
 use crate::observe::Level;
 use crate::resp::Command;
@@ -28,8 +31,14 @@ pub struct Disk {
     pub aof: Option<Vec<Command>>,
 }
 
-/// What a starting server loads: its dataset, replication state, and where the data came from.
-pub(crate) fn load(disk: &Disk, cfg: &ServerConfig, rng: &mut Rng) -> (Dataset, Repl, String) {
+/// What a starting server of `build` loads: its dataset, replication state, and where the data
+/// came from.
+pub(crate) fn load(
+    disk: &Disk,
+    cfg: &ServerConfig,
+    build: ServerBuild,
+    rng: &mut Rng,
+) -> (Dataset, Repl, String) {
     let link = cfg.replicaof.as_ref().map(|(h, p)| MasterLink::new(h.clone(), *p));
     let fresh = rng.hex40();
     if cfg.appendonly {
@@ -48,7 +57,7 @@ pub(crate) fn load(disk: &Disk, cfg: &ServerConfig, rng: &mut Rng) -> (Dataset, 
         repl.replid = rdb.replid.clone();
         repl.offset = rdb.offset;
         repl.can_psync = true;
-    } else {
+    } else if build.master_resumes_rdb_history() {
         // A master starts a new history; the RDB's id stays valid as id2 up to its offset.
         repl.replid2 = rdb.replid.clone();
         repl.second_offset = rdb.offset + 1;

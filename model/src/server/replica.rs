@@ -1,6 +1,9 @@
 //! Replication, replica side (`replication.c` `syncWithMaster` and `readSyncBulkPayload`):
 //! connect, PING, REPLCONF, PSYNC with the cached master's id and offset, load the RDB (flushing
 //! the old dataset) or continue the stream, time the master out, reconnect when the link drops.
+//! A Valkey replica downloads the RDB in a background thread and loads it at its next
+//! replication cron run (measured on 9.1.2: "Replica main thread detected RDB download completion
+//! in Bio thread" 0.04-0.83 s after "Done downloading RDB", in step with the cron).
 
 use super::backlog::Backlog;
 use super::replication::{LinkState, NO_REPLID};
@@ -107,6 +110,14 @@ impl Server {
         if !self.is_master_link(conn) {
             return;
         }
+        let link = self.rt().repl.link.as_mut().expect("a replica");
+        if let LinkState::Downloaded { queued, .. } = &mut link.state {
+            // Nothing more is read from the master until the download is loaded.
+            if let Msg::Stream(cmd) = msg {
+                queued.push(cmd);
+            }
+            return;
+        }
         let unix = unixtime(ctx);
         let state = self.rt().repl.link.as_ref().expect("a replica").state.clone();
         match (state, msg) {
@@ -157,8 +168,27 @@ impl Server {
                 self.set_link_state(LinkState::AwaitPsync(c), unix);
             }
             (LinkState::AwaitPsync(c), Msg::Reply(r)) => self.psync_reply(ctx, c, r, unix),
-            (LinkState::Transfer { conn: c, replid, offset }, Msg::Rdb(snap)) => {
-                self.load_rdb(ctx, c, replid, offset, *snap, unix);
+            (LinkState::Transfer { conn: c, replid, offset }, Msg::Rdb(rdb)) => {
+                let keys = rdb.data.len();
+                if self.build.loads_rdb_in_background() {
+                    self.log(
+                        ctx,
+                        Level::Notice,
+                        "Replica main thread creating Bio thread to save RDB to disk",
+                    );
+                }
+                self.log(ctx, Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk ({keys} keys)"));
+                if self.build.loads_rdb_in_background() {
+                    self.log(ctx, Level::Notice, "Replica bio thread: Done downloading RDB");
+                    // The master has the whole payload and puts the replica online, as Valkey's
+                    // master logs before the replica loads.
+                    ctx.send(c, Msg::Cmd(Command::ReplConf(ReplConf::Ack(offset))));
+                    let queued = Vec::new();
+                    let state = LinkState::Downloaded { conn: c, replid, offset, rdb, queued };
+                    self.set_link_state(state, unix);
+                } else {
+                    self.load_rdb(ctx, c, replid, offset, *rdb, unix);
+                }
             }
             (LinkState::Connected(c), Msg::Stream(cmd)) => {
                 self.rt().repl.link.as_mut().expect("a replica").last_io_unix = unix;
@@ -240,6 +270,27 @@ impl Server {
         }
     }
 
+    /// Valkey's main thread finds the background download complete and loads it, then reads what
+    /// the master streamed meanwhile.
+    pub(super) fn load_downloaded(&mut self, ctx: &mut NodeCtx<'_>, unix: u64) {
+        let link = self.rt().repl.link.as_mut().expect("a replica");
+        let LinkState::Downloaded { conn, replid, offset, rdb, queued } =
+            std::mem::replace(&mut link.state, LinkState::Connect)
+        else {
+            unreachable!("called on a download")
+        };
+        self.log(
+            ctx,
+            Level::Notice,
+            "Replica main thread detected RDB download completion in Bio thread",
+        );
+        self.log(ctx, Level::Notice, "Loading the RDB and finalizing primary-replica sync...");
+        self.load_rdb(ctx, conn, replid, offset, *rdb, unix);
+        for cmd in queued {
+            self.apply_stream(ctx, conn, cmd);
+        }
+    }
+
     /// `readSyncBulkPayload`: flush the old dataset, load the master's, take its history.
     pub(super) fn load_rdb(
         &mut self,
@@ -251,8 +302,12 @@ impl Server {
         unix: u64,
     ) {
         let keys = snap.data.len();
-        self.log(ctx, Level::Notice, format!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk ({keys} keys)"));
         self.disconnect_replicas(ctx);
+        // Valkey checks the file before it flushes: its lines come the other way round.
+        let valkey_order = self.build.loads_rdb_in_background();
+        if valkey_order {
+            self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+        }
         self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
         let rt = self.rt();
         let flushed = rt.data.len();
@@ -268,7 +323,9 @@ impl Server {
         link.last_io_unix = unix;
         let from = format!("{}:{}", link.host, link.port);
         self.persist_full_sync(snap);
-        self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+        if !valkey_order {
+            self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+        }
         self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Finished with success");
         ctx.send(conn, Msg::Cmd(Command::ReplConf(ReplConf::Ack(offset))));
         ctx.note(Note::Repl(ReplNote::FullSync {

@@ -8,7 +8,7 @@
 //! becomes `master_replid2`, valid up to `second_repl_offset = master_repl_offset + 1`.
 
 use super::backlog::Backlog;
-use super::{Peer, Server, unixtime};
+use super::{Peer, Server, Snapshot, unixtime};
 
 use crate::observe::{Level, Note, ReplNote};
 use crate::resp::{Command, ReplConf, Reply};
@@ -33,6 +33,16 @@ pub(crate) enum LinkState {
     AwaitPsync(ConnId),
     /// `+FULLRESYNC` received: waiting for the RDB payload.
     Transfer { conn: ConnId, replid: String, offset: i64 },
+    /// The payload is downloaded (by Valkey's background thread) and waits for the main thread
+    /// to load it at its next replication cron run; what the master streams meanwhile is read
+    /// after the load, in order.
+    Downloaded {
+        conn: ConnId,
+        replid: String,
+        offset: i64,
+        rdb: Box<Snapshot>,
+        queued: Vec<Command>,
+    },
     /// Streaming.
     Connected(ConnId),
 }
@@ -46,6 +56,7 @@ impl LinkState {
             | LinkState::AwaitConf(c, _)
             | LinkState::AwaitPsync(c)
             | LinkState::Transfer { conn: c, .. }
+            | LinkState::Downloaded { conn: c, .. }
             | LinkState::Connected(c) => Some(*c),
         }
     }
@@ -58,7 +69,7 @@ impl LinkState {
             LinkState::AwaitPing(_) | LinkState::AwaitConf(..) | LinkState::AwaitPsync(_) => {
                 "handshake"
             }
-            LinkState::Transfer { .. } => "sync",
+            LinkState::Transfer { .. } | LinkState::Downloaded { .. } => "sync",
             LinkState::Connected(_) => "connected",
         }
     }
@@ -314,6 +325,10 @@ impl Server {
         let unix = unixtime(ctx);
         let rt = self.rt();
         let timeout = rt.cfg.repl_timeout;
+        if matches!(rt.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Downloaded { .. })) {
+            self.load_downloaded(ctx, unix);
+        }
+        let rt = self.rt();
         if let Some(link) = &rt.repl.link {
             let stalled = unix.saturating_sub(link.transfer_lastio_unix) > timeout;
             match &link.state {

@@ -17,7 +17,7 @@ fn server(directives: &[(&str, &str)]) -> (Server, Out) {
     for (k, v) in directives {
         cfg.set(k, v).unwrap();
     }
-    let mut s = Server::new(dir(), 6379, cfg);
+    let mut s = Server::new(dir(), 6379, cfg, ServerBuild::default());
     let mut out = Outbox::new(1, ProcessId(0), Addr::new(HostId(0), 6379));
     s.start(&mut out.ctx(Instant::ZERO));
     out.take();
