@@ -2,7 +2,8 @@
 //! explanations, traces and timelines read these and nothing else of an actor's insides.
 //!
 //! - [`Note`]: what an actor notes, with its payloads: log lines in Redis's words ([`Level`]),
-//!   replication facts ([`ReplNote`]), client operations ([`OpRecord`]) and beliefs ([`Belief`]),
+//!   replication facts ([`ReplNote`]), client operations ([`OpRecord`]), beliefs ([`Belief`]) and
+//!   retries ([`RetryNote`]),
 //!   and the numbers behind a sentinel's decisions ([`Why`]).
 //! - Redis's time formats for log lines ([`log_time`], [`ctime`]).
 
@@ -59,6 +60,8 @@ pub enum Note {
     Op(OpRecord),
     /// A client changed the master it believes in.
     Believe(Belief),
+    /// A client library's retry caught a failure and will try again.
+    Retry(RetryNote),
     /// Why a sentinel did something: the numbers behind an event.
     Why(Why),
 }
@@ -185,6 +188,26 @@ pub struct Belief {
     pub master: Option<String>,
     /// The sentinel that answered, or why none did.
     pub via: String,
+}
+
+/// A failure a client library's retry caught (redis-py's `Retry.call_with_retry`), and the wait
+/// before it tries again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetryNote {
+    /// The client.
+    pub client: String,
+    /// What is tried again: `SENTINEL MASTERS`, `SET app1:000012`.
+    pub command: String,
+    /// Where it failed, `host:port`.
+    pub node: String,
+    /// The loop that caught it: `command` (around the command) or `connect` (around a connect).
+    pub caught_by: String,
+    /// That loop's failure count so far.
+    pub failure: u32,
+    /// The failure, in the library's words.
+    pub error: String,
+    /// The backoff before the next attempt, in microseconds.
+    pub backoff_us: u64,
 }
 
 /// One replica as the leader weighed it for promotion.

@@ -81,6 +81,8 @@ pub enum Timer {
     ClientNext,
     /// A client's socket timeout for operation number `n`.
     ClientTimeout(u64),
+    /// The end of a redis-py retry's backoff for operation number `n`.
+    ClientBackoff(u64),
 }
 
 /// The context every model actor writes into.

@@ -3,31 +3,37 @@
 //! workload (one operation at a time, as a single-threaded application does) and records every
 //! operation in the history: invoke and completion time, the node it went to, and its result.
 //!
-//! The redis-py behaviour follows `redis/sentinel.py` (5.0): discovery only when a connection is
-//! opened; `SENTINEL MASTERS` on each sentinel in list order, skipping connection errors and
+//! The redis-py behaviour follows `redis/sentinel.py` (5.0 by default; [`library`] says what
+//! each version changes): discovery only when a connection is opened; `SENTINEL MASTERS` on each sentinel in list order, skipping connection errors and
 //! timeouts and rejecting an entry flagged `s_down`/`o_down` or not a master; the answering
 //! sentinel swapped with the first; connect to the address directly; on READONLY disconnect and
 //! fail (`The previous master is now a slave`); on a timeout disconnect; on other errors
 //! (NOREPLICAS) keep the connection; a pooled connection the server closed is replaced silently.
-//! Left out: retries (redis-py's default is none), `min_other_sentinels`, connection concurrency.
+//! Left out: `min_other_sentinels`, connection concurrency.
 //!
 //! - `mod.rs`: the client process, its operation in flight and what the network does to it;
+//! - `library.rs`: which library and version, and the rules the version decides;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
+//! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
 //! - `workload.rs`: the operations a client runs and when;
 //! - `reply.rs`: reading replies and connection errors.
 
 mod cli;
+pub mod library;
 mod redis_py;
 mod reply;
+mod retry;
 mod workload;
 
+pub use library::RedisPy;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
 use crate::resp::{Reply, Text};
 use crate::wire::{Directory, Msg, NodeCtx, Timer};
 use cli::CliCall;
+use library::{Attempts, Failure, Retry};
 use reply::{connect_error, reply_value};
 use sim::{Addr, CloseReason, ConnId, ConnectError, Duration, Input, Instant};
 use std::sync::Arc;
@@ -55,14 +61,17 @@ enum Query {
 /// Where the operation in flight is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Stage {
-    /// Asking sentinel number `pos` of the current order.
-    Discover { pos: usize, errors: Vec<String>, query: Query },
+    /// Asking sentinel number `pos` of the current order (`attempts`: its retry loops).
+    Discover { pos: usize, errors: Vec<String>, query: Query, attempts: Attempts },
     /// Opening the data connection to `addr`. For a replica of a `slave_for` pool, `rest` holds
     /// the replicas (with their index in the sentinel's list) to try next if this one refuses,
     /// then the master; `None` for the master.
     Connecting { addr: Addr, rest: Option<Vec<(usize, Addr)>> },
     /// Command sent on the data connection, waiting for the reply.
     Sent,
+    /// Waiting out a retry's backoff; then `resume` goes on (the sentinel asked again, or the
+    /// command sent again).
+    Backoff { resume: Box<Stage> },
 }
 
 #[derive(Clone, Debug)]
@@ -72,6 +81,8 @@ struct Pending {
     invoked: Instant,
     stage: Stage,
     node: Option<Addr>,
+    /// The command's retry loops.
+    attempts: Attempts,
 }
 
 /// A connection to one sentinel (redis-py keeps one pooled connection per sentinel).
@@ -89,6 +100,11 @@ pub struct Client {
     ok: Text,
     kind: ClientKind,
     socket_timeout: Duration,
+    /// redis-py's version and settings, and what they decide.
+    library: RedisPy,
+    connect_timeout: Duration,
+    sentinel_retry: Retry,
+    data_retry: Retry,
     workload: Option<Workload>,
     // Volatile state.
     next_seq: u64,
@@ -126,6 +142,10 @@ impl Client {
             ok: "OK".into(),
             kind,
             socket_timeout,
+            library: RedisPy::default(),
+            connect_timeout: socket_timeout,
+            sentinel_retry: Retry::NONE,
+            data_retry: Retry::NONE,
             workload,
             next_seq: 0,
             started_ops: 0,
@@ -140,6 +160,15 @@ impl Client {
             cli: Vec::new(),
             due: false,
         }
+    }
+
+    /// The same client as redis-py `library` (version and settings) would behave.
+    pub fn redis_py(mut self, library: RedisPy) -> Self {
+        self.connect_timeout = library.connect_timeout(self.socket_timeout);
+        self.sentinel_retry = library.sentinel_retry();
+        self.data_retry = library.data_retry(matches!(self.kind, ClientKind::Plain { .. }));
+        self.library = library;
+        self
     }
 
     /// The client's name.
@@ -185,6 +214,7 @@ impl Client {
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
             Input::Timer(Timer::ClientTimeout(seq)) => self.timeout(ctx, seq),
+            Input::Timer(Timer::ClientBackoff(seq)) => self.backoff_over(ctx, seq),
             Input::Timer(_) | Input::Accepted(..) => {}
             Input::Connected(conn) => self.connected(ctx, conn),
             Input::ConnectFailed(conn, e) => self.connect_failed(ctx, conn, e),
@@ -215,7 +245,8 @@ impl Client {
 
     /// Starts a discovery from the first sentinel of the current order.
     fn discover(&mut self, ctx: &mut NodeCtx<'_>, query: Query) {
-        self.set_stage(Stage::Discover { pos: 0, errors: Vec::new(), query });
+        let attempts = Attempts::default();
+        self.set_stage(Stage::Discover { pos: 0, errors: Vec::new(), query, attempts });
         self.ask_sentinel(ctx);
     }
 
@@ -225,9 +256,12 @@ impl Client {
         }
     }
 
-    fn arm_timeout(&self, ctx: &mut NodeCtx<'_>) {
+    /// Arms the pending operation's timeout: `socket_timeout`, or `socket_connect_timeout`
+    /// while `connecting`.
+    fn arm_timeout(&self, ctx: &mut NodeCtx<'_>, connecting: bool) {
         if let Some(p) = &self.pending {
-            ctx.set_timer(Timer::ClientTimeout(p.seq), self.socket_timeout);
+            let after = if connecting { self.connect_timeout } else { self.socket_timeout };
+            ctx.set_timer(Timer::ClientTimeout(p.seq), after);
         }
     }
 
@@ -236,7 +270,7 @@ impl Client {
         p.stage = Stage::Sent;
         p.node = Some(addr);
         ctx.send(conn, Msg::Cmd(p.op.command()));
-        self.arm_timeout(ctx);
+        self.arm_timeout(ctx, false);
     }
 
     fn open_data(&mut self, ctx: &mut NodeCtx<'_>, addr: Addr) {
@@ -253,8 +287,7 @@ impl Client {
         let conn = ctx.connect(addr);
         self.data = Some((conn, addr, false));
         self.set_stage(Stage::Connecting { addr, rest });
-        // redis-py's connect timeout defaults to the socket timeout.
-        self.arm_timeout(ctx);
+        self.arm_timeout(ctx, true);
     }
 
     /// The history record of operation `seq`.
@@ -307,6 +340,11 @@ impl Client {
             if let Some(sc) = &mut self.sentinel_conns[i] {
                 sc.up = true;
             }
+            // The query waits for its reply from now on (one timer covers both when the two
+            // timeouts are equal, as they are by default before 8.0).
+            if self.is_asking(i) && self.connect_timeout != self.socket_timeout {
+                self.arm_timeout(ctx, false);
+            }
             return;
         }
         if let Some((c, addr, up)) = &mut self.data {
@@ -333,16 +371,20 @@ impl Client {
         if let Some(i) = self.sentinel_index(conn) {
             self.sentinel_conns[i] = None;
             if self.is_asking(i) {
-                let err = match e {
-                    ConnectError::Refused => format!(
-                        "ConnectionError('Error 111 connecting to {}. Connection refused.')",
-                        self.dir.addr(self.sentinels()[i])
+                let (failure, err) = match e {
+                    ConnectError::Refused => (
+                        Failure::Refused,
+                        format!(
+                            "ConnectionError('Error 111 connecting to {}. Connection refused.')",
+                            self.dir.addr(self.sentinels()[i])
+                        ),
                     ),
-                    ConnectError::TimedOut => {
-                        "TimeoutError('Timeout connecting to server')".to_string()
-                    }
+                    ConnectError::TimedOut => (
+                        Failure::ConnectTimeout,
+                        "TimeoutError('Timeout connecting to server')".to_string(),
+                    ),
                 };
-                self.next_sentinel(ctx, Some(err));
+                self.sentinel_failed(ctx, failure, true, err);
             }
             return;
         }
@@ -352,13 +394,16 @@ impl Client {
             if e == ConnectError::Refused && self.next_replica(ctx) {
                 return;
             }
-            let error = match e {
-                ConnectError::Refused => {
-                    format!("Error 111 connecting to {}. Connection refused.", self.dir.addr(addr))
+            let (failure, error) = match e {
+                ConnectError::Refused => (
+                    Failure::Refused,
+                    format!("Error 111 connecting to {}. Connection refused.", self.dir.addr(addr)),
+                ),
+                ConnectError::TimedOut => {
+                    (Failure::ConnectTimeout, "Timeout connecting to server".to_string())
                 }
-                ConnectError::TimedOut => "Timeout connecting to server".to_string(),
             };
-            self.finish(ctx, OpResult::Error { error });
+            self.data_failed(ctx, failure, true, OpResult::Error { error });
         }
     }
 
@@ -389,11 +434,12 @@ impl Client {
                 // SentinelManagedConnection.read_response turns it into a ConnectionError.
                 self.drop_data(ctx);
                 let error = format!("The previous master is now a slave ({e})");
-                self.finish(ctx, OpResult::Error { error });
+                self.data_failed(ctx, Failure::ReadOnly, false, OpResult::Error { error });
             }
             Reply::Error(e) if e.starts_with("LOADING") => {
+                // BusyLoadingError, a ConnectionError: the connection is closed.
                 self.drop_data(ctx);
-                self.finish(ctx, OpResult::Error { error: e });
+                self.data_failed(ctx, Failure::Loading, false, OpResult::Error { error: e });
             }
             Reply::Error(e) => self.finish(ctx, OpResult::Error { error: e }),
             other => {
@@ -414,12 +460,10 @@ impl Client {
             return self.cli_done(ctx, call, OpResult::Lost { error });
         }
         if let Some(i) = self.sentinel_index(conn) {
-            self.sentinel_conns[i] = None;
+            let up = self.sentinel_conns[i].take().is_some_and(|c| c.up);
             if self.is_asking(i) {
-                self.next_sentinel(
-                    ctx,
-                    Some("ConnectionError('Connection closed by server.')".to_string()),
-                );
+                let err = "ConnectionError('Connection closed by server.')".to_string();
+                self.sentinel_failed(ctx, Failure::Closed, !up, err);
             }
             return;
         }
@@ -432,11 +476,11 @@ impl Client {
             |s: &Self, want: fn(&Stage) -> bool| s.pending.as_ref().is_some_and(|p| want(&p.stage));
         if stage(self, |s| matches!(s, Stage::Sent)) {
             // The command was in flight: its fate is unknown.
-            self.finish(ctx, OpResult::Lost { error });
+            self.data_failed(ctx, Failure::Closed, false, OpResult::Lost { error });
         } else if stage(self, |s| matches!(s, Stage::Connecting { .. })) && !self.next_replica(ctx)
         {
             // A ConnectionError while connecting (a slave_for pool tried the next one).
-            self.finish(ctx, OpResult::Error { error });
+            self.data_failed(ctx, Failure::Closed, true, OpResult::Error { error });
         }
         // Otherwise an idle pooled connection: replaced transparently at the next command.
     }
@@ -450,24 +494,23 @@ impl Client {
             Stage::Discover { pos, .. } => {
                 let idx = self.order[pos];
                 let up = self.sentinel_conns[idx].is_some_and(|c| c.up);
-                let e = if up {
-                    "TimeoutError('Timeout reading from socket')"
+                let (failure, e) = if up {
+                    (Failure::ReadTimeout, "TimeoutError('Timeout reading from socket')")
                 } else {
-                    "TimeoutError('Timeout connecting to server')"
+                    (Failure::ConnectTimeout, "TimeoutError('Timeout connecting to server')")
                 };
-                self.next_sentinel(ctx, Some(e.to_string()));
+                self.sentinel_failed(ctx, failure, !up, e.to_string());
             }
             Stage::Connecting { .. } => {
                 self.drop_data(ctx);
-                self.finish(
-                    ctx,
-                    OpResult::Error { error: "Timeout connecting to server".to_string() },
-                );
+                let error = "Timeout connecting to server".to_string();
+                self.data_failed(ctx, Failure::ConnectTimeout, true, OpResult::Error { error });
             }
             Stage::Sent => {
                 self.drop_data(ctx);
-                self.finish(ctx, OpResult::Timeout);
+                self.data_failed(ctx, Failure::ReadTimeout, false, OpResult::Timeout);
             }
+            Stage::Backoff { .. } => {}
         }
     }
 }

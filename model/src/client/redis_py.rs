@@ -1,6 +1,8 @@
-//! The redis-py Sentinel client's discovery (`redis/sentinel.py`, 5.0): which sentinel it asks,
-//! in which order, what it accepts as an answer, and how `slave_for` walks the replicas.
+//! The redis-py Sentinel client's discovery (`redis/sentinel.py`, 5.0; `super::library` says
+//! what other versions change): which sentinel it asks, in which order, what it accepts as an
+//! answer, and how `slave_for` walks the replicas.
 
+use super::library::{Attempts, Failure};
 use super::reply::{field, flag, parse_maps};
 use super::{Client, ClientKind, Pending, Query, SentinelConn, Stage};
 use crate::observe::{Belief, Note, OpResult};
@@ -41,10 +43,10 @@ impl Client {
                 sc
             }
         };
-        // Sent at once: the kernel holds it until the connection is up. One timer covers the
-        // connect and the read, each being bounded by socket_timeout in redis-py.
+        // Sent at once: the kernel holds it until the connection is up. The timer covers the
+        // connect, then the read (`connected` re-arms it when the two timeouts differ).
         ctx.send(sc.conn, Msg::Cmd(Command::Sentinel(query)));
-        self.arm_timeout(ctx);
+        self.arm_timeout(ctx, !sc.up);
     }
 
     /// The sentinel at the current position failed (`error`): try the next one.
@@ -59,10 +61,12 @@ impl Client {
                 ctx.close(sc.conn);
             }
         }
-        if let Some(Pending { stage: Stage::Discover { pos, errors, .. }, .. }) = &mut self.pending
+        if let Some(Pending { stage: Stage::Discover { pos, errors, attempts, .. }, .. }) =
+            &mut self.pending
         {
             errors.extend(text);
             *pos += 1;
+            *attempts = Attempts::default();
         }
         self.ask_sentinel(ctx);
     }
@@ -87,12 +91,16 @@ impl Client {
         let error = if replica {
             format!("No slave found for '{service}'")
         } else {
-            let info =
-                if errors.is_empty() { String::new() } else { format!(" : {}", errors.join(", ")) };
+            let info = if errors.is_empty() || !self.library.lists_sentinel_errors() {
+                String::new()
+            } else {
+                format!(" : {}", errors.join(", "))
+            };
             format!("No master found for '{service}'{info}")
         };
         self.believe(ctx, None, "no sentinel named a usable master".to_string());
-        self.finish(ctx, OpResult::Error { error });
+        // MasterNotFoundError and SlaveNotFoundError are ConnectionErrors, raised by the connect.
+        self.data_failed(ctx, Failure::NoMaster, true, OpResult::Error { error });
     }
 
     pub(super) fn believe(&mut self, ctx: &mut NodeCtx<'_>, master: Option<Addr>, via: String) {
@@ -118,8 +126,19 @@ impl Client {
         };
         let (pos, query) = (*pos, *query);
         if let Reply::Error(e) = &r {
-            // discover_master lets a ResponseError propagate; discover_slaves skips it.
+            // discover_master lets a ResponseError propagate (8.2 skips it, with its text);
+            // discover_slaves skips it.
             if query == Query::Replicas {
+                return self.next_sentinel(ctx, None);
+            }
+            if self.library.skips_sentinel_error_reply() {
+                let text =
+                    format!("{} - ResponseError('{e}')", self.dir.addr(self.sentinels()[idx]));
+                if let Some(Pending { stage: Stage::Discover { errors, .. }, .. }) =
+                    &mut self.pending
+                {
+                    errors.push(text);
+                }
                 return self.next_sentinel(ctx, None);
             }
             return self.finish(ctx, OpResult::Error { error: e.clone() });

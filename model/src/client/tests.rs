@@ -219,3 +219,5 @@ fn readonly_disconnects_noreplicas_keeps_the_connection_and_a_timeout_is_indeter
     assert_eq!(rec.result, OpResult::Timeout);
     assert!(rec.result.indeterminate());
 }
+
+mod versions;

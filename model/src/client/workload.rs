@@ -52,8 +52,9 @@ impl Client {
                 Op::Write { value: value_of(&self.name, seq), key }
             }
         };
+        let attempts = Default::default();
         self.pending =
-            Some(Pending { seq, op, invoked: ctx.now(), stage: Stage::Sent, node: None });
+            Some(Pending { seq, op, invoked: ctx.now(), stage: Stage::Sent, node: None, attempts });
         let interval = Duration::from_micros(1_000_000 / total);
         ctx.set_timer(Timer::ClientNext, interval);
         self.begin(ctx);
