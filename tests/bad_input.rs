@@ -182,3 +182,28 @@ fn a_directive_the_build_does_not_have_is_refused() {
     assert!(line.contains("repl-diskless-sync-max-replicas"), "{line}");
     assert!(line.contains("redis-6.2 has no such directive"), "{line}");
 }
+
+#[test]
+fn a_library_not_modelled_yet_is_refused_never_run_as_redis_py() {
+    let line = first_line("library-not-modelled.toml");
+    assert!(line.starts_with("error: tests/bad/library-not-modelled.toml:21:11:"), "{line}");
+    assert!(line.contains("library `jedis` is not modelled yet; modelled: redis-py"), "{line}");
+}
+
+#[test]
+fn an_unsupported_library_version_lists_the_supported_ones() {
+    let line = first_line("library-version.toml");
+    assert!(line.starts_with("error: tests/bad/library-version.toml:21:19:"), "{line}");
+    for v in ["`5.4`", "3.0-3.5", "5.0-5.3", "8.0-8.2"] {
+        assert!(line.contains(v), "{line}");
+    }
+}
+
+#[test]
+fn an_unknown_library_setting_is_named_with_the_librarys_known_ones() {
+    let line = first_line("library-setting.toml");
+    assert!(line.starts_with("error: tests/bad/library-setting.toml:21:1:"), "{line}");
+    for k in ["`soTimeout`", "library-version", "socket_connect_timeout", "retry_on_timeout"] {
+        assert!(line.contains(k), "{line}");
+    }
+}

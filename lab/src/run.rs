@@ -106,7 +106,8 @@ impl Deployment {
                     },
                     ClientMode::Plain(addr) => ClientKind::Plain { addr: *addr },
                 };
-                let client = Client::new(dir.clone(), &c.name, kind, c.socket_timeout, c.workload);
+                let client = Client::new(dir.clone(), &c.name, kind, c.socket_timeout, c.workload)
+                    .redis_py(c.library.clone());
                 world.add_process(
                     c.host,
                     None,

@@ -98,6 +98,8 @@ fn in_short(r: &Record, out: &mut String) {
             })
             .count();
         let old_name = old.as_deref().unwrap_or("no master");
+        let retries: Vec<super::retries::Run> =
+            super::retries::runs(r, &c.name).into_iter().filter(|run| run.at_us >= fault).collect();
         let last_old = on_old.last().map(|o| t(o.completed_us)).unwrap_or_else(|| t(fault));
         match switch {
             Some(sw) => {
@@ -117,6 +119,17 @@ fn in_short(r: &Record, out: &mut String) {
                     t(fault),
                     sw.node.as_deref().unwrap_or("?"),
                     t(sw.invoked_us)
+                );
+            }
+            None if on_old.is_empty() && !retries.is_empty() => {
+                let told: Vec<String> =
+                    retries.iter().map(|run| run.describe(&super::retries::library(c))).collect();
+                let _ = writeln!(
+                    out,
+                    "     {}: the fault came at {}; it acknowledged no write after it: {}.",
+                    c.name,
+                    t(fault),
+                    told.join("; then ")
                 );
             }
             None => {

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 mod answers;
+mod retries;
 mod stops;
 mod why;
 use why::{noisy, reason, sentinel_ids};
@@ -150,6 +151,9 @@ fn deployment(r: &Record, out: &mut String) {
             "  Client {} on {}: {how}, socket-timeout {}{work}.",
             c.name, s.hosts[c.host.0 as usize], c.socket_timeout
         );
+        if retries::libraries_matter(s) {
+            let _ = writeln!(out, "    {}.", retries::rules(c));
+        }
     }
 }
 
@@ -273,6 +277,10 @@ fn clients(r: &Record, out: &mut String) {
                     lines.push((e.at.as_micros(), format!("{:>9}  {what}", at(e))));
                 }
             }
+        }
+        for run in retries::runs(r, &c.name) {
+            let line = format!("{:>9}  {}", t(run.at_us), run.describe(&retries::library(c)));
+            lines.push((run.at_us, line));
         }
         let ops: Vec<&OpRecord> = history.iter().filter(|o| *o.client == *c.name).collect();
         let mut i = 0;

@@ -127,6 +127,14 @@ pub struct Client {
     pub connect: Option<Spanned<String>>,
     pub socket_timeout: Option<Spanned<String>>,
     pub workload: Option<Spanned<Workload>>,
+    pub library: Option<Spanned<String>>,
+    pub library_version: Option<Spanned<String>>,
+    // The library's own settings, spelled as the library spells them (`super::library` checks
+    // that they belong to the client's library).
+    #[serde(rename = "socket_connect_timeout")]
+    pub socket_connect_timeout: Option<Spanned<String>>,
+    #[serde(rename = "retry_on_timeout")]
+    pub retry_on_timeout: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -13,7 +13,8 @@ impl Scenario {
     pub fn parse(path: &str, text: &str) -> Result<Scenario, ScenarioError> {
         let raw: raw::Scenario = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
-            ScenarioError::at(path, text, offset, e.message().trim().replace('\n', " "))
+            let message = super::library::unknown_client_key(e.message().trim().replace('\n', " "));
+            ScenarioError::at(path, text, offset, message)
         })?;
         let mut cx = Ctx::new(path, text);
         for h in &raw.host {
@@ -240,11 +241,13 @@ impl Scenario {
                 }
                 None => None,
             };
+            let library = cx.library(c)?;
             clients.push(ClientSpec {
                 name: c.name.get_ref().clone(),
                 host,
                 mode,
                 socket_timeout,
+                library,
                 workload,
             });
         }
