@@ -183,6 +183,9 @@ impl Plan {
         let mut spec = serde_json::json!({
             "name": c.name,
             "socket_timeout": c.socket_timeout.as_micros() as f64 / 1e6,
+            // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
+            // `crate::REDIS_PY`).
+            "library_version": c.library.version.release(),
             "writes_per_sec": w.writes_per_sec,
             "reads_per_sec": w.reads_per_sec,
             "start": w.start.as_micros() as f64 / 1e6,
@@ -437,6 +440,7 @@ workload = { writes-per-sec = 10 }
         assert_eq!(p.proc_addr(2), "10.0.0.2:26379");
         assert_eq!(p.name_of("10.0.0.2:6379"), Some("10.0.0.2:6379"));
         assert_eq!(p.clients[0].spec["sentinels"], serde_json::json!([["10.0.0.2", 26379]]));
+        assert_eq!(p.clients[0].spec["library_version"], crate::REDIS_PY);
     }
 
     #[test]
