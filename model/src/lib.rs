@@ -17,7 +17,7 @@
 //!   backlog, persistence, config directives.
 //! - [`sentinel`]: Redis Sentinel 7.0.
 //! - [`client`]: client programs (the redis-py Sentinel client, a plain client, redis-cli), the
-//!   workload they run and how they read replies.
+//!   workload they run, how they read replies, and what each redis-py version (3.0-8.2) retries.
 //! - [`node`]: the actor enum the kernel runs, dispatching to the three kinds.
 
 pub mod build;
