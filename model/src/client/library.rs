@@ -20,8 +20,8 @@
 //!   the `Retry` decide, so every `ConnectionError` (a reset, `-LOADING`'s `BusyLoadingError`, the
 //!   pool's `The previous master is now a slave`) and `TimeoutError` is retried.
 //! - What a connect's retry catches: nothing before 4.2; from 4.2 `AbstractConnection.connect`
-//!   retries the socket connect on `socket.timeout` only; from 8.0 it retries the whole connect
-//!   (`connect_check_health`), so refused connects too. A pool's `SentinelManagedConnection.connect`
+//!   retries the socket connect on `socket.timeout` only; from 7.2 it retries the whole connect
+//!   (`connect_check_health` with the handshake), so refused connects too. A pool's `SentinelManagedConnection.connect`
 //!   (4.2 on) wraps discovery and connect in the connection's own `Retry`, which catches every
 //!   `ConnectionError` (`MasterNotFoundError` included).
 //! - `socket_connect_timeout` defaults to `socket_timeout` up to 7.x and to 5 s from 8.0
@@ -327,6 +327,9 @@ impl RedisPy {
 
     /// `Redis.__init__`'s default `retry`, which the sentinel connections and a plain client get.
     fn constructor_retry(&self) -> Retry {
+        // From 7.2 `connect` retries the whole connect, before only the socket's timeouts.
+        let connect =
+            if self.version.at_least(7, 2, 0) { Catch::Everything } else { Catch::Timeouts };
         match self.version.major {
             6 | 7 => Retry {
                 retries: 3,
@@ -335,7 +338,7 @@ impl RedisPy {
                     cap: Duration::from_secs(10),
                 },
                 command: Catch::Everything,
-                connect: Catch::Timeouts,
+                connect,
             },
             8 => Retry {
                 retries: 10,
@@ -444,8 +447,10 @@ mod tests {
         let mut a = Attempts { failures: 1, connect_failures: 10 };
         let again = r.again(&mut a, Failure::ConnectTimeout, true, &mut rng).unwrap();
         assert_eq!((again.command, again.failures, a.connect_failures), (true, 2, 0));
-        // 6.x retries a connect on a timeout only.
-        let r = py("6.4").sentinel_retry();
+        // 6.x and 7.0-7.1 retry a connect on a timeout only, 7.2 on a refusal too.
+        let r = py("7.1").sentinel_retry();
         assert_eq!(r.again(&mut Attempts::default(), Failure::Refused, true, &mut rng), None);
+        let r = py("7.2").sentinel_retry();
+        assert!(r.again(&mut Attempts::default(), Failure::Refused, true, &mut rng).is_some());
     }
 }
