@@ -92,6 +92,7 @@ mod tests {
     const SENTINEL: &str = include_str!("../tests/fixtures/sentinel-7.0.log");
     const SERVER: &str = include_str!("../tests/fixtures/redis-7.0-promoted.log");
     const VALKEY: &str = include_str!("../tests/fixtures/valkey-9.1-replica.log");
+    const VALKEY_PROMOTED: &str = include_str!("../tests/fixtures/valkey-9.1-promoted.log");
 
     #[test]
     fn timestamps_are_utc_milliseconds() {
@@ -137,6 +138,10 @@ mod tests {
                 .filter_map(|l| parse(l))
                 .any(|l| l.message.starts_with("Connecting to PRIMARY"))
         );
+        // Valkey redacts the client name: the promoter is then found from the sentinels' events.
+        let redacted: Vec<&str> =
+            VALKEY_PROMOTED.lines().filter_map(parse).filter_map(|l| promotion(&l)).collect();
+        assert_eq!(redacted, ["*redacted*"]);
         let valkey = parse("7:M 07 Dec 2026 10:00:00.000 * PRIMARY MODE enabled (user request from 'id=3 addr=10.0.0.1:5 laddr=10.0.0.2:6379 fd=9 name= age=0')").unwrap();
         assert_eq!(promotion(&valkey), Some(""));
     }
