@@ -7,9 +7,10 @@ The contract every driver keeps (README, "Conformance"):
     driver client SPEC   run a scenario client's workload; one line per operation:
         {"seq", "op": "write"|"read", "key", "value", "invoked_us", "completed_us",
          "node": "ip:port"|null, "result": "ok"|"error"|"timeout"|"lost", "error", "reply"}
-    driver probe SPEC    sample `INFO replication` of the servers on this host every interval:
+    driver probe SPEC    sample `INFO replication` of every server (SPEC's `nodes`: ip:port ->
+                         its observation socket, which no filter rule sees) every interval:
         {"t_us", "node", "role": "master"|"slave"|null, "good_replicas": int|null}
-    driver final SPEC    the end state of the servers and sentinels on this host, one line:
+    driver final SPEC    the end state of every server and sentinel (by socket), one line:
         {"servers": {node: {"role", "keys": [...], "get": {key: value|null}}},
          "sentinels": {node: {"master": "ip:port"|null, "config_epoch": int|null}}}
 
@@ -129,9 +130,9 @@ def run_client(spec):
         next_at = max(started + interval - t0, time.time() - t0)
 
 
-def local(addr, timeout):
-    host, port = addr.rsplit(":", 1)
-    return redis.Redis(host=host, port=int(port), socket_timeout=timeout, socket_connect_timeout=timeout)
+def observer(socket_path, timeout):
+    """A connection through a process's observation socket, which no filter rule sees."""
+    return redis.Redis(unix_socket_path=socket_path, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def info_replication(conn):
@@ -144,7 +145,7 @@ def run_probe(spec):
     t0 = spec["t0"]
     stop = threading.Event()
     stop_on_stdin_close(stop)
-    conns = {node: local(node, spec["timeout"]) for node in spec["nodes"]}
+    conns = {node: observer(path, spec["timeout"]) for node, path in spec["nodes"].items()}
     sleep_until(t0, 0, stop)
     while not stop.is_set() and time.time() - t0 < spec["end"]:
         for node, conn in conns.items():
@@ -160,8 +161,8 @@ def run_probe(spec):
 
 def run_final(spec):
     out = {"servers": {}, "sentinels": {}}
-    for node in spec["nodes"]:
-        conn = local(node, spec["timeout"])
+    for node, path in spec["nodes"].items():
+        conn = observer(path, spec["timeout"])
         try:
             role, _ = info_replication(conn)
             keys = sorted(k.decode() for k in conn.scan_iter(count=1000))
@@ -172,8 +173,8 @@ def run_final(spec):
             out["servers"][node] = {"role": role, "keys": keys, "get": got}
         except Exception as exc:
             out["servers"][node] = {"role": None, "error": str(exc)}
-    for node in spec["sentinels"]:
-        conn = local(node, spec["timeout"])
+    for node, path in spec["sentinels"].items():
+        conn = observer(path, spec["timeout"])
         try:
             m = conn.sentinel_master(spec["service"])
             out["sentinels"][node] = {

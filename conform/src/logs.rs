@@ -91,6 +91,8 @@ mod tests {
 
     const SENTINEL: &str = include_str!("../tests/fixtures/sentinel-7.0.log");
     const SERVER: &str = include_str!("../tests/fixtures/redis-7.0-promoted.log");
+    const VALKEY: &str = include_str!("../tests/fixtures/valkey-9.1-replica.log");
+    const VALKEY_PROMOTED: &str = include_str!("../tests/fixtures/valkey-9.1-promoted.log");
 
     #[test]
     fn timestamps_are_utc_milliseconds() {
@@ -126,6 +128,20 @@ mod tests {
             SERVER.lines().filter_map(parse).filter_map(|l| promotion(&l)).collect();
         assert_eq!(names.len(), 1, "{names:?}");
         assert!(names[0].starts_with("sentinel-") && names[0].ends_with("-cmd"), "{names:?}");
+        // Every line of a real Valkey log parses (its banner and PRIMARY wording included).
+        let lines: Vec<&str> =
+            VALKEY.lines().filter(|l| l.contains(" * ") || l.contains(" # ")).collect();
+        assert!(lines.iter().all(|l| parse(l).is_some()), "{lines:?}");
+        assert!(
+            lines
+                .iter()
+                .filter_map(|l| parse(l))
+                .any(|l| l.message.starts_with("Connecting to PRIMARY"))
+        );
+        // Valkey redacts the client name: the promoter is then found from the sentinels' events.
+        let redacted: Vec<&str> =
+            VALKEY_PROMOTED.lines().filter_map(parse).filter_map(|l| promotion(&l)).collect();
+        assert_eq!(redacted, ["*redacted*"]);
         let valkey = parse("7:M 07 Dec 2026 10:00:00.000 * PRIMARY MODE enabled (user request from 'id=3 addr=10.0.0.1:5 laddr=10.0.0.2:6379 fd=9 name= age=0')").unwrap();
         assert_eq!(promotion(&valkey), Some(""));
     }

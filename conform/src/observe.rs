@@ -377,6 +377,22 @@ get = [{ on = "10.0.0.2:6379", key = "c:000000", value = "c-v0" }]
     }
 
     #[test]
+    fn a_redacted_promoter_is_the_sentinel_that_sent_the_promotion() {
+        let s = Scenario::from_bytes("t.toml", TEXT.as_bytes()).unwrap();
+        let plan = Plan::new(&s);
+        let sentinel_log = "9:X 01 Jan 1970 00:00:06.000 # +new-epoch 1\n\
+             9:X 01 Jan 1970 00:00:06.010 * +failover-state-send-slaveof-noone slave 10.0.0.2:6379 10.0.0.2 6379 @ m 10.0.0.1 6379\n";
+        let promoted = "8:M 01 Jan 1970 00:00:06.050 * PRIMARY MODE enabled (user request from 'id=6 addr=10.0.0.2:4000 laddr=10.0.0.2:6379 fd=15 name=*redacted* user=*redacted* lib-name= lib-ver=')\n";
+        let seen = Observed {
+            logs: vec![String::new(), promoted.into(), sentinel_log.into()],
+            ..Observed::default()
+        };
+        let out = outcome(&s, &plan, &seen, 0);
+        assert_eq!(out.promotions[0].by, "10.0.0.2:26379");
+        assert_eq!(out.promotions[0].epoch, Some(1));
+    }
+
+    #[test]
     fn a_real_run_is_counted_by_the_simulators_rules() {
         let s = Scenario::from_bytes("t.toml", TEXT.as_bytes()).unwrap();
         let plan = Plan::new(&s);

@@ -91,20 +91,11 @@ pub fn run(
             driver(&machine, programs, c.host, "client", &spec, dir, &c.name)?,
         ));
     }
-    let mut probes = Vec::new();
-    for h in 0..plan.hosts.len() {
-        let nodes: Vec<String> = (0..plan.procs.len())
-            .filter(|&i| plan.procs[i].host == h && plan.procs[i].kind == Kind::Redis)
-            .map(|i| plan.proc_addr(i))
-            .collect();
-        if !nodes.is_empty() {
-            let spec = serde_json::json!({"t0": t0 as f64 / 1000.0, "end": end as f64 / 1000.0 + 5.0, "nodes": nodes, "interval": 0.1, "timeout": 0.2});
-            probes.push((
-                h,
-                driver(&machine, programs, h, "probe", &spec, dir, &format!("probe-{h}"))?,
-            ));
-        }
-    }
+    // One probe for every server, through their observation sockets (from the first host's
+    // namespace; a Unix socket belongs to no network).
+    let nodes = sockets(plan, &servers, Kind::Redis);
+    let spec = serde_json::json!({"t0": t0 as f64 / 1000.0, "end": end as f64 / 1000.0 + 5.0, "nodes": nodes, "interval": 0.1, "timeout": 0.2});
+    let probe = driver(&machine, programs, 0, "probe", &spec, dir, "probe")?;
 
     // The timeline: starts, the scenario's steps, SENTINEL DEBUG once a sentinel is up.
     enum Due {
@@ -225,10 +216,9 @@ pub fn run(
     for (_, c) in &mut clients {
         drop(c.stdin.take());
     }
-    for (_, p) in &mut probes {
-        drop(p.stdin.take());
-    }
-    let end_state = read_end(scenario, &machine, plan, programs)?;
+    let mut probe = probe;
+    drop(probe.stdin.take());
+    let end_state = read_end(scenario, &machine, plan, programs, &servers)?;
     while let Ok(done) = rx.try_recv() {
         in_flight.retain(|(s, _)| *s != done.0);
         commands.push(finished(done));
@@ -251,10 +241,7 @@ pub fn run(
         let file = dir.join(format!("{name}.jsonl"));
         ops.insert(name.clone(), lines::<OpLine>(c, &format!("client {name}"), &file)?);
     }
-    let mut samples = Vec::new();
-    for (h, p) in probes {
-        samples.extend(lines::<Sample>(p, "probe", &dir.join(format!("probe-{h}.jsonl")))?);
-    }
+    let samples = lines::<Sample>(probe, "probe", &dir.join("probe.jsonl"))?;
     for s in &mut servers {
         if let Some(mut c) = s.child.take() {
             let _ = c.kill();
@@ -580,44 +567,44 @@ fn lines<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
-/// The end state: each host's servers and sentinels read from that host.
+/// `{"ip:port": observation socket}` of the processes of one kind.
+fn sockets(
+    plan: &Plan,
+    servers: &[Server],
+    kind: Kind,
+) -> serde_json::Map<String, serde_json::Value> {
+    (0..plan.procs.len())
+        .filter(|&i| plan.procs[i].kind == kind)
+        .map(|i| {
+            (
+                plan.proc_addr(i),
+                render::observe_socket(&servers[i].dir).display().to_string().into(),
+            )
+        })
+        .collect()
+}
+
+/// The end state of every server and sentinel, read through their observation sockets.
 fn read_end(
     scenario: &Scenario,
     machine: &Machine,
     plan: &Plan,
     programs: &Programs,
+    servers: &[Server],
 ) -> Result<Final, String> {
     let get: Vec<String> = scenario.expect.get.iter().map(|g| g.key.clone()).collect();
-    let mut all = Final::default();
-    for h in 0..plan.hosts.len() {
-        let on = |kind: Kind| -> Vec<String> {
-            (0..plan.procs.len())
-                .filter(|&i| plan.procs[i].host == h && plan.procs[i].kind == kind)
-                .map(|i| plan.proc_addr(i))
-                .collect()
-        };
-        let (nodes, sentinels) = (on(Kind::Redis), on(Kind::Sentinel));
-        if nodes.is_empty() && sentinels.is_empty() {
-            continue;
-        }
-        let service = plan.procs.iter().find_map(|p| p.service.clone()).unwrap_or_default();
-        let spec = serde_json::json!({"nodes": nodes, "sentinels": sentinels, "service": service, "get": get, "timeout": 0.5});
-        let args = vec![programs.driver.display().to_string(), "final".into(), spec.to_string()];
-        let out = machine
-            .command(h, &programs.python, &args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        let part: Final = serde_json::from_str(text.trim()).map_err(|e| {
-            format!(
-                "the final readout on {}: {e}: {}",
-                plan.hosts[h].name,
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })?;
-        all.servers.extend(part.servers);
-        all.sentinels.extend(part.sentinels);
-    }
-    Ok(all)
+    let service = plan.procs.iter().find_map(|p| p.service.clone()).unwrap_or_default();
+    let spec = serde_json::json!({
+        "nodes": sockets(plan, servers, Kind::Redis),
+        "sentinels": sockets(plan, servers, Kind::Sentinel),
+        "service": service, "get": get, "timeout": 0.5,
+    });
+    let args = vec![programs.driver.display().to_string(), "final".into(), spec.to_string()];
+    let out = machine
+        .command(0, &programs.python, &args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| e.to_string())?;
+    serde_json::from_str(String::from_utf8_lossy(&out.stdout).trim())
+        .map_err(|e| format!("the final readout: {e}: {}", String::from_utf8_lossy(&out.stderr)))
 }

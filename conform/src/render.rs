@@ -59,9 +59,10 @@ pub fn render(plan: &Plan, i: usize, dir: &Path, build: Build) -> Rendered {
         text.push_str(&format!("bind-source-addr {ip}\n"));
     }
     text.push_str(&format!(
-        "protected-mode no\ndaemonize no\ndir {}\nlogfile {}\n",
+        "protected-mode no\ndaemonize no\ndir {}\nlogfile {}\nunixsocket {}\nunixsocketperm 700\n",
         dir.display(),
-        dir.join(log_name(p.kind)).display()
+        dir.join(log_name(p.kind)).display(),
+        observe_socket(dir).display()
     ));
     let mut debug = Vec::new();
     for (name, value) in &p.directives {
@@ -82,6 +83,12 @@ pub fn render(plan: &Plan, i: usize, dir: &Path, build: Build) -> Rendered {
         }
     }
     Rendered { text, debug }
+}
+
+/// The Unix socket conform's observers read a process through (its probe, its end state): no
+/// filter rule of the scenario sees it, so what the observers see is never cut by the faults.
+pub fn observe_socket(dir: &Path) -> std::path::PathBuf {
+    dir.join("observe.sock")
 }
 
 /// The log file's name in a process's directory.
@@ -159,6 +166,7 @@ config = { "sentinel monitor" = "mymaster 10.162.29.33 6371 2", down-after-milli
             r.text,
             "# 10.162.29.33:6371 (redis-server), written by redsim conform\nport 6371\nbind 10.162.29.33\n\
              bind-source-addr 10.162.29.33\nprotected-mode no\ndaemonize no\ndir /run/x\nlogfile /run/x/redis.log\n\
+             unixsocket /run/x/observe.sock\nunixsocketperm 700\n\
              appendonly no\nsave \"\"\n"
         );
         let r = rendered(1, Build::of_version(6));
@@ -170,7 +178,7 @@ config = { "sentinel monitor" = "mymaster 10.162.29.33 6371 2", down-after-milli
     #[test]
     fn sentinel_conf_names_the_master_and_leaves_debug_periods_for_later() {
         let r = rendered(2, Build::of_version(7));
-        let lines: Vec<&str> = r.text.lines().skip(7).collect();
+        let lines: Vec<&str> = r.text.lines().skip(9).collect();
         assert_eq!(
             lines,
             [
