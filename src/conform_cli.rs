@@ -35,9 +35,11 @@ pub struct ConformArgs {
     /// The sentinel binary (default: the server binary with `--sentinel`).
     #[arg(long, value_name = "PATH")]
     redis_sentinel: Option<PathBuf>,
-    /// The redis-py version the clients run (installed into a cached venv).
-    #[arg(long, default_value = conform::REDIS_PY, value_name = "VERSION")]
-    redis_py: String,
+    /// The exact redis-py release every client installs (in a cached venv), instead of the
+    /// release its `library-version` names (5.0: 5.0.8); it must be of the same major.minor, the
+    /// line the simulator models.
+    #[arg(long, value_name = "VERSION")]
+    redis_py: Option<String>,
     /// How far a real time may stray outside the simulated range: `MS,PCT%`, the larger applies.
     #[arg(long, default_value = "250,10%", value_name = "MS,PCT%")]
     time_tolerance: String,

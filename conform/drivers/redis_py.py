@@ -82,14 +82,20 @@ def run_client(spec):
     t0 = spec["t0"]
     stop = threading.Event()
     stop_on_stdin_close(stop)
-    timeout = spec["socket_timeout"]
+    # The scenario's settings, as redis-py spells them; what is not set keeps the release's
+    # own default (its retries among them).
+    kwargs = {"socket_timeout": spec["socket_timeout"]}
+    if spec.get("socket_connect_timeout") is not None:
+        kwargs["socket_connect_timeout"] = spec["socket_connect_timeout"]
+    if spec.get("retry_on_timeout"):
+        kwargs["retry_on_timeout"] = True
     if spec.get("plain"):
         host, port = spec["plain"]
-        conn = redis.Redis(host=host, port=port, socket_timeout=timeout)
+        conn = redis.Redis(host=host, port=port, **kwargs)
     else:
-        sentinel = Sentinel([tuple(s) for s in spec["sentinels"]], socket_timeout=timeout)
+        sentinel = Sentinel([tuple(s) for s in spec["sentinels"]], **kwargs)
         pick = sentinel.slave_for if spec.get("replica") else sentinel.master_for
-        conn = pick(spec["service"], socket_timeout=timeout)
+        conn = pick(spec["service"], **kwargs)
     writes, reads = spec["writes_per_sec"], spec["reads_per_sec"]
     total = writes + reads
     if total == 0:

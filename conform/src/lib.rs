@@ -47,12 +47,18 @@ pub struct Options {
     pub server: Option<PathBuf>,
     /// `--redis-sentinel`.
     pub sentinel: Option<PathBuf>,
-    /// redis-py's version.
-    pub redis_py: String,
+    /// The redis-py release every client installs instead of its `library-version`'s (same
+    /// major.minor), if given.
+    pub redis_py: Option<String>,
     /// `-o DIR`: keep every real log there.
     pub keep: Option<PathBuf>,
     /// The spread a real value may stray from the simulated range.
     pub tolerance: compare::Tolerance,
+}
+
+/// `major.minor` of a release (`5.0.8` -> `5.0`).
+fn line(release: &str) -> String {
+    release.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
 /// Why a conform run could not be done (exit 2).
@@ -96,7 +102,7 @@ pub fn conform(
             )));
         }
     }
-    let python = preflight::venv(&opts.redis_py).map_err(Unable)?;
+
     let cli = preflight::which("redis-cli").expect("checked");
     // One fault schedule for every run: an `[explore]` scenario's faults as its own seed draws
     // them, so the seeds vary only timing, as real runs do.
@@ -104,6 +110,25 @@ pub fn conform(
     scenario.explore = None;
     let scenario = &scenario;
     let plan = plan::Plan::new(scenario);
+    let python = preflight::venv(REDIS_PY).map_err(Unable)?;
+    let mut client_pythons = std::collections::BTreeMap::new();
+    for c in &plan.clients {
+        let release = c.spec["library_version"].as_str().unwrap_or(REDIS_PY).to_string();
+        let install = match &opts.redis_py {
+            Some(r) if line(r) != line(&release) => {
+                return Err(Unable(format!(
+                    "--redis-py {r} is not of client `{}`'s library-version line ({}): the simulator would model another release",
+                    c.name,
+                    line(&release)
+                )));
+            }
+            Some(r) => r.clone(),
+            None => release.clone(),
+        };
+        if let std::collections::btree_map::Entry::Vacant(e) = client_pythons.entry(release) {
+            e.insert(preflight::venv(&install).map_err(Unable)?);
+        }
+    }
     let simulated: Vec<Outcome> =
         opts.seeds.clone().map(|seed| lab::simulate::simulate(scenario, seed).2).collect();
     let mut real = Vec::new();
@@ -127,6 +152,7 @@ pub fn conform(
             sentinel: opts.sentinel.clone(),
             cli: cli.clone(),
             python: python.clone(),
+            client_pythons: client_pythons.clone(),
             driver,
             build: version.build(),
         };

@@ -186,6 +186,8 @@ impl Plan {
             // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
             // `crate::REDIS_PY`).
             "library_version": c.library.version.release(),
+            "socket_connect_timeout": c.library.socket_connect_timeout.map(|d| d.as_micros() as f64 / 1e6),
+            "retry_on_timeout": c.library.retry_on_timeout,
             "writes_per_sec": w.writes_per_sec,
             "reads_per_sec": w.reads_per_sec,
             "start": w.start.as_micros() as f64 / 1e6,

@@ -26,8 +26,10 @@ pub struct Programs {
     pub sentinel: Option<PathBuf>,
     /// `redis-cli`.
     pub cli: PathBuf,
-    /// The Python of the venv holding the client library.
+    /// The Python of the venv the observers (probe, end state) run in.
     pub python: PathBuf,
+    /// The Python of each client library release's venv, by release (`5.0.8`).
+    pub client_pythons: std::collections::BTreeMap<String, PathBuf>,
     /// The driver program.
     pub driver: PathBuf,
     /// What the server build accepts.
@@ -531,9 +533,10 @@ fn driver(
     let file =
         |ext: &str| fs::File::create(dir.join(format!("{name}.{ext}"))).map_err(|e| e.to_string());
     let args = vec![programs.driver.display().to_string(), mode.to_string(), spec.to_string()];
+    let release = spec["library_version"].as_str().unwrap_or_default();
     machine.spawn(
         host,
-        &programs.python,
+        programs.client_pythons.get(release).unwrap_or(&programs.python),
         &args,
         Stdio::from(file("jsonl")?),
         Stdio::from(file("stderr")?),
