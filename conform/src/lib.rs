@@ -56,6 +56,13 @@ pub struct Options {
     pub tolerance: compare::Tolerance,
 }
 
+/// A line for the person watching, on standard error; a closed standard error is not an error
+/// (`eprintln!` would panic).
+pub(crate) fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// `major.minor` of a release (`5.0.8` -> `5.0`).
 fn line(release: &str) -> String {
     release.split('.').take(2).collect::<Vec<_>>().join(".")

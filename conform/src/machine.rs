@@ -208,7 +208,10 @@ fn clean_dead_runs() {
         });
         let alive = owner.is_some_and(|(pid, started)| start_time(pid) == Some(started));
         if !alive {
-            eprintln!("conform: cleaning up after a run that died ({})", f.display());
+            crate::say(format_args!(
+                "conform: cleaning up after a run that died ({})",
+                f.display()
+            ));
             clean(&f);
         }
     }

@@ -123,7 +123,10 @@ pub fn venv(version: &str) -> Result<PathBuf, String> {
     if has(&python) {
         return Ok(python);
     }
-    eprintln!("conform: creating a venv with redis-py {version} in {} (once)", dir.display());
+    crate::say(format_args!(
+        "conform: creating a venv with redis-py {version} in {} (once)",
+        dir.display()
+    ));
     crate::machine::run("python3", &["-m", "venv", &dir.display().to_string()])
         .map_err(|e| format!("{e}\n  (on Debian/Ubuntu: apt-get install -y python3-venv)"))?;
     let pip = dir.join("bin").join("pip").display().to_string();

@@ -155,7 +155,12 @@ pub fn run(
                 Due::Step(k) => {
                     let t = &plan.steps[k];
                     if !tty {
-                        eprintln!("  {label} {}.{:03}s {}", at / 1000, at % 1000, t.label);
+                        crate::say(format_args!(
+                            "  {label} {}.{:03}s {}",
+                            at / 1000,
+                            at % 1000,
+                            t.label
+                        ));
                     }
                     match &t.step {
                         Step::Command { argv, target, from } => {
@@ -199,7 +204,8 @@ pub fn run(
             });
             let width = 30;
             let done = (now.min(end) * width / end.max(1)) as usize;
-            eprint!(
+            let _ = write!(
+                std::io::stderr(),
                 "\r\x1b[K  {label} [{}{}] {:>5.1}s / {:.1}s{next}",
                 "#".repeat(done),
                 ".".repeat(width as usize - done),
@@ -211,7 +217,7 @@ pub fn run(
         std::thread::sleep(Duration::from_millis(20));
     }
     if tty {
-        eprintln!();
+        crate::say(format_args!(""));
     }
 
     // The end: the clients stop, the end state is read, everything is stopped.
