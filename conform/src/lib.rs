@@ -27,6 +27,7 @@ pub mod render;
 
 use lab::outcome::Outcome;
 use lab::scenario::Scenario;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
@@ -85,31 +86,7 @@ pub fn conform(
     }
     let server = opts.server.clone().or_else(|| preflight::which("redis-server")).expect("checked");
     let version = preflight::version(&server).map_err(Unable)?;
-    let builds: std::collections::BTreeSet<&str> = scenario
-        .redis
-        .iter()
-        .map(|r| r.server.name())
-        .chain(scenario.sentinels.iter().map(|s| s.server.name()))
-        .collect();
-    if builds.len() > 1 {
-        let names: Vec<&str> = builds.into_iter().collect();
-        return Err(Unable(format!(
-            "conform runs one server build at a time; this scenario mixes {}",
-            names.join(" and ")
-        )));
-    }
-    if let Some(&want) = builds.first() {
-        if want != version.server {
-            return Err(Unable(format!(
-                "the scenario's server is {want}, but {} is {} {} ({}): give --redis-server PATH of a {want} build",
-                server.display(),
-                version.product,
-                version.number,
-                version.server
-            )));
-        }
-    }
-
+    same_build(scenario, &server, &version)?;
     let cli = preflight::which("redis-cli").expect("checked");
     // One fault schedule for every run: an `[explore]` scenario's faults as its own seed draws
     // them, so the seeds vary only timing, as real runs do.
@@ -118,24 +95,7 @@ pub fn conform(
     let scenario = &scenario;
     let plan = plan::Plan::new(scenario);
     let python = preflight::venv(REDIS_PY).map_err(Unable)?;
-    let mut client_pythons = std::collections::BTreeMap::new();
-    for c in &plan.clients {
-        let release = c.spec["library_version"].as_str().unwrap_or(REDIS_PY).to_string();
-        let install = match &opts.redis_py {
-            Some(r) if line(r) != line(&release) => {
-                return Err(Unable(format!(
-                    "--redis-py {r} is not of client `{}`'s library-version line ({}): the simulator would model another release",
-                    c.name,
-                    line(&release)
-                )));
-            }
-            Some(r) => r.clone(),
-            None => release.clone(),
-        };
-        if let std::collections::btree_map::Entry::Vacant(e) = client_pythons.entry(release) {
-            e.insert(preflight::venv(&install).map_err(Unable)?);
-        }
-    }
+    let client_pythons = venvs(&plan, opts.redis_py.as_deref())?;
     let simulated: Vec<Outcome> =
         opts.seeds.clone().map(|seed| lab::simulate::simulate(scenario, seed).2).collect();
     let mut real = Vec::new();
@@ -168,6 +128,62 @@ pub fn conform(
         let seen = real::run(scenario, &plan, &programs, (&dir, opts.keep.is_some()), &label, stop);
         real.push(observe::outcome(scenario, &plan, &seen.map_err(Unable)?, u64::from(run)));
     }
-    let rows = compare::rows(&real, &simulated, &opts.tolerance);
-    Ok(compare::Comparison { real, simulated, rows })
+    Ok(compare::Comparison::new(real, simulated, &opts.tolerance))
+}
+
+/// Refuses a scenario whose processes are not all of the binary's build.
+fn same_build(
+    scenario: &Scenario,
+    server: &std::path::Path,
+    version: &preflight::Version,
+) -> Result<(), Unable> {
+    let builds: std::collections::BTreeSet<&str> = scenario
+        .redis
+        .iter()
+        .map(|r| r.server.name())
+        .chain(scenario.sentinels.iter().map(|s| s.server.name()))
+        .collect();
+    if builds.len() > 1 {
+        let names: Vec<&str> = builds.into_iter().collect();
+        return Err(Unable(format!(
+            "conform runs one server build at a time; this scenario mixes {}",
+            names.join(" and ")
+        )));
+    }
+    match builds.first() {
+        Some(&want) if want != version.server => Err(Unable(format!(
+            "the scenario's server is {want}, but {} is {} {} ({}): give --redis-server PATH of a {want} build",
+            server.display(),
+            version.product,
+            version.number,
+            version.server
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A venv per client release (`override_release`, `--redis-py`, replaces each client's release
+/// with another of the same line), by release.
+fn venvs(
+    plan: &plan::Plan,
+    override_release: Option<&str>,
+) -> Result<BTreeMap<String, PathBuf>, Unable> {
+    let mut pythons = BTreeMap::new();
+    for c in &plan.clients {
+        let install = match override_release {
+            Some(r) if line(r) != line(&c.release) => {
+                return Err(Unable(format!(
+                    "--redis-py {r} is not of client `{}`'s library-version line ({}): the simulator would model another release",
+                    c.name,
+                    line(&c.release)
+                )));
+            }
+            Some(r) => r,
+            None => &c.release,
+        };
+        if let std::collections::btree_map::Entry::Vacant(e) = pythons.entry(c.release.clone()) {
+            e.insert(preflight::venv(install).map_err(Unable)?);
+        }
+    }
+    Ok(pythons)
 }

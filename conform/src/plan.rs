@@ -4,7 +4,7 @@
 
 use lab::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
 use sim::filter::FilterCommand;
-use sim::{Addr, DurationRange, HostId};
+use sim::{Addr, DurationRange};
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -57,6 +57,8 @@ pub struct Client {
     pub name: String,
     /// Its host.
     pub host: usize,
+    /// The exact library release pip installs for its `library-version` (5.0: 5.0.8).
+    pub release: String,
     /// The driver's spec (without `t0` and `end`, which the run adds).
     pub spec: serde_json::Value,
 }
@@ -201,7 +203,8 @@ impl Plan {
             }
             ClientMode::Plain(a) => spec["plain"] = pair(*a),
         }
-        Some(Client { name: c.name.clone(), host: c.host.0 as usize, spec })
+        let release = c.library.version.release().to_string();
+        Some(Client { name: c.name.clone(), host: c.host.0 as usize, release, spec })
     }
 
     fn timeline(&mut self, scenario: &Scenario) {
@@ -247,7 +250,7 @@ impl Plan {
                     push(self, Step::Iptables { host, args }, label);
                 }
                 Action::Partition { groups, oneway } => {
-                    for (host, sources) in partition_rules(groups, *oneway) {
+                    for (host, sources) in sim::filter::partition_rules(groups, *oneway) {
                         let ips: Vec<String> =
                             sources.iter().map(|h| self.hosts[h.0 as usize].ip.to_string()).collect();
                         let args = ["-A", "INPUT", "-s", &ips.join(","), "-j", "DROP"]
@@ -327,20 +330,6 @@ impl Plan {
             ));
         }
     }
-}
-
-/// The INPUT rules a partition installs, as the simulator does: on every host of a group, one
-/// `-s <the other group's hosts> -j DROP` per other group (one way: only from the first group).
-pub fn partition_rules(groups: &[Vec<HostId>], oneway: bool) -> Vec<(HostId, Vec<HostId>)> {
-    let mut rules = Vec::new();
-    for (i, from) in groups.iter().enumerate().take(if oneway { 1 } else { groups.len() }) {
-        for (j, to) in groups.iter().enumerate() {
-            if i != j && !from.is_empty() {
-                rules.extend(to.iter().map(|&h| (h, from.clone())));
-            }
-        }
-    }
-    rules
 }
 
 /// Each host's address: its name when that is an IPv4 address, else the next free address of

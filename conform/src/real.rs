@@ -53,6 +53,16 @@ struct Server {
     child: Option<Child>,
 }
 
+impl Server {
+    /// SIGKILL, and reaped, if it is running.
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 /// Runs `plan` once for real, its files under `dir` (removed at the end unless `keep`); `stop`
 /// is set by a signal.
 pub fn run(
@@ -90,14 +100,14 @@ pub fn run(
         spec["end"] = (end as f64 / 1000.0).into();
         clients.push((
             c.name.clone(),
-            driver(&machine, programs, c.host, "client", &spec, dir, &c.name)?,
+            driver(&machine, programs, c.host, "client", &spec, (dir, &c.name))?,
         ));
     }
     // One probe for every server, through their observation sockets (from the first host's
     // namespace; a Unix socket belongs to no network).
     let nodes = sockets(plan, &servers, Kind::Redis);
     let spec = serde_json::json!({"t0": t0 as f64 / 1000.0, "end": end as f64 / 1000.0 + 5.0, "nodes": nodes, "interval": 0.1, "timeout": 0.2});
-    let probe = driver(&machine, programs, 0, "probe", &spec, dir, "probe")?;
+    let probe = driver(&machine, programs, 0, "probe", &spec, (dir, "probe"))?;
 
     // The timeline: starts, the scenario's steps, SENTINEL DEBUG once a sentinel is up.
     enum Due {
@@ -120,15 +130,16 @@ pub fn run(
         if stop.load(Ordering::SeqCst) {
             return Err("interrupted".into());
         }
-        let now = unix_ms().saturating_sub(t0);
-        if unix_ms() >= t0 + end {
+        let wall = unix_ms();
+        if wall >= t0 + end {
             break;
         }
+        let now = wall.saturating_sub(t0);
         while let Ok(done) = rx.try_recv() {
             in_flight.retain(|(s, _)| *s != done.0);
             commands.push(finished(done));
         }
-        if unix_ms() >= t0 && due.front().is_some_and(|(t, _)| *t <= now) {
+        if wall >= t0 && due.front().is_some_and(|(t, _)| *t <= now) {
             let (at, what) = due.pop_front().expect("checked");
             match what {
                 Due::Start(i) => {
@@ -250,12 +261,7 @@ pub fn run(
         ops.insert(name.clone(), lines::<OpLine>(c, &format!("client {name}"), &file)?);
     }
     let samples = lines::<Sample>(probe, "probe", &dir.join("probe.jsonl"))?;
-    for s in &mut servers {
-        if let Some(mut c) = s.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+    servers.iter_mut().for_each(Server::stop);
     let logs = plan
         .procs
         .iter()
@@ -282,14 +288,7 @@ fn tune_network(scenario: &Scenario, plan: &Plan, machine: &Machine, caveats: &m
     if scenario.loss.as_f64() > 0.0 {
         netem.extend(["loss".into(), format!("{}%", scenario.loss.as_f64() * 100.0)]);
     }
-    let tc = PathBuf::from("tc");
-    let failed = (0..plan.hosts.len()).any(|h| {
-        machine
-            .command(h, &tc, &netem)
-            .stderr(Stdio::null())
-            .status()
-            .map_or(true, |s| !s.success())
-    });
+    let failed = !everywhere(plan, machine, "tc", &netem);
     if failed {
         caveats.push(format!(
             "[network] latency {}..{}{}: not applied: tc netem is not available on this kernel (sch_netem); real veth latency (tens of µs) was used",
@@ -298,22 +297,23 @@ fn tune_network(scenario: &Scenario, plan: &Plan, machine: &Machine, caveats: &m
             if scenario.loss.as_f64() > 0.0 { " and loss" } else { "" }
         ));
     }
-    let sysctl = PathBuf::from("sysctl");
     let arg = vec![
         "-q".to_string(),
         "-w".into(),
         format!("net.ipv4.tcp_syn_linear_timeouts={}", scenario.syn_linear_timeouts),
     ];
-    let failed = (0..plan.hosts.len()).any(|h| {
-        machine
-            .command(h, &sysctl, &arg)
-            .stderr(Stdio::null())
-            .status()
-            .map_or(true, |s| !s.success())
-    });
+    let failed = !everywhere(plan, machine, "sysctl", &arg);
     if failed {
         caveats.push("tcp-syn-linear-timeouts: this kernel has no net.ipv4.tcp_syn_linear_timeouts; its own SYN retry schedule was used".into());
     }
+}
+
+/// Runs `program ARGS` in every host's namespace; true when it succeeded in all of them.
+fn everywhere(plan: &Plan, machine: &Machine, program: &str, args: &[String]) -> bool {
+    (0..plan.hosts.len()).all(|h| {
+        let status = machine.command(h, Path::new(program), args).stderr(Stdio::null()).status();
+        status.is_ok_and(|s| s.success())
+    })
 }
 
 /// Starts (or restarts) process `i` with the configuration file it last wrote.
@@ -326,10 +326,7 @@ fn start(
 ) -> Result<(), String> {
     let p = &plan.procs[i];
     let s = &mut servers[i];
-    if let Some(mut c) = s.child.take() {
-        let _ = c.kill();
-        let _ = c.wait();
-    }
+    s.stop();
     let conf = s.dir.join("redis.conf").display().to_string();
     let (program, args) = match (p.kind, &programs.sentinel) {
         (Kind::Redis, _) => (&programs.server, vec![conf]),
@@ -359,12 +356,7 @@ fn apply(
 ) -> Result<(), String> {
     let pid = |servers: &[Server], i: usize| servers[i].child.as_ref().map(Child::id);
     match step {
-        Step::Kill(i) => {
-            if let Some(mut c) = servers[*i].child.take() {
-                let _ = c.kill();
-                let _ = c.wait();
-            }
-        }
+        Step::Kill(i) => servers[*i].stop(),
         Step::Restart(i) => start(machine, plan, programs, servers, *i)?,
         Step::Pause(i, _) | Step::Resume(i) => {
             let sig = if matches!(step, Step::Pause(..)) { "STOP" } else { "CONT" };
@@ -411,6 +403,20 @@ fn cli_record(
     }
 }
 
+/// `redis-cli --no-raw -h IP -p PORT ARGV...` from `host`, its output piped.
+fn spawn_cli(
+    machine: &Machine,
+    programs: &Programs,
+    host: usize,
+    addr: &str,
+    argv: &[String],
+) -> Result<Child, String> {
+    let (ip, port) = addr.rsplit_once(':').unwrap_or((addr, "6379"));
+    let mut args = vec!["--no-raw".to_string(), "-h".into(), ip.into(), "-p".into(), port.into()];
+    args.extend(argv.iter().cloned());
+    machine.spawn(host, &programs.cli, &args, Stdio::piped(), Stdio::piped(), Stdio::null())
+}
+
 /// Runs redis-cli against `addr` from `host`, killed after `limit`: its reply as the history
 /// records it.
 fn cli(
@@ -421,13 +427,9 @@ fn cli(
     argv: &[String],
     limit: Duration,
 ) -> OpResult {
-    let (ip, port) = addr.rsplit_once(':').unwrap_or((addr, "6379"));
-    let mut args = vec!["--no-raw".to_string(), "-h".into(), ip.into(), "-p".into(), port.into()];
-    args.extend(argv.iter().cloned());
-    let child =
-        machine.spawn(host, &programs.cli, &args, Stdio::piped(), Stdio::piped(), Stdio::null());
-    let Ok(child) = child else {
-        return OpResult::Error { error: "cannot start redis-cli".into() };
+    let child = match spawn_cli(machine, programs, host, addr, argv) {
+        Ok(child) => child,
+        Err(error) => return OpResult::Error { error },
     };
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
@@ -508,13 +510,12 @@ fn command(
         let _ = tx.send((seq, argv.to_vec(), invoked_us, invoked_us, None, error));
         return;
     };
-    let (ip, port) = addr.rsplit_once(':').unwrap_or((&addr, "6379"));
-    let mut args = vec!["--no-raw".to_string(), "-h".into(), ip.into(), "-p".into(), port.into()];
-    args.extend(argv.iter().cloned());
-    let Ok(child) =
-        machine.spawn(from, &programs.cli, &args, Stdio::piped(), Stdio::piped(), Stdio::null())
-    else {
-        return;
+    let child = match spawn_cli(machine, programs, from, &addr, argv) {
+        Ok(child) => child,
+        Err(error) => {
+            let _ = tx.send((seq, argv.to_vec(), invoked_us, invoked_us, None, Err(error)));
+            return;
+        }
     };
     pids.push(child.id());
     let (argv, node) = (argv.to_vec(), name(&addr));
@@ -526,23 +527,23 @@ fn command(
 }
 
 /// Starts a driver in a host's namespace, its stdout to `<name>.jsonl` and its stderr to
-/// `<name>.stderr` in `dir`; it stops when its stdin closes.
+/// `<name>.stderr` in `dir`; it stops when its stdin closes. A client runs in its release's venv
+/// (the spec's `library_version`), the observers in the default one.
 fn driver(
     machine: &Machine,
     programs: &Programs,
     host: usize,
     mode: &str,
     spec: &serde_json::Value,
-    dir: &Path,
-    name: &str,
+    (dir, name): (&Path, &str),
 ) -> Result<Child, String> {
     let file =
         |ext: &str| fs::File::create(dir.join(format!("{name}.{ext}"))).map_err(|e| e.to_string());
     let args = vec![programs.driver.display().to_string(), mode.to_string(), spec.to_string()];
-    let release = spec["library_version"].as_str().unwrap_or_default();
+    let venv = spec["library_version"].as_str().and_then(|r| programs.client_pythons.get(r));
     machine.spawn(
         host,
-        programs.client_pythons.get(release).unwrap_or(&programs.python),
+        venv.unwrap_or(&programs.python),
         &args,
         Stdio::from(file("jsonl")?),
         Stdio::from(file("stderr")?),

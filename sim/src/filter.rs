@@ -496,6 +496,21 @@ pub fn parse_command(
     Ok(command)
 }
 
+/// The INPUT rules a partition installs: on every host of a group, one `-s <the hosts of another
+/// group> -j DROP` per other group; with `oneway`, only against the first group's traffic.
+/// (host, sources) pairs, in the order they are installed.
+pub fn partition_rules(groups: &[Vec<HostId>], oneway: bool) -> Vec<(HostId, Vec<HostId>)> {
+    let mut rules = Vec::new();
+    for (i, from) in groups.iter().enumerate().take(if oneway { 1 } else { groups.len() }) {
+        for (j, to) in groups.iter().enumerate() {
+            if i != j && !from.is_empty() {
+                rules.extend(to.iter().map(|&h| (h, from.clone())));
+            }
+        }
+    }
+    rules
+}
+
 impl fmt::Display for FilterCommand {
     /// The command in iptables syntax, rule specification as it was written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -436,22 +436,14 @@ impl<A: Actor> World<A> {
     /// With `oneway`, only traffic from the first group to the others is dropped. Hosts in no group
     /// keep all their links.
     pub fn partition(&mut self, groups: &[Vec<HostId>], oneway: bool) {
-        let mut rules: Vec<(HostId, &Vec<HostId>)> = Vec::new();
-        for (i, from) in groups.iter().enumerate().take(if oneway { 1 } else { groups.len() }) {
-            for (j, to) in groups.iter().enumerate() {
-                if i != j && !from.is_empty() {
-                    rules.extend(to.iter().map(|&h| (h, from)));
-                }
-            }
-        }
-        let cmds: Vec<(HostId, FilterCommand)> = rules
+        let cmds: Vec<(HostId, FilterCommand)> = crate::filter::partition_rules(groups, oneway)
             .into_iter()
             .map(|(host, sources)| {
                 let names: Vec<&str> =
                     sources.iter().map(|&s| self.k.net.host(s).name.as_str()).collect();
                 let spec = format!("-s {} -j DROP", names.join(","));
                 let rule = Rule {
-                    src: Some(sources.clone()),
+                    src: Some(sources),
                     dst: None,
                     tcp: false,
                     sport: None,
