@@ -87,6 +87,12 @@ pub fn conform(
     let server = opts.server.clone().or_else(|| preflight::which("redis-server")).expect("checked");
     let version = preflight::version(&server).map_err(Unable)?;
     same_build(scenario, &server, &version)?;
+    if let Some(c) = scenario.clients.iter().find(|c| c.library.redis_py().is_none()) {
+        return Err(Unable(format!(
+            "client `{}` is not a redis-py client: conform drives redis-py clients only so far",
+            c.name
+        )));
+    }
     let cli = preflight::which("redis-cli").expect("checked");
     // One fault schedule for every run: an `[explore]` scenario's faults as its own seed draws
     // them, so the seeds vary only timing, as real runs do.

@@ -180,6 +180,8 @@ impl Plan {
 
     fn client(&self, c: &lab::scenario::ClientSpec) -> Option<Client> {
         let w = c.workload?;
+        // `conform` refuses other libraries before planning (`crate::conform`).
+        let py = c.library.redis_py()?;
         let pair =
             |a: Addr| serde_json::json!([self.hosts[a.host.0 as usize].ip.to_string(), a.port]);
         let mut spec = serde_json::json!({
@@ -187,9 +189,9 @@ impl Plan {
             "socket_timeout": c.socket_timeout.as_micros() as f64 / 1e6,
             // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
             // `crate::REDIS_PY`).
-            "library_version": c.library.version.release(),
-            "socket_connect_timeout": c.library.socket_connect_timeout.map(|d| d.as_micros() as f64 / 1e6),
-            "retry_on_timeout": c.library.retry_on_timeout,
+            "library_version": py.version.release(),
+            "socket_connect_timeout": py.socket_connect_timeout.map(|d| d.as_micros() as f64 / 1e6),
+            "retry_on_timeout": py.retry_on_timeout,
             "writes_per_sec": w.writes_per_sec,
             "reads_per_sec": w.reads_per_sec,
             "start": w.start.as_micros() as f64 / 1e6,
@@ -203,7 +205,7 @@ impl Plan {
             }
             ClientMode::Plain(a) => spec["plain"] = pair(*a),
         }
-        let release = c.library.version.release().to_string();
+        let release = py.version.release().to_string();
         Some(Client { name: c.name.clone(), host: c.host.0 as usize, release, spec })
     }
 

@@ -107,7 +107,7 @@ impl Deployment {
                     ClientMode::Plain(addr) => ClientKind::Plain { addr: *addr },
                 };
                 let client = Client::new(dir.clone(), &c.name, kind, c.socket_timeout, c.workload)
-                    .redis_py(c.library.clone());
+                    .library(&c.library);
                 world.add_process(
                     c.host,
                     None,

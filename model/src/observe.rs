@@ -62,6 +62,8 @@ pub enum Note {
     Believe(Belief),
     /// A client library's retry caught a failure and will try again.
     Retry(RetryNote),
+    /// A client library did something that decides where its commands go, in its own words.
+    Library(LibraryNote),
     /// Why a sentinel did something: the numbers behind an event.
     Why(Why),
 }
@@ -188,6 +190,16 @@ pub struct Belief {
     pub master: Option<String>,
     /// The sentinel that answered, or why none did.
     pub via: String,
+}
+
+/// What a client library did (ioredis: its failover detector fired, its ready check found a
+/// replica, `maxRetriesPerRequest` failed the queue), in the library's words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryNote {
+    /// The client.
+    pub client: String,
+    /// What happened.
+    pub text: String,
 }
 
 /// A failure a client library's retry caught (redis-py's `Retry.call_with_retry`), and the wait

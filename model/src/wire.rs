@@ -83,6 +83,15 @@ pub enum Timer {
     ClientTimeout(u64),
     /// The end of a redis-py retry's backoff for operation number `n`.
     ClientBackoff(u64),
+    /// ioredis: `retryStrategy`'s wait before reconnecting is over.
+    IoredisReconnect,
+    /// ioredis: `sentinelRetryStrategy`'s wait before asking the sentinels again is over.
+    IoredisSentinelRetry,
+    /// ioredis: `connectTimeout` of this connection.
+    IoredisConnectTimeout(ConnId),
+    /// ioredis: `sentinelReconnectStrategy`'s wait before failover-detector subscription `i`
+    /// connects again.
+    IoredisResubscribe(usize),
 }
 
 /// The context every model actor writes into.

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 mod answers;
+mod ioredis;
 mod retries;
 mod stops;
 mod why;
@@ -130,11 +131,18 @@ fn deployment(r: &Record, out: &mut String) {
                     .iter()
                     .map(|a| format!("{}:{}", s.hosts[a.host.0 as usize], a.port))
                     .collect();
-                format!(
-                    "a redis-py Sentinel client ({}) asking [{}] for {service}",
-                    if *replica { "slave_for" } else { "master_for" },
-                    list.join(", ")
-                )
+                match &c.library {
+                    model::client::Library::Ioredis(_) => format!(
+                        "an ioredis Sentinel client (role {}) asking [{}] for {service}",
+                        if *replica { "slave" } else { "master" },
+                        list.join(", ")
+                    ),
+                    model::client::Library::RedisPy(_) => format!(
+                        "a redis-py Sentinel client ({}) asking [{}] for {service}",
+                        if *replica { "slave_for" } else { "master_for" },
+                        list.join(", ")
+                    ),
+                }
             }
             ClientMode::Plain(a) => {
                 format!("a client of {}:{}", s.hosts[a.host.0 as usize], a.port)
@@ -146,10 +154,14 @@ fn deployment(r: &Record, out: &mut String) {
                 w.writes_per_sec, w.reads_per_sec, w.start
             )
         });
+        let timeout = match &c.library {
+            model::client::Library::Ioredis(_) => String::new(),
+            model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
+        };
         let _ = writeln!(
             out,
-            "  Client {} on {}: {how}, socket-timeout {}{work}.",
-            c.name, s.hosts[c.host.0 as usize], c.socket_timeout
+            "  Client {} on {}: {how}{timeout}{work}.",
+            c.name, s.hosts[c.host.0 as usize]
         );
         if retries::libraries_matter(s) {
             let _ = writeln!(out, "    {}.", retries::rules(c));
@@ -278,6 +290,7 @@ fn clients(r: &Record, out: &mut String) {
                 }
             }
         }
+        lines.extend(ioredis::lines(r, &c.name));
         for run in retries::runs(r, &c.name) {
             let line = format!("{:>9}  {}", t(run.at_us), run.describe(&retries::library(c)));
             lines.push((run.at_us, line));

@@ -4,7 +4,8 @@
 use super::t;
 use crate::record::Record;
 use crate::scenario::{ClientMode, ClientSpec, Scenario};
-use model::client::RedisPy;
+use model::client::Library;
+use model::client::ioredis::settings::IOREDIS_RELEASE;
 use model::client::library::{Backoff, Retry};
 use model::observe::Note;
 use std::collections::BTreeMap;
@@ -12,12 +13,15 @@ use std::collections::BTreeMap;
 /// True when a client of the scenario is not the default redis-py 5.0: then every client's
 /// library is named.
 pub(super) fn libraries_matter(s: &Scenario) -> bool {
-    s.clients.iter().any(|c| c.library != RedisPy::default())
+    s.clients.iter().any(|c| c.library != Library::default())
 }
 
-/// `redis-py 8.1`.
+/// `redis-py 8.1`, `ioredis 5.11.1`.
 pub(super) fn library(c: &ClientSpec) -> String {
-    format!("redis-py {}", c.library.version)
+    match &c.library {
+        Library::RedisPy(py) => format!("redis-py {}", py.version),
+        Library::Ioredis(_) => format!("ioredis {IOREDIS_RELEASE}"),
+    }
 }
 
 fn retry_text(r: &Retry) -> String {
@@ -35,7 +39,10 @@ fn retry_text(r: &Retry) -> String {
 
 /// What the client's version decides, one sentence.
 pub(super) fn rules(c: &ClientSpec) -> String {
-    let lib = &c.library;
+    let lib = match &c.library {
+        Library::RedisPy(py) => py,
+        Library::Ioredis(io) => return super::ioredis::rules(c, io),
+    };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =
         vec![format!("socket_connect_timeout {}", lib.connect_timeout(c.socket_timeout))];

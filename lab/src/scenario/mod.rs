@@ -17,7 +17,7 @@ pub use error::ScenarioError;
 pub use expect::{Expect, GetExpect, Invariant, LostWrites, Role};
 pub use explore::{ExploreRule, ExploreSpace, FaultKind};
 pub use model::build::ServerBuild;
-use model::client::{RedisPy, Workload};
+use model::client::{Library, Workload};
 use model::sentinel::config::SentinelConfig;
 use model::server::config::ServerConfig;
 pub use schedule::{Fault, FaultAction, describe, draw, fault_events};
@@ -144,7 +144,7 @@ pub struct ClientSpec {
     /// `socket-timeout` (default 100 ms, the field report's redis-py setting).
     pub socket_timeout: Duration,
     /// `library`, `library-version` and the library's settings (default redis-py 5.0).
-    pub library: RedisPy,
+    pub library: Library,
     /// Its workload, if any.
     pub workload: Option<Workload>,
 }

@@ -135,6 +135,22 @@ pub struct Client {
     pub socket_connect_timeout: Option<Spanned<String>>,
     #[serde(rename = "retry_on_timeout")]
     pub retry_on_timeout: Option<Spanned<bool>>,
+    #[serde(rename = "failoverDetector")]
+    pub failover_detector: Option<Spanned<bool>>,
+    #[serde(rename = "enableOfflineQueue")]
+    pub enable_offline_queue: Option<Spanned<bool>>,
+    #[serde(rename = "maxRetriesPerRequest")]
+    pub max_retries_per_request: Option<Spanned<i64>>,
+    #[serde(rename = "commandTimeout")]
+    pub command_timeout: Option<Spanned<String>>,
+    #[serde(rename = "connectTimeout")]
+    pub connect_timeout: Option<Spanned<String>>,
+    #[serde(rename = "reconnectOnError")]
+    pub reconnect_on_error: Option<Spanned<String>>,
+    #[serde(rename = "autoResendUnfulfilledCommands")]
+    pub auto_resend_unfulfilled_commands: Option<Spanned<bool>>,
+    #[serde(rename = "enableReadyCheck")]
+    pub enable_ready_check: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -47,7 +47,7 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 1] = ["redis-py"];
+pub const MODELLED: [&str; 2] = ["redis-py", "ioredis"];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -158,6 +158,32 @@ impl Default for RedisPyVersion {
 impl fmt::Display for RedisPyVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+/// A client's library with its version and settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Library {
+    /// redis-py.
+    RedisPy(RedisPy),
+    /// ioredis (5.11.1).
+    Ioredis(super::Ioredis),
+}
+
+impl Default for Library {
+    /// redis-py 5.0, the library every client was before libraries existed.
+    fn default() -> Self {
+        Library::RedisPy(RedisPy::default())
+    }
+}
+
+impl Library {
+    /// The redis-py settings, if the library is redis-py.
+    pub fn redis_py(&self) -> Option<&RedisPy> {
+        match self {
+            Library::RedisPy(py) => Some(py),
+            Library::Ioredis(_) => None,
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //!
 //! - `mod.rs`: the client process, its operation in flight and what the network does to it;
 //! - `library.rs`: which library and version, and the rules the version decides;
+//! - `ioredis/`: the ioredis client, a state machine of its own inside the same process;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -20,13 +21,15 @@
 //! - `reply.rs`: reading replies and connection errors.
 
 mod cli;
+pub mod ioredis;
 pub mod library;
 mod redis_py;
 mod reply;
 mod retry;
 mod workload;
 
-pub use library::RedisPy;
+pub use ioredis::settings::Ioredis;
+pub use library::{Library, RedisPy};
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
@@ -121,6 +124,8 @@ pub struct Client {
     cli: Vec<CliCall>,
     /// The next operation fell due while one was in flight: start it when that one ends.
     due: bool,
+    /// An ioredis client's state (`None`: redis-py or redis-cli).
+    io: Option<Box<ioredis::IoState>>,
 }
 
 impl Client {
@@ -159,6 +164,15 @@ impl Client {
             rr: None,
             cli: Vec::new(),
             due: false,
+            io: None,
+        }
+    }
+
+    /// The same client as `library` would behave.
+    pub fn library(self, library: &Library) -> Self {
+        match library {
+            Library::RedisPy(py) => self.redis_py(py.clone()),
+            Library::Ioredis(io) => self.ioredis(io.clone()),
         }
     }
 
@@ -207,10 +221,16 @@ impl Client {
         self.sentinel_conns.iter_mut().for_each(|c| *c = None);
         self.cli.clear();
         self.due = false;
+        if self.io.is_some() {
+            self.io_crash();
+        }
     }
 
     /// One input.
     pub fn handle(&mut self, ctx: &mut NodeCtx<'_>, input: Input<Msg, Timer>) {
+        if self.io.is_some() {
+            return self.io_handle(ctx, input);
+        }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
             Input::Timer(Timer::ClientTimeout(seq)) => self.timeout(ctx, seq),
@@ -228,6 +248,9 @@ impl Client {
 
     /// Sends the pending operation on the pooled connection, or opens one (discovering first).
     fn begin(&mut self, ctx: &mut NodeCtx<'_>) {
+        if self.io.is_some() {
+            return self.io_send(ctx);
+        }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
             (Some(_), _) => {}
