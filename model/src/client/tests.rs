@@ -4,9 +4,9 @@ use super::*;
 use crate::resp::{Command, SentinelCmd};
 use sim::{Effect, HostId, Outbox, ProcessId};
 
-type Out = Outbox<Msg, Timer, Note>;
+pub(super) type Out = Outbox<Msg, Timer, Note>;
 
-fn dir() -> Arc<Directory> {
+pub(super) fn dir() -> Arc<Directory> {
     Directory::new(["s1", "s2", "s3", "m1", "m2", "app"].map(String::from).to_vec())
 }
 
@@ -30,7 +30,7 @@ fn masters(ip: &str, flags: &str) -> Reply {
     Reply::Array(Some(vec![Reply::strings(kv)]))
 }
 
-fn sends(effects: &[Effect<Msg, Timer, Note>]) -> Vec<(ConnId, Command)> {
+pub(super) fn sends(effects: &[Effect<Msg, Timer, Note>]) -> Vec<(ConnId, Command)> {
     effects
         .iter()
         .filter_map(|e| {
@@ -39,7 +39,7 @@ fn sends(effects: &[Effect<Msg, Timer, Note>]) -> Vec<(ConnId, Command)> {
         .collect()
 }
 
-fn connects(effects: &[Effect<Msg, Timer, Note>]) -> Vec<(ConnId, Addr)> {
+pub(super) fn connects(effects: &[Effect<Msg, Timer, Note>]) -> Vec<(ConnId, Addr)> {
     effects
         .iter()
         .filter_map(|e| if let Effect::Connect(c, a) = e { Some((*c, *a)) } else { None })
