@@ -207,3 +207,60 @@ fn an_unknown_library_setting_is_named_with_the_librarys_known_ones() {
         assert!(line.contains(k), "{line}");
     }
 }
+
+#[test]
+fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
+    let client = |lib: &str, setting: &str| {
+        format!(
+            "[[sentinel]]\nhost = \"10.0.0.1\"\nport = 26379\nconfig = {{ \"sentinel monitor\" = \"mymaster 10.0.0.1 6379 1\" }}\n[[client]]\nname = \"app1\"\nhost = \"10.0.0.1\"\n{lib}sentinels = [\"10.0.0.1:26379\"]\nservice = \"mymaster\"\n{setting}\n"
+        )
+    };
+    let cases = [
+        (
+            "py-on-ioredis",
+            "library = \"ioredis\"\n",
+            "retry_on_timeout = true",
+            "`retry_on_timeout` is a redis-py setting; an ioredis client takes: failoverDetector,",
+        ),
+        (
+            "ioredis-on-py",
+            "",
+            "failoverDetector = true",
+            "`failoverDetector` is an ioredis setting; a redis-py client takes: socket_connect_timeout, retry_on_timeout",
+        ),
+        (
+            "socket-timeout",
+            "library = \"ioredis\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is redis-py's socket_timeout; ioredis has no socket timeout",
+        ),
+        (
+            "reconnect-fn",
+            "library = \"ioredis\"\n",
+            "reconnectOnError = \"(err) => true\"",
+            "a scenario cannot hold a function",
+        ),
+        (
+            "ioredis-version",
+            "library = \"ioredis\"\nlibrary-version = \"4.28\"\n",
+            "",
+            "ioredis `4.28` is not supported: the model follows ioredis 5.11.1",
+        ),
+        (
+            "ioredis-unknown",
+            "library = \"ioredis\"\n",
+            "retryStrategy = \"1s\"",
+            "nor an ioredis setting (failoverDetector, enableOfflineQueue, maxRetriesPerRequest",
+        ),
+    ];
+    for (name, lib, setting, want) in cases {
+        let (code, stderr) = run_with(name, &client(lib, setting));
+        assert_eq!(code, 2, "{name}: {stderr}");
+        let path = common::tmp(&format!("{name}.toml"));
+        assert!(
+            stderr.starts_with(&format!("error: {path}:")),
+            "{name}: file:line:col first: {stderr}"
+        );
+        assert!(stderr.contains(want), "{name}: {stderr}");
+    }
+}
