@@ -139,6 +139,25 @@ fn ready(c: &mut Client, out: &mut Out) -> ConnId {
     data
 }
 
+/// The reconnect after `now` ms: `expected` is asked, names `master`, and the new data
+/// connection passes the ready check. Returns it and the effects of becoming ready.
+fn reconnect(
+    c: &mut Client,
+    out: &mut Out,
+    now: u64,
+    expected: Addr,
+    master: &str,
+) -> (ConnId, Vec<Effect<Msg, Timer, Note>>) {
+    c.handle(&mut out.ctx(at(now)), Input::Timer(Timer::IoredisReconnect));
+    let (s, to) = connects(&out.take())[0];
+    assert_eq!(to, expected, "the sentinel asked first");
+    let data = resolve(c, out, at(now + 1), s, master);
+    c.handle(&mut out.ctx(at(now + 2)), Input::Connected(data));
+    out.take();
+    c.handle(&mut out.ctx(at(now + 3)), Input::Message(data, Msg::Reply(info(false))));
+    (data, out.take())
+}
+
 #[test]
 fn the_iterator_stays_after_a_success_and_moves_the_current_sentinel_first_on_reset() {
     let mut it = SentinelIterator { sentinels: (0..3).map(sentinel).collect(), cursor: 0 };
@@ -201,19 +220,8 @@ fn the_failover_detector_disconnects_on_switch_master_and_reconnects_through_the
         timers(&e).into_iter().find(|(t, _)| *t == Timer::IoredisReconnect).expect("reconnects");
     assert_eq!((t, d), (Timer::IoredisReconnect, Duration::from_millis(50)), "retryStrategy(1)");
     // The SET in flight was kept and is resent on the new master once it is ready.
-    c.handle(&mut out.ctx(at(54)), Input::Timer(Timer::IoredisReconnect));
-    let e = out.take();
-    let (s, to) = connects(&e)[0];
-    assert_eq!(
-        to,
-        sentinel(0),
-        "the detector put the answering sentinel first and reset the cursor"
-    );
-    let data2 = resolve(&mut c, &mut out, at(55), s, "m2");
-    c.handle(&mut out.ctx(at(56)), Input::Connected(data2));
-    out.take();
-    c.handle(&mut out.ctx(at(57)), Input::Message(data2, Msg::Reply(info(false))));
-    let e = out.take();
+    // The detector put the answering sentinel first and reset the cursor.
+    let (data2, e) = reconnect(&mut c, &mut out, 54, sentinel(0), "m2");
     assert!(sends(&e).contains(&(data2, Command::from_strs(&["SET", "app1:000000", "app1-v0"]))));
     c.handle(&mut out.ctx(at(58)), Input::Message(data2, Msg::Reply(Reply::Ok)));
     let r = records(&out.take());
@@ -256,18 +264,8 @@ fn a_reset_keeps_the_command_in_flight_for_the_next_connection_unless_resending_
     c.handle(&mut out.ctx(at(5)), Input::Closed(data, CloseReason::Reset));
     let e = out.take();
     assert!(records(&e).is_empty(), "the caller is not told");
-    c.handle(&mut out.ctx(at(55)), Input::Timer(Timer::IoredisReconnect));
-    let (s, to) = connects(&out.take())[0];
-    assert_eq!(
-        to,
-        sentinel(1),
-        "the cursor was left after the first sentinel: the second is asked"
-    );
-    let data2 = resolve(&mut c, &mut out, at(56), s, "m2");
-    c.handle(&mut out.ctx(at(57)), Input::Connected(data2));
-    out.take();
-    c.handle(&mut out.ctx(at(58)), Input::Message(data2, Msg::Reply(info(false))));
-    let e = out.take();
+    // The cursor was left after the first sentinel: the second is asked.
+    let (data2, e) = reconnect(&mut c, &mut out, 55, sentinel(1), "m2");
     assert_eq!(
         sends(&e),
         [(data2, Command::from_strs(&["SET", "app1:000000", "app1-v0"]))],
@@ -278,12 +276,7 @@ fn a_reset_keeps_the_command_in_flight_for_the_next_connection_unless_resending_
         client(Ioredis { auto_resend_unfulfilled_commands: false, ..Ioredis::default() });
     let data = ready(&mut c, &mut out);
     c.handle(&mut out.ctx(at(5)), Input::Closed(data, CloseReason::Reset));
-    c.handle(&mut out.ctx(at(55)), Input::Timer(Timer::IoredisReconnect));
-    let s = connects(&out.take())[0].0;
-    let data2 = resolve(&mut c, &mut out, at(56), s, "m2");
-    c.handle(&mut out.ctx(at(57)), Input::Connected(data2));
-    c.handle(&mut out.ctx(at(58)), Input::Message(data2, Msg::Reply(info(false))));
-    let e = out.take();
+    let (_, e) = reconnect(&mut c, &mut out, 55, sentinel(1), "m2");
     assert!(
         sends(&e).iter().all(|(_, c)| !matches!(c, Command::Set { .. })),
         "dropped, never settled"
