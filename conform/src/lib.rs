@@ -37,6 +37,9 @@ pub const REDIS_PY: &str = "5.0.8";
 /// The redis-py driver, carried in the binary and written next to each run's files.
 pub const REDIS_PY_DRIVER: &str = include_str!("../drivers/redis_py.py");
 
+/// The ioredis driver (`node ioredis.mjs client SPEC`), written next to its npm install.
+pub const IOREDIS_DRIVER: &str = include_str!("../drivers/ioredis.mjs");
+
 /// How to conform.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -87,12 +90,6 @@ pub fn conform(
     let server = opts.server.clone().or_else(|| preflight::which("redis-server")).expect("checked");
     let version = preflight::version(&server).map_err(Unable)?;
     same_build(scenario, &server, &version)?;
-    if let Some(c) = scenario.clients.iter().find(|c| c.library.redis_py().is_none()) {
-        return Err(Unable(format!(
-            "client `{}` is not a redis-py client: conform drives redis-py clients only so far",
-            c.name
-        )));
-    }
     let cli = preflight::which("redis-cli").expect("checked");
     // One fault schedule for every run: an `[explore]` scenario's faults as its own seed draws
     // them, so the seeds vary only timing, as real runs do.
@@ -101,7 +98,7 @@ pub fn conform(
     let scenario = &scenario;
     let plan = plan::Plan::new(scenario);
     let python = preflight::venv(REDIS_PY).map_err(Unable)?;
-    let client_pythons = venvs(&plan, opts.redis_py.as_deref())?;
+    let (client_pythons, node_drivers) = venvs(&plan, opts.redis_py.as_deref())?;
     let simulated: Vec<Outcome> =
         opts.seeds.clone().map(|seed| lab::simulate::simulate(scenario, seed).2).collect();
     let mut real = Vec::new();
@@ -126,6 +123,7 @@ pub fn conform(
             cli: cli.clone(),
             python: python.clone(),
             client_pythons: client_pythons.clone(),
+            node_drivers: node_drivers.clone(),
             driver,
             build: version.build(),
         };
@@ -168,14 +166,25 @@ fn same_build(
     }
 }
 
-/// A venv per client release (`override_release`, `--redis-py`, replaces each client's release
-/// with another of the same line), by release.
+/// A venv per redis-py client release (`override_release`, `--redis-py`, replaces each client's
+/// release with another of the same line), and the driver in an npm install per ioredis release,
+/// by release.
 fn venvs(
     plan: &plan::Plan,
     override_release: Option<&str>,
-) -> Result<BTreeMap<String, PathBuf>, Unable> {
+) -> Result<(BTreeMap<String, PathBuf>, BTreeMap<String, PathBuf>), Unable> {
     let mut pythons = BTreeMap::new();
+    let mut node = BTreeMap::new();
     for c in &plan.clients {
+        if let Some(version) = c.release.strip_prefix("ioredis-") {
+            if !node.contains_key(&c.release) {
+                node.insert(
+                    c.release.clone(),
+                    preflight::ioredis(version, IOREDIS_DRIVER).map_err(Unable)?,
+                );
+            }
+            continue;
+        }
         let install = match override_release {
             Some(r) if line(r) != line(&c.release) => {
                 return Err(Unable(format!(
@@ -191,5 +200,5 @@ fn venvs(
             e.insert(preflight::venv(install).map_err(Unable)?);
         }
     }
-    Ok(pythons)
+    Ok((pythons, node))
 }

@@ -3,6 +3,8 @@
 //! of the scenario that cannot be reproduced on real processes named as a caveat.
 
 use lab::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
+use model::client::Library;
+use model::client::ioredis::settings::{IOREDIS_RELEASE, ReconnectOnError};
 use sim::filter::FilterCommand;
 use sim::{Addr, DurationRange};
 use std::collections::BTreeSet;
@@ -61,6 +63,40 @@ pub struct Client {
     pub release: String,
     /// The driver's spec (without `t0` and `end`, which the run adds).
     pub spec: serde_json::Value,
+}
+
+/// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
+/// 5.0, `ioredis-5.11.1`).
+fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
+    let ms = |d: sim::Duration| d.as_micros() / 1000;
+    match library {
+        Library::RedisPy(py) => {
+            // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
+            // `crate::REDIS_PY`).
+            spec["library_version"] = py.version.release().into();
+            spec["socket_connect_timeout"] =
+                py.socket_connect_timeout.map(|d| d.as_micros() as f64 / 1e6).into();
+            spec["retry_on_timeout"] = py.retry_on_timeout.into();
+            py.version.release()
+        }
+        Library::Ioredis(io) => {
+            let release = format!("ioredis-{IOREDIS_RELEASE}");
+            spec["library"] = "ioredis".into();
+            spec["library_version"] = release.clone().into();
+            spec["ioredis"] = serde_json::json!({
+                "failoverDetector": io.failover_detector,
+                "enableOfflineQueue": io.enable_offline_queue,
+                // ioredis' `null`: never fail the queue.
+                "maxRetriesPerRequest": io.max_retries_per_request,
+                "commandTimeout_ms": io.command_timeout.map(ms),
+                "connectTimeout_ms": ms(io.connect_timeout),
+                "reconnectOnError": (io.reconnect_on_error == ReconnectOnError::ReadOnly).then_some("READONLY"),
+                "autoResendUnfulfilledCommands": io.auto_resend_unfulfilled_commands,
+                "enableReadyCheck": io.enable_ready_check,
+            });
+            release
+        }
+    }
 }
 
 /// What a real run does at a moment.
@@ -180,18 +216,11 @@ impl Plan {
 
     fn client(&self, c: &lab::scenario::ClientSpec) -> Option<Client> {
         let w = c.workload?;
-        // `conform` refuses other libraries before planning (`crate::conform`).
-        let py = c.library.redis_py()?;
         let pair =
             |a: Addr| serde_json::json!([self.hosts[a.host.0 as usize].ip.to_string(), a.port]);
         let mut spec = serde_json::json!({
             "name": c.name,
             "socket_timeout": c.socket_timeout.as_micros() as f64 / 1e6,
-            // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
-            // `crate::REDIS_PY`).
-            "library_version": py.version.release(),
-            "socket_connect_timeout": py.socket_connect_timeout.map(|d| d.as_micros() as f64 / 1e6),
-            "retry_on_timeout": py.retry_on_timeout,
             "writes_per_sec": w.writes_per_sec,
             "reads_per_sec": w.reads_per_sec,
             "start": w.start.as_micros() as f64 / 1e6,
@@ -205,7 +234,7 @@ impl Plan {
             }
             ClientMode::Plain(a) => spec["plain"] = pair(*a),
         }
-        let release = py.version.release().to_string();
+        let release = library_spec(&c.library, &mut spec);
         Some(Client { name: c.name.clone(), host: c.host.0 as usize, release, spec })
     }
 

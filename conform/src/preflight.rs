@@ -138,6 +138,48 @@ pub fn venv(version: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// The directory of an npm install of ioredis `version` in the cache (created once), with the
+/// driver written next to its `node_modules` so that `import "ioredis"` finds it; returns the
+/// driver's path. Needs `node` and `npm` (Debian: `apt-get install -y nodejs npm`).
+pub fn ioredis(version: &str, driver: &str) -> Result<PathBuf, String> {
+    for program in ["node", "npm"] {
+        if which(program).is_none() {
+            return Err(format!(
+                "`{program}` is not on PATH, and an ioredis client needs it: apt-get install -y nodejs npm"
+            ));
+        }
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .ok_or("no cache directory: set HOME or XDG_CACHE_HOME")?;
+    let dir = cache.join("redsim").join("conform").join(format!("ioredis-{version}"));
+    let installed = dir.join("node_modules").join("ioredis").join("package.json");
+    let has = || {
+        std::fs::read_to_string(&installed)
+            .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
+    };
+    if !has() {
+        crate::say(format_args!(
+            "conform: installing ioredis {version} with npm into {} (once)",
+            dir.display()
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let prefix = dir.display().to_string();
+        let package = format!("ioredis@{version}");
+        crate::machine::run(
+            "npm",
+            &["install", "--silent", "--no-save", "--prefix", &prefix, &package],
+        )?;
+        if !has() {
+            return Err(format!("ioredis {version} did not install into {}", dir.display()));
+        }
+    }
+    let js = dir.join("ioredis.mjs");
+    std::fs::write(&js, driver).map_err(|e| format!("{}: {e}", js.display()))?;
+    Ok(js)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,8 @@ pub struct Programs {
     pub client_pythons: std::collections::BTreeMap<String, PathBuf>,
     /// The driver program.
     pub driver: PathBuf,
+    /// The ioredis driver of each ioredis release, by release (`ioredis-5.11.1`), run by `node`.
+    pub node_drivers: std::collections::BTreeMap<String, PathBuf>,
     /// What the server build accepts.
     pub build: Build,
 }
@@ -539,11 +541,19 @@ fn driver(
 ) -> Result<Child, String> {
     let file =
         |ext: &str| fs::File::create(dir.join(format!("{name}.{ext}"))).map_err(|e| e.to_string());
-    let args = vec![programs.driver.display().to_string(), mode.to_string(), spec.to_string()];
-    let venv = spec["library_version"].as_str().and_then(|r| programs.client_pythons.get(r));
+    let release = spec["library_version"].as_str();
+    let node = release.and_then(|r| programs.node_drivers.get(r));
+    let driver = node.unwrap_or(&programs.driver);
+    let args = vec![driver.display().to_string(), mode.to_string(), spec.to_string()];
+    let venv = release.and_then(|r| programs.client_pythons.get(r));
+    let node_program = PathBuf::from("node");
+    let program = match node {
+        Some(_) => &node_program,
+        None => venv.unwrap_or(&programs.python),
+    };
     machine.spawn(
         host,
-        venv.unwrap_or(&programs.python),
+        program,
         &args,
         Stdio::from(file("jsonl")?),
         Stdio::from(file("stderr")?),
