@@ -306,7 +306,7 @@ mod tests {
         assert!(s("x \"open").is_none());
         assert!(s("x \"a\"b").is_none(), "a closing quote must be followed by a blank");
         assert!(s("x 'a'b").is_none());
-        assert_eq!(s("port 6379 # not a comment").unwrap().len(), 5);
+        assert_eq!(s("port 6379 # not a comment").unwrap().len(), 6);
     }
 
     #[test]

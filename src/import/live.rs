@@ -358,6 +358,7 @@ mod tests {
                 array(&[bulk(&argv[2]), bulk(&ServerConfig::default().get(&argv[2]).unwrap())])
             }
             "INFO" => bulk("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n"),
+            "AUTH" => "+OK\r\n".to_string(),
             _ => "-ERR unknown\r\n".to_string(),
         });
         let master = move || {
@@ -374,6 +375,7 @@ mod tests {
         };
         let sentinel = fake(log.clone(), move |argv| {
             match argv.get(1).map(|s| s.to_ascii_uppercase()).as_deref() {
+                _ if argv[0] == "AUTH" => "+OK\r\n".to_string(),
                 Some("MASTERS") => array(&[master()]),
                 Some("REPLICAS") | Some("SENTINELS") => array(&[]),
                 Some("MYID") => bulk("0123456789012345678901234567890123456789"),
