@@ -7,6 +7,7 @@ mod conform_cli;
 mod explore_cli;
 mod files;
 mod generate_cli;
+mod import;
 mod output;
 
 #[global_allocator]
@@ -181,6 +182,11 @@ enum Command {
     /// Exit status: 0 when written, 2 when the input is invalid, the seed does not fail, or the
     /// output cannot be written.
     Shrink(explore_cli::ShrinkArgs),
+    /// Write a scenario of your own deployment, from its redis.conf and sentinel.conf files or
+    /// from its running sentinels (see `redsim help import`).
+    ///
+    /// Exit status: 0 written, 2 an input is invalid or does not answer.
+    Import(import::ImportArgs),
     /// Run a scenario on real Redis processes in network namespaces and compare with the
     /// simulator, field by field (needs root; see `redsim help conform`).
     ///
@@ -318,6 +324,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => explore_cli::explore(&mut out, args),
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
         Command::Conform(args) => conform_cli::conform(&mut out, args),
+        Command::Import(args) => import::import(&mut out, args),
         Command::Completions { shell } => generate_cli::completions(&mut out, shell),
         Command::Man { verb } => generate_cli::man(&mut out, verb.as_deref()),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
