@@ -166,13 +166,16 @@ fn same_build(
     }
 }
 
+/// A program per client library release, by release.
+type ByRelease = BTreeMap<String, PathBuf>;
+
 /// A venv per redis-py client release (`override_release`, `--redis-py`, replaces each client's
 /// release with another of the same line), and the driver in an npm install per ioredis release,
 /// by release.
 fn venvs(
     plan: &plan::Plan,
     override_release: Option<&str>,
-) -> Result<(BTreeMap<String, PathBuf>, BTreeMap<String, PathBuf>), Unable> {
+) -> Result<(ByRelease, ByRelease), Unable> {
     let mut pythons = BTreeMap::new();
     let mut node = BTreeMap::new();
     for c in &plan.clients {

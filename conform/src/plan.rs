@@ -466,6 +466,26 @@ workload = { writes-per-sec = 10 }
     }
 
     #[test]
+    fn an_ioredis_client_carries_its_release_and_settings_as_ioredis_spells_them() {
+        let text = BASE.replace(
+            "service = \"m\"\n",
+            "service = \"m\"\nlibrary = \"ioredis\"\nfailoverDetector = true\ncommandTimeout = \"500ms\"\nmaxRetriesPerRequest = -1\n",
+        );
+        let p = Plan::new(&scenario(&text));
+        let c = &p.clients[0];
+        assert_eq!(c.release, "ioredis-5.11.1");
+        assert_eq!(c.spec["library"], "ioredis");
+        let io = &c.spec["ioredis"];
+        assert_eq!(
+            (io["failoverDetector"].as_bool(), io["commandTimeout_ms"].as_u64()),
+            (Some(true), Some(500))
+        );
+        assert!(io["maxRetriesPerRequest"].is_null(), "a negative number is ioredis' null");
+        assert_eq!(io["connectTimeout_ms"], 10_000);
+        assert!(c.spec.get("socket_connect_timeout").is_none(), "no redis-py setting");
+    }
+
+    #[test]
     fn faults_become_real_steps_and_the_rest_caveats() {
         let text = format!(
             "{BASE}{}",
