@@ -22,6 +22,9 @@ pub struct Login {
     pub password: Option<String>,
 }
 
+/// A flat field list as Redis replies it (`SENTINEL MASTERS`' entries, `CONFIG GET`).
+type Fields = Vec<(String, String)>;
+
 /// What one sentinel said.
 struct View {
     /// The address it was reached at.
@@ -300,7 +303,7 @@ fn read_server(
     addr: &str,
     params: &[&str],
     login: &Login,
-) -> Result<(Vec<(String, String)>, Option<String>), String> {
+) -> Result<(Fields, Option<String>), String> {
     let mut c = connect(addr, login)?;
     let mut values = Vec::new();
     for p in params {
