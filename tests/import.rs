@@ -92,6 +92,12 @@ fn an_existing_output_is_replaced_and_an_input_is_never_overwritten() {
     let (code, _, stderr) = run(&onto_input);
     assert_eq!(code, 2);
     assert!(stderr.contains("refusing to overwrite an input"), "{stderr}");
+    let mut onto_include = fixture_args();
+    onto_include.extend(["-o".to_string(), format!("{DIR}/common.conf")]);
+    let (code, _, stderr) = run(&onto_include);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is the included file") && stderr.contains("common.conf"), "{stderr}");
+    assert!(std::fs::read_to_string(format!("{DIR}/common.conf")).unwrap().starts_with("# Shared"));
 }
 
 /// A scratch directory with `files` (name, text) in it.
