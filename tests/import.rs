@@ -92,6 +92,12 @@ fn an_existing_output_is_replaced_and_an_input_is_never_overwritten() {
     let (code, _, stderr) = run(&onto_input);
     assert_eq!(code, 2);
     assert!(stderr.contains("refusing to overwrite an input"), "{stderr}");
+    let mut onto_include = fixture_args();
+    onto_include.extend(["-o".to_string(), format!("{DIR}/common.conf")]);
+    let (code, _, stderr) = run(&onto_include);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is the included file") && stderr.contains("common.conf"), "{stderr}");
+    assert!(std::fs::read_to_string(format!("{DIR}/common.conf")).unwrap().starts_with("# Shared"));
 }
 
 /// A scratch directory with `files` (name, text) in it.
@@ -195,4 +201,45 @@ fn a_host_not_in_its_own_file_comes_from_the_others() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("host = \"10.0.0.2\"\nport = 6379"), "{stdout}");
     assert!(stderr.contains("its host 10.0.0.2 is how") && stderr.contains("s.conf:3"), "{stderr}");
+}
+
+#[test]
+fn host_names_are_kept_as_the_files_write_them() {
+    // `resolve-hostnames yes` and `announce-hostnames yes`: the files name hosts, not addresses;
+    // the second sentinel binds every address and is placed by the first one's known-sentinel.
+    let dir = scratch(
+        "hostnames-import",
+        &[
+            ("r1.conf", "replica-announce-ip redis-1.example\n"),
+            ("r2.conf", "replica-announce-ip redis-2.example\nreplicaof redis-1.example 6379\n"),
+            (
+                "s1.conf",
+                "sentinel resolve-hostnames yes\nsentinel announce-hostnames yes\nsentinel announce-ip sentinel-1.example\nsentinel monitor m redis-1.example 6379 2\nsentinel known-sentinel m sentinel-2.example 26379 0123456789012345678901234567890123456789\n",
+            ),
+            (
+                "s2.conf",
+                "bind 0.0.0.0\nsentinel resolve-hostnames yes\nsentinel monitor m redis-1.example 6379 2\n",
+            ),
+        ],
+    );
+    let f = |n: &str| format!("{dir}/{n}");
+    let args = [
+        "import",
+        "--redis",
+        &f("r1.conf"),
+        "--redis",
+        &f("r2.conf"),
+        "--sentinel",
+        &f("s1.conf"),
+        "--sentinel",
+        &f("s2.conf"),
+    ]
+    .map(String::from);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    for host in ["redis-1.example", "redis-2.example", "sentinel-1.example", "sentinel-2.example"] {
+        assert!(stdout.contains(&format!("[[host]]\nname = \"{host}\"")), "{host}: {stdout}");
+    }
+    assert!(stdout.contains("replicaof = \"redis-1.example 6379\""));
+    assert!(stdout.contains("#   sentinel resolve-hostnames ("), "listed with its reason");
 }

@@ -69,13 +69,23 @@ pub fn import(
         sources: redis.iter().chain(sentinels).cloned().collect(),
         ..Imported::default()
     };
+    let read = |paths: &[String]| -> Result<Vec<(String, Vec<Line>)>, String> {
+        paths.iter().map(|p| Ok((p.clone(), conf::read(p)?))).collect()
+    };
+    let redis_lines = read(redis)?;
+    let sentinel_lines = read(sentinels)?;
     let mut reds = Vec::new();
-    for path in redis {
-        reds.push(read_redis(path, &conf::read(path)?, &mut imp.skipped)?);
+    for (path, lines) in &redis_lines {
+        reds.push(read_redis(path, lines, &mut imp.skipped)?);
     }
-    let sentinel_lines: Vec<(String, Vec<Line>)> =
-        sentinels.iter().map(|p| Ok((p.clone(), conf::read(p)?))).collect::<Result<_, String>>()?;
     imp.master = choose_master(&sentinel_lines, master)?;
+    for (_, lines) in redis_lines.iter().chain(&sentinel_lines) {
+        for l in lines {
+            if !imp.read.contains(&l.file) {
+                imp.read.push(l.file.clone());
+            }
+        }
+    }
     let mut sents = Vec::new();
     for (path, lines) in &sentinel_lines {
         sents.push(read_sentinel(path, lines, &imp.master, &mut imp.skipped)?);

@@ -22,6 +22,9 @@ pub struct Login {
     pub password: Option<String>,
 }
 
+/// A flat field list as Redis replies it (`SENTINEL MASTERS`' entries, `CONFIG GET`).
+type Fields = Vec<(String, String)>;
+
 /// What one sentinel said.
 struct View {
     /// The address it was reached at.
@@ -143,8 +146,17 @@ pub fn import(asked: &[String], master: Option<&str>, login: &Login) -> Result<I
         }
         i += 1;
     }
+    views[asked.len()..].sort_by(|a, b| a.asked.cmp(&b.asked));
     imp.sentinels = sentinels(&views, &imp.master, &mut imp.skipped, &imp.notes);
     imp.redis = servers(&views, login, &mut imp.notes);
+    // Sentinel lists replicas and sentinels in its dictionaries' order: sorted, the same
+    // deployment gives the same file. The master and the sentinels asked stay first.
+    let by_addr = |a: &Proc, b: &Proc| (&a.host, a.port).cmp(&(&b.host, b.port));
+    if imp.redis.len() > 1 {
+        imp.redis[1..].sort_by(by_addr);
+    }
+    let asked_n = asked.len().min(imp.sentinels.len());
+    imp.sentinels[asked_n..].sort_by(by_addr);
     imp.notes.push("only the directives the model implements were asked of each server (CONFIG GET); those at Redis 7.0's defaults are left out".to_string());
     super::files::check_unique(&imp)?;
     Ok(imp)
@@ -291,7 +303,7 @@ fn read_server(
     addr: &str,
     params: &[&str],
     login: &Login,
-) -> Result<(Vec<(String, String)>, Option<String>), String> {
+) -> Result<(Fields, Option<String>), String> {
     let mut c = connect(addr, login)?;
     let mut values = Vec::new();
     for p in params {

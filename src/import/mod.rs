@@ -92,6 +92,11 @@ pub fn import(out: &mut Out, args: ImportArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => return crate::bad(&e),
     };
+    let included: Vec<(&str, &str)> =
+        imported.read.iter().map(|f| ("the included file", f.as_str())).collect();
+    if let Err(e) = io_files::check_outputs(&included, &[("-o", output)]) {
+        return crate::bad(&e);
+    }
     let name = args.name.clone().unwrap_or_else(|| {
         std::path::Path::new(output)
             .file_stem()

@@ -40,6 +40,8 @@ pub struct Imported {
     pub master: String,
     /// What was not carried over, and why.
     pub skipped: Vec<Skipped>,
+    /// Every file read, includes too (an output may be none of them).
+    pub read: Vec<String>,
     /// Other things the user should know (a host inferred, a process that did not answer).
     pub notes: Vec<String>,
 }
