@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""redsim conform's driver for redis-py: the real library, driven the way the simulator's model
-drives it, every operation written as one JSON line on stdout.
+"""redsim conform's driver for redis-py (and valkey-py, its fork, when SPEC's `library` says so):
+the real library, driven the way the simulator's model drives it, every operation written as one
+JSON line on stdout.
 
 The contract every driver keeps (README, "Conformance"):
 
@@ -23,8 +24,13 @@ import sys
 import threading
 import time
 
-import redis
-from redis.sentinel import Sentinel
+# valkey-py, the fork, keeps redis-py's names (`valkey.Redis` is `valkey.Valkey`).
+if len(sys.argv) > 2 and json.loads(sys.argv[2]).get("library") == "valkey-py":
+    import valkey as redis
+    from valkey.sentinel import Sentinel
+else:
+    import redis
+    from redis.sentinel import Sentinel
 
 
 def now_us(t0):

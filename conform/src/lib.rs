@@ -51,8 +51,8 @@ pub struct Options {
     pub server: Option<PathBuf>,
     /// `--redis-sentinel`.
     pub sentinel: Option<PathBuf>,
-    /// The redis-py release every client installs instead of its `library-version`'s (same
-    /// major.minor), if given.
+    /// The redis-py release every redis-py client installs instead of its `library-version`'s
+    /// (same major.minor), if given (valkey-py clients keep theirs).
     pub redis_py: Option<String>,
     /// `-o DIR`: keep every real log there.
     pub keep: Option<PathBuf>,
@@ -189,6 +189,7 @@ fn venvs(
             continue;
         }
         let install = match override_release {
+            _ if c.release.starts_with("valkey-") => &c.release,
             Some(r) if line(r) != line(&c.release) => {
                 return Err(Unable(format!(
                     "--redis-py {r} is not of client `{}`'s library-version line ({}): the simulator would model another release",

@@ -66,18 +66,25 @@ pub struct Client {
 }
 
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
-/// 5.0, `ioredis-5.11.1`).
+/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`).
 fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
     let ms = |d: sim::Duration| d.as_micros() / 1000;
     match library {
         Library::RedisPy(py) => {
             // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
             // `crate::REDIS_PY`).
-            spec["library_version"] = py.version.release().into();
             spec["socket_connect_timeout"] =
                 py.socket_connect_timeout.map(|d| d.as_micros() as f64 / 1e6).into();
             spec["retry_on_timeout"] = py.retry_on_timeout.into();
-            py.version.release()
+            let release = match &py.valkey_py {
+                Some(v) => {
+                    spec["library"] = "valkey-py".into();
+                    format!("valkey-{}", v.release())
+                }
+                None => py.version.release(),
+            };
+            spec["library_version"] = release.clone().into();
+            release
         }
         Library::Ioredis(io) => {
             let release = format!("ioredis-{IOREDIS_RELEASE}");

@@ -105,18 +105,23 @@ pub fn version(server: &Path) -> Result<Version, String> {
     })
 }
 
-/// The Python of a venv holding `redis==<version>`, created under the cache directory on first
-/// use (`$XDG_CACHE_HOME` or `~/.cache`, then `redsim/conform/redis-py-<version>`).
-pub fn venv(version: &str) -> Result<PathBuf, String> {
+/// The Python of a venv holding `redis==<release>` (or `valkey==<v>` for `release`
+/// `valkey-<v>`), created under the cache directory on first use (`$XDG_CACHE_HOME` or
+/// `~/.cache`, then `redsim/conform/redis-py-<release>` or `valkey-py-<v>`).
+pub fn venv(release: &str) -> Result<PathBuf, String> {
+    let (package, version) = match release.strip_prefix("valkey-") {
+        Some(v) => ("valkey", v),
+        None => ("redis", release),
+    };
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
         .ok_or("no cache directory: set HOME or XDG_CACHE_HOME")?;
-    let dir = cache.join("redsim").join("conform").join(format!("redis-py-{version}"));
+    let dir = cache.join("redsim").join("conform").join(format!("{package}-py-{version}"));
     let python = dir.join("bin").join("python");
     let has = |python: &Path| {
         Command::new(python)
-            .args(["-c", "import redis; print(redis.__version__)"])
+            .args(["-c", &format!("import {package}; print({package}.__version__)")])
             .output()
             .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == version)
     };
@@ -124,17 +129,17 @@ pub fn venv(version: &str) -> Result<PathBuf, String> {
         return Ok(python);
     }
     crate::say(format_args!(
-        "conform: creating a venv with redis-py {version} in {} (once)",
+        "conform: creating a venv with {package}-py {version} in {} (once)",
         dir.display()
     ));
     crate::machine::run("python3", &["-m", "venv", &dir.display().to_string()])
         .map_err(|e| format!("{e}\n  (on Debian/Ubuntu: apt-get install -y python3-venv)"))?;
     let pip = dir.join("bin").join("pip").display().to_string();
-    crate::machine::run(&pip, &["install", "-q", &format!("redis=={version}")])?;
+    crate::machine::run(&pip, &["install", "-q", &format!("{package}=={version}")])?;
     if has(&python) {
         Ok(python)
     } else {
-        Err(format!("redis-py {version} did not install into {}", dir.display()))
+        Err(format!("{package}-py {version} did not install into {}", dir.display()))
     }
 }
 

@@ -16,10 +16,10 @@ pub(super) fn libraries_matter(s: &Scenario) -> bool {
     s.clients.iter().any(|c| c.library != Library::default())
 }
 
-/// `redis-py 8.1`, `ioredis 5.11.1`.
+/// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`.
 pub(super) fn library(c: &ClientSpec) -> String {
     match &c.library {
-        Library::RedisPy(py) => format!("redis-py {}", py.version),
+        Library::RedisPy(py) => py.name(),
         Library::Ioredis(_) => format!("ioredis {IOREDIS_RELEASE}"),
     }
 }

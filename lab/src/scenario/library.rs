@@ -1,7 +1,8 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
-//! checked at its `file:line:col`. redis-py and ioredis are modelled; any other library of
-//! [`model::client::library::LIBRARIES`] is refused by name, never run as redis-py. A setting of
-//! the other library is an error too, naming the ones this library takes.
+//! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules) and ioredis are
+//! modelled; any other library of [`model::client::library::LIBRARIES`] is refused by name,
+//! never run as redis-py. A setting of the other library is an error too, naming the ones this
+//! library takes.
 
 use super::ScenarioError;
 use super::context::Ctx;
@@ -9,7 +10,9 @@ use super::raw;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };
-use model::client::library::{LIBRARIES, MODELLED, REDIS_PY_SETTINGS, RedisPyVersion};
+use model::client::library::{
+    LIBRARIES, MODELLED, REDIS_PY_SETTINGS, RedisPyVersion, ValkeyPyVersion,
+};
 use model::client::{Ioredis, Library, RedisPy};
 use std::ops::Range;
 
@@ -46,19 +49,24 @@ impl Ctx<'_> {
                 ),
             );
         }
-        let version = match &c.library_version {
-            Some(v) => {
-                RedisPyVersion::parse(v.get_ref()).or_else(|e| self.err(v.span(), e.to_string()))?
-            }
-            None => RedisPyVersion::default(),
+        let mut py = if name == "valkey-py" {
+            let version = match &c.library_version {
+                Some(v) => ValkeyPyVersion::parse(v.get_ref()).or_else(|e| self.err(v.span(), e))?,
+                None => ValkeyPyVersion::default(),
+            };
+            RedisPy::valkey_py(version)
+        } else {
+            let version = match &c.library_version {
+                Some(v) => RedisPyVersion::parse(v.get_ref())
+                    .or_else(|e| self.err(v.span(), e.to_string()))?,
+                None => RedisPyVersion::default(),
+            };
+            RedisPy { version, ..RedisPy::default() }
         };
-        let socket_connect_timeout =
+        py.socket_connect_timeout =
             c.socket_connect_timeout.as_ref().map(|t| self.duration(t)).transpose()?;
-        Ok(Library::RedisPy(RedisPy {
-            version,
-            socket_connect_timeout,
-            retry_on_timeout: c.retry_on_timeout.as_ref().is_some_and(|r| *r.get_ref()),
-        }))
+        py.retry_on_timeout = c.retry_on_timeout.as_ref().is_some_and(|r| *r.get_ref());
+        Ok(Library::RedisPy(py))
     }
 
     /// An ioredis client's settings.

@@ -1,6 +1,7 @@
 //! Which client library a client is, at which version, with which settings, and what that
-//! decides: how long a connect may take and what redis-py's `Retry` objects retry. Only redis-py
-//! is modelled so far; [`LIBRARIES`] names the ones a scenario may ask for.
+//! decides: how long a connect may take and what redis-py's `Retry` objects retry (valkey-py,
+//! its fork, keeps redis-py 5.x's rules: [`ValkeyPyVersion`]); [`MODELLED`] names the libraries
+//! the model follows, [`LIBRARIES`] the ones a scenario may ask for.
 //!
 //! The rules, each read from that version's source (`git show <tag>:redis/...`) and checked by
 //! running the real library against fake servers on loopback:
@@ -47,7 +48,7 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 2] = ["redis-py", "ioredis"];
+pub const MODELLED: [&str; 3] = ["redis-py", "ioredis", "valkey-py"];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -101,39 +102,36 @@ pub struct RedisPyVersion {
 )]
 pub struct UnknownVersion(pub String);
 
+/// The release `"X.x"`, `"X.Y"` or `"X.Y.Z"` names among `lines` (each line with its newest patch
+/// release): the newest of the line unless exact.
+fn release_in(text: &str, lines: &[(u16, u16, u16)]) -> Option<(u16, u16, u16)> {
+    let num = |s: &str| -> Option<u16> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.len() > 4 {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let line = |major: u16, minor: u16| lines.iter().find(|l| (l.0, l.1) == (major, minor));
+    let parts: Vec<&str> = text.split('.').collect();
+    match parts[..] {
+        [major, "x"] => {
+            let major = num(major)?;
+            lines.iter().rev().find(|l| l.0 == major).copied()
+        }
+        [major, minor] => line(num(major)?, num(minor)?).copied(),
+        [major, minor, patch] => {
+            let (major, minor, patch) = (num(major)?, num(minor)?, num(patch)?);
+            (patch <= line(major, minor)?.2).then_some((major, minor, patch))
+        }
+        _ => None,
+    }
+}
+
 impl RedisPyVersion {
     /// Parses `"X.x"`, `"X.Y"` or `"X.Y.Z"` of a release line the model knows.
     pub fn parse(text: &str) -> Result<RedisPyVersion, UnknownVersion> {
-        let bad = || UnknownVersion(text.to_string());
-        let lines = || LINES.iter();
-        let parts: Vec<&str> = text.split('.').collect();
-        let num = |s: &str| -> Result<u16, UnknownVersion> {
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.len() > 4 {
-                return Err(bad());
-            }
-            s.parse().map_err(|_| bad())
-        };
-        let (major, minor, patch) = match parts[..] {
-            [major, "x"] => {
-                let major = num(major)?;
-                let &(_, minor, patch) = lines().rev().find(|l| l.0 == major).ok_or_else(bad)?;
-                (major, minor, patch)
-            }
-            [major, minor] => {
-                let (major, minor) = (num(major)?, num(minor)?);
-                let line = lines().find(|l| (l.0, l.1) == (major, minor)).ok_or_else(bad)?;
-                (major, minor, line.2)
-            }
-            [major, minor, patch] => {
-                let (major, minor, patch) = (num(major)?, num(minor)?, num(patch)?);
-                let line = lines().find(|l| (l.0, l.1) == (major, minor)).ok_or_else(bad)?;
-                if patch > line.2 {
-                    return Err(bad());
-                }
-                (major, minor, patch)
-            }
-            _ => return Err(bad()),
-        };
+        let (major, minor, patch) =
+            release_in(text, &LINES).ok_or_else(|| UnknownVersion(text.to_string()))?;
         Ok(RedisPyVersion { major, minor, patch, text: text.to_string() })
     }
 
@@ -156,6 +154,53 @@ impl Default for RedisPyVersion {
 }
 
 impl fmt::Display for RedisPyVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// valkey-py's release lines, with their newest patch release (PyPI).
+const VALKEY_LINES: [(u16, u16, u16); 3] = [(6, 0, 2), (6, 1, 1), (6, 2, 0)];
+
+/// A valkey-py release as a scenario writes it (`"6.x"`, `"6.1"`, `"6.1.1"`). valkey-py is the
+/// fork of redis-py 5.0 whose 6.0 to 6.2 releases keep, unchanged in what the model decides,
+/// redis-py 5.x's `discover_master` (`valkey/sentinel.py`), `Valkey.__init__` without a default
+/// `retry` and `_disconnect_raise` (`valkey/client.py`), and `AbstractConnection.connect`'s
+/// retry of the socket connect only, with `socket_connect_timeout` defaulting to
+/// `socket_timeout` (`valkey/connection.py`): a valkey-py client runs redis-py 5.x's rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValkeyPyVersion {
+    release: (u16, u16, u16),
+    /// As written.
+    text: String,
+}
+
+impl ValkeyPyVersion {
+    /// Parses a valkey-py release line or release; the error says which are supported.
+    pub fn parse(text: &str) -> Result<ValkeyPyVersion, String> {
+        let release = release_in(text, &VALKEY_LINES).ok_or_else(|| {
+            format!(
+                "valkey-py `{text}` is not supported: give a release line (\"6.x\", \"6.1\") or a release (\"6.1.1\"); supported: 6.0-6.2"
+            )
+        })?;
+        Ok(ValkeyPyVersion { release, text: text.to_string() })
+    }
+
+    /// The release `pip install valkey==...` installs.
+    pub fn release(&self) -> String {
+        let (major, minor, patch) = self.release;
+        format!("{major}.{minor}.{patch}")
+    }
+}
+
+impl Default for ValkeyPyVersion {
+    /// The newest release line.
+    fn default() -> Self {
+        ValkeyPyVersion::parse("6.x").expect("a known line")
+    }
+}
+
+impl fmt::Display for ValkeyPyVersion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
     }
@@ -196,7 +241,11 @@ pub struct RedisPy {
     pub socket_connect_timeout: Option<Duration>,
     /// `retry_on_timeout`.
     pub retry_on_timeout: bool,
+    /// `Some` for a valkey-py client, whose `version` is then redis-py 5.x (the rules its fork
+    /// kept).
+    pub valkey_py: Option<ValkeyPyVersion>,
 }
+
 
 /// The settings a redis-py client takes, as redis-py spells them.
 pub const REDIS_PY_SETTINGS: [&str; 2] = ["socket_connect_timeout", "retry_on_timeout"];
@@ -342,6 +391,20 @@ impl Retry {
 }
 
 impl RedisPy {
+    /// A valkey-py client of `version` with the given settings.
+    pub fn valkey_py(version: ValkeyPyVersion) -> RedisPy {
+        let version_rules = RedisPyVersion::parse("5.x").expect("a known line");
+        RedisPy { version: version_rules, valkey_py: Some(version), ..RedisPy::default() }
+    }
+
+    /// `redis-py 8.1`, `valkey-py 6.1`: the package and version as the scenario names them.
+    pub fn name(&self) -> String {
+        match &self.valkey_py {
+            Some(v) => format!("valkey-py {v}"),
+            None => format!("redis-py {}", self.version),
+        }
+    }
+
     /// How long a connect may take: `socket_connect_timeout`, or this version's default.
     pub fn connect_timeout(&self, socket_timeout: Duration) -> Duration {
         match self.socket_connect_timeout {
@@ -428,6 +491,24 @@ mod tests {
         for bad in ["5.0.9", "5.4", "9.0", "2.10.6", "8", "8.1.0.1", "v8.1", "8.-1", "", "x.1"] {
             assert!(RedisPyVersion::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn valkey_py_versions_run_redis_py_5s_rules() {
+        let v = ValkeyPyVersion::parse("6.1").unwrap();
+        assert_eq!(v.release(), "6.1.1");
+        assert_eq!(ValkeyPyVersion::parse("6.x").unwrap().release(), "6.2.0");
+        assert_eq!(ValkeyPyVersion::parse("6.0.1").unwrap().release(), "6.0.1");
+        for bad in ["6.3", "5.0", "6.1.2", "7.x", "6"] {
+            assert!(ValkeyPyVersion::parse(bad).is_err(), "{bad}");
+        }
+        let py = RedisPy::valkey_py(v);
+        assert_eq!(py.name(), "valkey-py 6.1");
+        let five = RedisPy { version: RedisPyVersion::parse("5.0").unwrap(), ..RedisPy::default() };
+        assert_eq!(py.sentinel_retry(), five.sentinel_retry());
+        assert_eq!(py.data_retry(false), five.data_retry(false));
+        assert_eq!(py.data_retry(true), five.data_retry(true));
+        assert_eq!(py.lists_sentinel_errors(), five.lists_sentinel_errors());
     }
 
     fn py(v: &str) -> RedisPy {

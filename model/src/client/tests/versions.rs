@@ -10,6 +10,7 @@ fn py(version: &str, retry_on_timeout: bool) -> RedisPy {
         version: RedisPyVersion::parse(version).unwrap(),
         socket_connect_timeout: None,
         retry_on_timeout,
+        valkey_py: None,
     }
 }
 
