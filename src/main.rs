@@ -419,8 +419,13 @@ fn run_loaded(
         out.use_stderr();
     }
     let mut pending = None;
-    if let Some(file) = files.trace {
-        let sink: Box<dyn std::io::Write> = if file == files::STDIO {
+    // `--json` reports the trace's digest: the trace is hashed as it streams, written or not.
+    let mut digest = None;
+    if files.trace.is_some() || output == Output::Json {
+        let file = files.trace.unwrap_or_default();
+        let sink: Box<dyn std::io::Write> = if files.trace.is_none() {
+            Box::new(std::io::sink())
+        } else if file == files::STDIO {
             Box::new(std::io::BufWriter::new(std::io::stdout()))
         } else {
             match files::create(file) {
@@ -431,7 +436,9 @@ fn run_loaded(
                 Err(e) => return bad(&format!("cannot write the trace to {file}: {e}")),
             }
         };
-        if let Err(e) = deployment.trace_to(&scenario, sink, level) {
+        let (sink, d) = lab::digest::Digesting::new(sink);
+        digest = Some(d);
+        if let Err(e) = deployment.trace_to(&scenario, Box::new(sink), level) {
             return bad(&format!("cannot write the trace to {file}: {e}"));
         }
     }
@@ -453,7 +460,10 @@ fn run_loaded(
         }
     }
     match output {
-        Output::Json => writeln!(out, "{}", report::json(&outcome)),
+        Output::Json => {
+            let digest = digest.map(|d| d.hex()).unwrap_or_default();
+            writeln!(out, "{}", report::json(&outcome, &digest))
+        }
         Output::Summary { events } => {
             out.print(&report::painted_summary(&outcome, out.paint()));
             if events {
