@@ -8,6 +8,7 @@ mod explore_cli;
 mod files;
 mod generate_cli;
 mod output;
+mod playground_cli;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
@@ -187,6 +188,13 @@ enum Command {
     /// Exit status: 0 the same or within the spread, 1 something differs, 2 the input is invalid
     /// or this machine cannot run it.
     Conform(conform_cli::ConformArgs),
+    /// Write the browser playground: one self-contained page running the simulator compiled to
+    /// WebAssembly, with the bundled scenarios and guided lessons (builds the module with cargo).
+    ///
+    /// Example: `redsim playground -o site`, then open `site/index.html`.
+    ///
+    /// Exit status: 0 when written, 2 when the module cannot be built or the site written.
+    Playground(playground_cli::PlaygroundArgs),
     /// Print a completion script for a shell, generated from redsim's own verbs and options.
     ///
     /// Examples: `redsim completions bash > ~/.local/share/bash-completion/completions/redsim`,
@@ -318,6 +326,7 @@ fn main() -> ExitCode {
         Command::Explore(args) => explore_cli::explore(&mut out, args),
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
         Command::Conform(args) => conform_cli::conform(&mut out, args),
+        Command::Playground(args) => playground_cli::playground(args),
         Command::Completions { shell } => generate_cli::completions(&mut out, shell),
         Command::Man { verb } => generate_cli::man(&mut out, verb.as_deref()),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
