@@ -116,7 +116,8 @@ fn target_dir(root: &Path) -> PathBuf {
 
 /// The bundled scenarios: every `*.toml` of `dir`, by file name.
 fn bundled(dir: &Path) -> Result<Vec<(String, String)>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut out = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
@@ -129,4 +130,3 @@ fn bundled(dir: &Path) -> Result<Vec<(String, String)>, String> {
     out.sort();
     Ok(out)
 }
-

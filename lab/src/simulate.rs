@@ -20,7 +20,10 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> (Scenario, Deployment, Outcom
 
 /// [`simulate`], with the trace `redsim run --trace` would write (at `events` level) hashed as
 /// it streams instead of written: also returns its `trace_digest` ([`crate::digest`]).
-pub fn simulate_digested(scenario: &Scenario, seed: u64) -> (Scenario, Deployment, Outcome, String) {
+pub fn simulate_digested(
+    scenario: &Scenario,
+    seed: u64,
+) -> (Scenario, Deployment, Outcome, String) {
     let seeded = scenario.for_seed(seed);
     let mut d = Deployment::build(&seeded, seed);
     let (sink, digest) = Digesting::new(Box::new(std::io::sink()));

@@ -158,6 +158,10 @@
     for (let i = 1; i <= n; i++) out.push(i === bad ? '<span class="err" data-line="' + i + '">' + i + "</span>" : String(i));
     gutter.innerHTML = out.join("\n") + "\n";
   }
+  // A lesson's text: `code` spans as code, the rest as text.
+  function prose(s) { return esc(s.trim()).replace(/`([^`]*)`/g, "<code>$1</code>"); }
+  // A lesson's text: `code` spans as code, the rest as text.
+  function prose(s) { return esc(s.trim()).replace(/`([^`]*)`/g, "<code>$1</code>"); }
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;"); }
 
   function showSettings() {
@@ -227,9 +231,9 @@
     const l = DATA.lessons[lessonIndex];
     $("lesson-pick").value = lessonIndex;
     $("lesson-title").textContent = (lessonIndex + 1) + ". " + l.title;
-    $("lesson-text").textContent = l.text;
-    $("lesson-question").textContent = l.question;
-    $("lesson-answer").textContent = l.answer;
+    $("lesson-text").innerHTML = prose(l.text);
+    $("lesson-question").innerHTML = prose(l.question);
+    $("lesson-answer").innerHTML = prose(l.answer);
     $("lesson-answer-box").open = false;
     pick(l.scenario, l.seed);
   }

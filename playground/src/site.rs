@@ -16,14 +16,19 @@ const FIRST: [&str; 2] = ["blog-partition.toml", "blog-kill-master.toml"];
 
 /// The page, from the compiled module, the bundled scenarios (file name, text) and the lessons.
 /// Every lesson's scenario must be one of `scenarios`.
-pub fn page(wasm: &[u8], scenarios: &[(String, String)], lessons: &[Lesson]) -> Result<String, String> {
+pub fn page(
+    wasm: &[u8],
+    scenarios: &[(String, String)],
+    lessons: &[Lesson],
+) -> Result<String, String> {
     if let Some(l) = lessons.iter().find(|l| !scenarios.iter().any(|(n, _)| *n == l.scenario)) {
         return Err(format!("lesson \"{}\": no bundled scenario {}", l.title, l.scenario));
     }
     let rank = |name: &str| FIRST.iter().position(|f| *f == name).unwrap_or(FIRST.len());
     let mut sorted: Vec<&(String, String)> = scenarios.iter().collect();
     sorted.sort_by(|a, b| (rank(&a.0), &a.0).cmp(&(rank(&b.0), &b.0)));
-    let list: Vec<_> = sorted.iter().map(|(name, text)| json!({ "name": name, "text": text })).collect();
+    let list: Vec<_> =
+        sorted.iter().map(|(name, text)| json!({ "name": name, "text": text })).collect();
     let data = json!({ "scenarios": list, "lessons": lessons }).to_string().replace('<', "\\u003c");
     let fill = [
         ("{{TIMELINE_CSS}}", html::CSS),

@@ -489,9 +489,9 @@
   });
   function bandTimes(e) {
     const rect = svg.getBoundingClientRect();
-    const dt = Math.round((e.clientX - bandDrag.x) * width / rect.width / plotW() * (t1 - t0) / 1000) * 1000;
+    const dt = Math.round((e.clientX - bandDrag.x) * width / rect.width / plotW() * (t1 - t0) / 1e5) * 1e5;
     const len = bandDrag.to - bandDrag.from;
-    if (bandDrag.end) return [bandDrag.from, Math.max(bandDrag.from + 1000, Math.min(D.end, bandDrag.to + dt))];
+    if (bandDrag.end) return [bandDrag.from, Math.max(bandDrag.from + 1e5, Math.min(D.end, bandDrag.to + dt))];
     const from = Math.max(0, Math.min(D.end - len, bandDrag.from + dt));
     return [from, from + len];
   }
