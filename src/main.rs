@@ -191,7 +191,7 @@ enum Command {
     /// Write the browser playground: one self-contained page running the simulator compiled to
     /// WebAssembly, with the bundled scenarios and guided lessons (builds the module with cargo).
     ///
-    /// Example: `redsim playground -o site`, then open `site/index.html`.
+    /// Example: `redsim playground -o site`, then open site/index.html in a browser.
     ///
     /// Exit status: 0 when written, 2 when the module cannot be built or the site written.
     Playground(playground_cli::PlaygroundArgs),

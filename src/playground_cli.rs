@@ -28,9 +28,7 @@ opens from disk (file://) and needs no server and no network; any static host se
 Examples:
   redsim playground -o site
   xdg-open site/index.html
-  redsim playground -o docs/site && git add docs/site   # then GitHub Pages on docs/
-
-Exit status: 0 when written, 2 when the module cannot be built or the site written.";
+  redsim playground -o docs    # docs/index.html, served by GitHub Pages from docs/";
 
 /// `redsim playground`.
 pub fn playground(args: PlaygroundArgs) -> ExitCode {

@@ -38,7 +38,7 @@ const blog = readFileSync(new URL("../../traces/blog-partition.toml", import.met
 
 try {
   const page = await browser.newPage();
-  await page.setViewport({ width: 1500, height: 1050 });
+  await page.setViewport({ width: 1500, height: 1700 });
   const url = pathToFileURL(pageFile).href;
   watch(page, url);
   await page.goto(url, { waitUntil: "load" });
