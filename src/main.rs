@@ -9,6 +9,7 @@ mod files;
 mod generate_cli;
 mod import;
 mod output;
+mod playground_cli;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
@@ -193,6 +194,13 @@ enum Command {
     /// Exit status: 0 the same or within the spread, 1 something differs, 2 the input is invalid
     /// or this machine cannot run it.
     Conform(conform_cli::ConformArgs),
+    /// Write the browser playground: one self-contained page running the simulator compiled to
+    /// WebAssembly, with the bundled scenarios and guided lessons (builds the module with cargo).
+    ///
+    /// Example: `redsim playground -o site`, then open site/index.html in a browser.
+    ///
+    /// Exit status: 0 when written, 2 when the module cannot be built or the site written.
+    Playground(playground_cli::PlaygroundArgs),
     /// Print a completion script for a shell, generated from redsim's own verbs and options.
     ///
     /// Examples: `redsim completions bash > ~/.local/share/bash-completion/completions/redsim`,
@@ -325,6 +333,7 @@ fn main() -> ExitCode {
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
         Command::Conform(args) => conform_cli::conform(&mut out, args),
         Command::Import(args) => import::import(&mut out, args),
+        Command::Playground(args) => playground_cli::playground(args),
         Command::Completions { shell } => generate_cli::completions(&mut out, shell),
         Command::Man { verb } => generate_cli::man(&mut out, verb.as_deref()),
         Command::Bench { which: BenchKind::Kernel, messages, partition, .. } => {
@@ -426,8 +435,13 @@ fn run_loaded(
         out.use_stderr();
     }
     let mut pending = None;
-    if let Some(file) = files.trace {
-        let sink: Box<dyn std::io::Write> = if file == files::STDIO {
+    // `--json` reports the trace's digest: the trace is hashed as it streams, written or not.
+    let mut digest = None;
+    if files.trace.is_some() || output == Output::Json {
+        let file = files.trace.unwrap_or_default();
+        let sink: Box<dyn std::io::Write> = if files.trace.is_none() {
+            Box::new(std::io::sink())
+        } else if file == files::STDIO {
             Box::new(std::io::BufWriter::new(std::io::stdout()))
         } else {
             match files::create(file) {
@@ -438,7 +452,9 @@ fn run_loaded(
                 Err(e) => return bad(&format!("cannot write the trace to {file}: {e}")),
             }
         };
-        if let Err(e) = deployment.trace_to(&scenario, sink, level) {
+        let (sink, d) = lab::digest::Digesting::new(sink);
+        digest = Some(d);
+        if let Err(e) = deployment.trace_to(&scenario, Box::new(sink), level) {
             return bad(&format!("cannot write the trace to {file}: {e}"));
         }
     }
@@ -460,7 +476,10 @@ fn run_loaded(
         }
     }
     match output {
-        Output::Json => writeln!(out, "{}", report::json(&outcome)),
+        Output::Json => {
+            let digest = digest.map(|d| d.hex()).unwrap_or_default();
+            writeln!(out, "{}", report::json(&outcome, &digest))
+        }
         Output::Summary { events } => {
             out.print(&report::painted_summary(&outcome, out.paint()));
             if events {

@@ -17,6 +17,7 @@ const CRATES: &[(&str, &str)] = &[
     ("model", "model/src"),
     ("lab", "lab/src"),
     ("conform", "conform/src"),
+    ("playground", "playground/src"),
     ("redsim", "src"),
 ];
 

@@ -6,6 +6,7 @@
 //!
 //! Crate map, bottom to top (each module uses only those before it, `model` and `sim`):
 //! - [`text`]: formatting helpers every report shares.
+//! - [`digest`]: `trace_digest`, FNV-1a over a trace's bytes as they stream.
 //! - [`paint`]: colour for a terminal reader, which the printing code asks (off by default).
 //! - [`limits`]: how much is read: the largest scenario, the longest trace or result line, and
 //!   how much of a line an error echoes.
@@ -29,6 +30,7 @@
 
 pub mod availability;
 pub mod check;
+pub mod digest;
 pub mod expectations;
 pub mod explain;
 pub mod explore;

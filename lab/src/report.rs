@@ -7,9 +7,16 @@ use crate::scenario::Role;
 use crate::text::{self, secs};
 use std::fmt::Write;
 
-/// The `--json` report: one object on one line.
-pub fn json(o: &Outcome) -> String {
-    serde_json::to_string(o).expect("the outcome serialises")
+/// The `redsim run --json` report, one object on one line: the outcome's fields, then
+/// `trace_digest` ([`crate::digest`]).
+pub fn json(o: &Outcome, trace_digest: &str) -> String {
+    #[derive(serde::Serialize)]
+    struct Report<'a> {
+        #[serde(flatten)]
+        outcome: &'a Outcome,
+        trace_digest: &'a str,
+    }
+    serde_json::to_string(&Report { outcome: o, trace_digest }).expect("the outcome serialises")
 }
 
 /// A client's write latency in words: `write latency p50 1ms, p99 2ms, max 15.000s`.

@@ -2,9 +2,11 @@
 //! measured and held against its expectations.
 
 use crate::check;
+use crate::digest::Digesting;
 use crate::outcome::Outcome;
 use crate::run::Deployment;
 use crate::scenario::Scenario;
+use sim::TraceLevel;
 
 /// Runs `scenario` as seed `seed` draws it ([`Scenario::for_seed`]) from start to end, with no
 /// trace: the seeded scenario, the finished deployment and its outcome.
@@ -14,4 +16,21 @@ pub fn simulate(scenario: &Scenario, seed: u64) -> (Scenario, Deployment, Outcom
     d.run(&seeded);
     let outcome = check::outcome(&seeded, seed, &d);
     (seeded, d, outcome)
+}
+
+/// [`simulate`], with the trace `redsim run --trace` would write (at `events` level) hashed as
+/// it streams instead of written: also returns its `trace_digest` ([`crate::digest`]).
+pub fn simulate_digested(
+    scenario: &Scenario,
+    seed: u64,
+) -> (Scenario, Deployment, Outcome, String) {
+    let seeded = scenario.for_seed(seed);
+    let mut d = Deployment::build(&seeded, seed);
+    let (sink, digest) = Digesting::new(Box::new(std::io::sink()));
+    // Writing to `io::sink` cannot fail: the results say nothing the digest does not.
+    let _ = d.trace_to(&seeded, Box::new(sink), TraceLevel::Events);
+    d.run(&seeded);
+    let outcome = check::outcome(&seeded, seed, &d);
+    let _ = d.finish_trace(&outcome);
+    (seeded, d, outcome, digest.hex())
 }

@@ -135,7 +135,7 @@ impl LinesDigest {
 
     /// The digest as written in the shard line.
     pub fn hex(&self) -> String {
-        format!("fnv1a64:{:016x}", self.0)
+        crate::digest::hex(self.0)
     }
 }
 

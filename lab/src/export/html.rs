@@ -16,8 +16,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-const CSS: &str = include_str!("html/timeline.css");
-const JS: &str = include_str!("html/timeline.js");
+/// The page's style sheet.
+pub const CSS: &str = include_str!("html/timeline.css");
+/// The script that draws a run's data (`redsimTimeline(data)`; on the page, `#run-data`'s).
+pub const JS: &str = include_str!("html/timeline.js");
 
 /// A lane as the script draws it.
 #[derive(Serialize)]
@@ -283,12 +285,16 @@ fn header(r: &Record) -> String {
     h
 }
 
+/// The data the script draws (JSON), safe inside `<script>`: `<` is written `\u003c`.
+pub fn data_json(r: &Record) -> String {
+    let t = Timeline::of(r);
+    let json = serde_json::to_string(&data(r, &t)).expect("the page data serialises");
+    json.replace('<', "\\u003c")
+}
+
 /// The page.
 pub fn page(r: &Record) -> String {
-    let t = Timeline::of(r);
-    // Inside <script>, `<` must not start a tag: JSON allows `\u003c` for it.
-    let json = serde_json::to_string(&data(r, &t)).expect("the page data serialises");
-    let json = json.replace('<', "\\u003c");
+    let json = data_json(r);
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<link rel=\"icon\" href=\"data:,\">\n<title>{} (seed {}): redsim timeline</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n{}\n{}\n<script type=\"application/json\" id=\"run-data\">{json}</script>\n<script>\n{JS}</script>\n</body>\n</html>\n",
         esc(&r.scenario.name),
@@ -298,8 +304,8 @@ pub fn page(r: &Record) -> String {
     )
 }
 
-/// The page's fixed parts: legend, controls, the plot, the story panel.
-const BODY: &str = r#"<section class="legend" aria-label="legend">
+/// The page's fixed parts the script fills: legend, controls, the plot, the story panel.
+pub const BODY: &str = r#"<section class="legend" aria-label="legend">
 <span><i class="sw master"></i>master</span>
 <span><i class="sw replica"></i>replica, link up</span>
 <span><i class="sw replica-down"></i>replica, link down</span>

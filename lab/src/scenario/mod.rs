@@ -246,6 +246,6 @@ impl Scenario {
 
     /// A digest of the scenario text (FNV-1a, hex).
     pub fn digest(&self) -> String {
-        format!("fnv1a64:{:016x}", sim::rng::fnv1a64(self.source.as_bytes()))
+        crate::digest::hex(sim::rng::fnv1a64(self.source.as_bytes()))
     }
 }

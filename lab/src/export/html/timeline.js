@@ -1,9 +1,19 @@
-// Draws the run embedded in #run-data as an SVG timeline: lanes grouped by host, roles, bands,
-// sentinel events and states, writes (aggregated when dense), with zoom, pan, tooltips and the
-// story of lost writes. No network access; everything is in this page.
+// Draws a run's data as an SVG timeline: lanes grouped by host, roles, bands, sentinel events
+// and states, writes (aggregated when dense), with zoom, pan, tooltips and the story of lost
+// writes. No network access; everything is in this page. The timeline page draws its #run-data;
+// another page (the playground) calls `redsimTimeline(data, opts)` after each run, which redraws
+// into the same elements. With `opts.onBandEdit(i, from, to)`, dragging a filter band moves it
+// (dragging its right edge resizes it) and reports its new times (µs) when released.
 (function () {
   "use strict";
-  const D = JSON.parse(document.getElementById("run-data").textContent);
+  let listeners = null;
+  function mount(D, opts) {
+  // The previous drawing's listeners go with it.
+  if (listeners) listeners.abort();
+  listeners = new AbortController();
+  function listen(target, type, fn, extra) {
+    target.addEventListener(type, fn, Object.assign({ signal: listeners.signal }, extra));
+  }
   const svg = document.getElementById("plot");
   const tip = document.getElementById("tip");
   const story = document.getElementById("story");
@@ -151,7 +161,7 @@
       const r = hostRows.find(function (h) { return h.host === host; });
       if (!r || !visible(from, to)) return;
       const [X, W] = span(from, to);
-      out.push('<rect class="band" data-rule="' + esc(rule) + '" data-host="' + esc(D.hosts[host]) + '" x="' + X + '" y="' + (r.top + 1) + '" width="' + W + '" height="' + (r.bottom - r.top - 1) +
+      out.push('<rect class="band" data-band="' + i + '" data-rule="' + esc(rule) + '" data-host="' + esc(D.hosts[host]) + '" x="' + X + '" y="' + (r.top + 1) + '" width="' + W + '" height="' + (r.bottom - r.top - 1) +
         '" fill="url(#hatch-band)" stroke="var(--band)" stroke-opacity=".45"' +
         tipAttr("iptables on " + D.hosts[host] + ":\n<code>" + esc(rule) + "</code>\n" + secs(from) + " to " + secs(to)) + "/>");
       labels.push([host, bandSlot[i], X, X + W, rule, r.top + HOST_H - 6 + LINE_H * bandSlot[i]]);
@@ -459,13 +469,41 @@
   }
 
   // ---- events
-  svg.addEventListener("wheel", function (e) {
+  listen(svg, "wheel", function (e) {
     e.preventDefault();
     zoomBy(Math.exp(e.deltaY * 0.0015), timeAt(e.clientX));
   }, { passive: false });
   let drag = null;
-  svg.addEventListener("mousedown", function (e) { drag = { x: e.clientX, t0: t0, t1: t1, moved: false }; });
-  window.addEventListener("mousemove", function (e) {
+  // Dragging a band (when the page edits them): its body moves it, its last 8 px resize it.
+  let bandDrag = null;
+  if (opts.onBandEdit) svg.classList.add("bands-editable");
+  listen(svg, "mousedown", function (e) {
+    const band = opts.onBandEdit && e.target.closest("rect.band");
+    if (band) {
+      const i = +band.getAttribute("data-band"), rect = band.getBoundingClientRect();
+      bandDrag = { i: i, x: e.clientX, from: D.bands[i][2], to: D.bands[i][3], end: e.clientX > rect.right - 8 };
+      e.preventDefault();
+      return;
+    }
+    drag = { x: e.clientX, t0: t0, t1: t1, moved: false };
+  });
+  function bandTimes(e) {
+    const rect = svg.getBoundingClientRect();
+    const dt = Math.round((e.clientX - bandDrag.x) * width / rect.width / plotW() * (t1 - t0) / 1e5) * 1e5;
+    const len = bandDrag.to - bandDrag.from;
+    if (bandDrag.end) return [bandDrag.from, Math.max(bandDrag.from + 1e5, Math.min(D.end, bandDrag.to + dt))];
+    const from = Math.max(0, Math.min(D.end - len, bandDrag.from + dt));
+    return [from, from + len];
+  }
+  listen(window, "mousemove", function (e) {
+    if (bandDrag) {
+      const [from, to] = bandTimes(e);
+      D.bands[bandDrag.i][2] = from;
+      D.bands[bandDrag.i][3] = to;
+      bandDrag.moved = true;
+      render();
+      return;
+    }
     if (!drag) return;
     const rect = svg.getBoundingClientRect();
     const dx = (e.clientX - drag.x) * width / rect.width;
@@ -478,19 +516,28 @@
     t0 = Math.max(0, a); t1 = b;
     render();
   });
-  window.addEventListener("mouseup", function () { svg.classList.remove("dragging"); setTimeout(function () { drag = null; }, 0); });
-  svg.addEventListener("click", function (e) {
+  listen(window, "mouseup", function (e) {
+    if (bandDrag) {
+      const b = bandDrag, [from, to] = bandTimes(e);
+      bandDrag = null;
+      if (b.moved && (from !== b.from || to !== b.to)) opts.onBandEdit(b.i, from, to);
+      return;
+    }
+    svg.classList.remove("dragging");
+    setTimeout(function () { drag = null; }, 0);
+  });
+  listen(svg, "click", function (e) {
     if (drag && drag.moved) return;
     const w = e.target.closest("[data-w]");
     if (w && D.writes[+w.getAttribute("data-w")][5] === "lost") return showStory(+w.getAttribute("data-w"));
     const g = e.target.closest(".write-bucket.has-lost");
     if (g) return showBucket(g);
   });
-  story.addEventListener("click", function (e) {
+  listen(story, "click", function (e) {
     const a = e.target.closest("[data-story]");
     if (a) { e.preventDefault(); showStory(+a.getAttribute("data-story")); }
   });
-  svg.addEventListener("mousemove", function (e) {
+  listen(svg, "mousemove", function (e) {
     const el = e.target.closest("[data-tip]");
     if (!el || drag && drag.moved) { tip.hidden = true; return; }
     tip.innerHTML = tips[+el.getAttribute("data-tip")];
@@ -499,16 +546,17 @@
     tip.style.left = left + "px";
     tip.style.top = (e.clientY + 16) + "px";
   });
-  svg.addEventListener("mouseleave", function () { tip.hidden = true; });
-  document.getElementById("zoom-in").addEventListener("click", function () { zoomBy(0.5); });
-  document.getElementById("zoom-out").addEventListener("click", function () { zoomBy(2); });
-  document.getElementById("zoom-fit").addEventListener("click", function () { zoomTo(0, D.end); });
-  window.addEventListener("keydown", function (e) {
+  listen(svg, "mouseleave", function () { tip.hidden = true; });
+  listen(document.getElementById("zoom-in"), "click", function () { zoomBy(0.5); });
+  listen(document.getElementById("zoom-out"), "click", function () { zoomBy(2); });
+  listen(document.getElementById("zoom-fit"), "click", function () { zoomTo(0, D.end); });
+  listen(window, "keydown", function (e) {
+    if (e.target.closest && e.target.closest("input, textarea, select")) return;
     if (e.key === "+" || e.key === "=") zoomBy(0.5);
     else if (e.key === "-") zoomBy(2);
     else if (e.key === "0") zoomTo(0, D.end);
   });
-  window.addEventListener("resize", render);
+  listen(window, "resize", render);
 
   // Buttons that jump to the moments a class would look at first.
   const moments = [];
@@ -520,7 +568,7 @@
   document.getElementById("moments").innerHTML = moments.slice(0, 8).map(function (m) {
     return '<button type="button" class="moment" data-at="' + m[0] + '">' + esc(m[1]) + " (" + secs(m[0]) + ")</button>";
   }).join("");
-  document.getElementById("moments").addEventListener("click", function (e) {
+  listen(document.getElementById("moments"), "click", function (e) {
     const b = e.target.closest("[data-at]");
     if (b) { const at = +b.getAttribute("data-at"); zoomTo(at - 4e6, at + 8e6); }
   });
@@ -528,4 +576,8 @@
   // `#t=20-35` (seconds) opens the page zoomed there, so a view can be shared as a link.
   const m = /^#t=([0-9.]+)-([0-9.]+)$/.exec(location.hash);
   if (m) zoomTo(parseFloat(m[1]) * 1e6, parseFloat(m[2]) * 1e6); else render();
+  }
+  window.redsimTimeline = mount;
+  const embedded = document.getElementById("run-data");
+  if (embedded) mount(JSON.parse(embedded.textContent), {});
 })();
