@@ -8,6 +8,7 @@ mod explore_cli;
 mod files;
 mod generate_cli;
 mod output;
+mod sweep_cli;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
@@ -181,6 +182,12 @@ enum Command {
     /// Exit status: 0 when written, 2 when the input is invalid, the seed does not fail, or the
     /// output cannot be written.
     Shrink(explore_cli::ShrinkArgs),
+    /// Run the whole fault space of a scenario's deployment: every kill, pause, isolation,
+    /// split and one-way cut, over durations from its timers and several start phases; a table
+    /// per fault family, the thresholds in words, the command that reproduces each cell.
+    ///
+    /// Exit status: 0 when the sweep ran, 2 when the input is invalid.
+    Sweep(sweep_cli::SweepArgs),
     /// Run a scenario on real Redis processes in network namespaces and compare with the
     /// simulator, field by field (needs root; see `redsim help conform`).
     ///
@@ -317,6 +324,7 @@ fn main() -> ExitCode {
         Command::Replay { trace } => replay(&mut out, &trace),
         Command::Explore(args) => explore_cli::explore(&mut out, args),
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
+        Command::Sweep(args) => sweep_cli::sweep(&mut out, args),
         Command::Conform(args) => conform_cli::conform(&mut out, args),
         Command::Completions { shell } => generate_cli::completions(&mut out, shell),
         Command::Man { verb } => generate_cli::man(&mut out, verb.as_deref()),
