@@ -284,7 +284,7 @@ fn report(
     );
     out.print(&table::render_tables(space, &over, out.paint()));
     if whole {
-        let tasks = thresholds::tasks(space, &over);
+        let tasks = thresholds::tasks(space, &over, cells, results);
         let quiet = |_: usize| {};
         let found = run_parallel(&tasks, jobs, &quiet, &|t| thresholds::bisect(s, space, t));
         let ths = thresholds::thresholds(space, &over, &tasks, &found);

@@ -330,3 +330,80 @@ impl Space {
         Duration::from_micros(end.as_micros()) + convergence_bound(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blog() -> Scenario {
+        Scenario::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../traces/blog-partition.toml"))
+            .expect("the blog scenario parses")
+    }
+
+    /// Three servers and a client host: 6 processes, 4 hosts; the three two-two splits; every
+    /// one-way cut of a non-empty proper subset (2^4 - 2).
+    #[test]
+    fn the_blog_deployment_has_33_single_faults() {
+        let fs = faults(&blog());
+        let count = |k: FaultKind| fs.iter().filter(|f| f.kind == k).count();
+        let counts: Vec<usize> = FAMILIES.iter().map(|&k| count(k)).collect();
+        assert_eq!(counts, vec![6, 6, 4, 3, 14]);
+        let marked: Vec<&str> =
+            fs.iter().filter(|f| f.name.contains("master")).map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            marked,
+            vec![
+                "kill 10.162.29.37:6371 (master)",
+                "pause 10.162.29.37:6371 (master)",
+                "isolate 10.162.29.37 (master's host)"
+            ]
+        );
+        let names: std::collections::BTreeSet<&str> = fs.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names.len(), fs.len(), "no fault listed twice");
+    }
+
+    #[test]
+    fn default_durations_come_from_the_timers() {
+        let mut s = blog();
+        let ds = default_durations(&s);
+        let ms: Vec<u64> = ds.iter().map(|d| d.length.as_millis()).collect();
+        // down-after 5 s; failover-timeout 60 s = repl-timeout 60 s; twice the longest.
+        assert_eq!(ms, vec![2500, 5000, 7500, 10_000, 30_000, 60_000, 120_000]);
+        assert_eq!(ds[5].from, "failover-timeout = repl-timeout");
+        for sent in &mut s.sentinels {
+            sent.config.down_after_ms = 2000;
+            sent.config.failover_timeout_ms = 10_000;
+        }
+        let m = initial_master(&s).expect("the sentinels monitor a server of the file");
+        s.redis[m].config.min_replicas_to_write = 1;
+        s.redis[m].config.min_replicas_max_lag = 15;
+        let ms: Vec<u64> = default_durations(&s).iter().map(|d| d.length.as_millis()).collect();
+        assert_eq!(ms, vec![1000, 2000, 3000, 4000, 5000, 10_000, 15_000, 60_000, 120_000]);
+    }
+
+    #[test]
+    fn cells_multiply_faults_durations_and_phases() {
+        let s = blog();
+        let ds = parse_durations("1s,5s").unwrap();
+        let space = Space::new(&s, ds.clone(), phases(&s, 3), false);
+        assert_eq!(space.cell_count(), 33 * 2 * 3);
+        let cells = space.cells();
+        assert_eq!(cells.len() as u64, space.cell_count());
+        assert!(cells.iter().enumerate().all(|(i, c)| c.id == i as u64));
+        let pairs = Space::new(&s, ds, phases(&s, 1), true);
+        // Ordered pairs of distinct faults minus the 12 pairs of one process's kill and pause.
+        assert_eq!(pairs.cell_count(), (33 + (33 * 32 - 12) * 3) * 2);
+        assert!(parse_durations("0s").is_err());
+        assert!(parse_durations("5 apples").is_err());
+    }
+
+    #[test]
+    fn phases_have_their_own_seed_and_start() {
+        let s = blog();
+        let ps = phases(&s, 4);
+        let starts: Vec<u64> = ps.iter().map(|p| p.start.as_millis()).collect();
+        assert_eq!(starts, vec![20_000, 22_500, 25_000, 27_500]);
+        let seeds: Vec<u64> = ps.iter().map(|p| p.seed).collect();
+        assert_eq!(seeds, vec![1, 2, 3, 4]);
+    }
+}

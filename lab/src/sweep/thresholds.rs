@@ -8,6 +8,7 @@ use super::space::{Cell, GridDuration, Space};
 use super::table::Over;
 use crate::scenario::Scenario;
 use sim::Duration;
+use std::collections::BTreeMap;
 
 /// How close the bisection gets to the threshold.
 pub const PRECISION_MS: u64 = 100;
@@ -21,21 +22,28 @@ pub struct Task {
     hi_ms: u64,
 }
 
-/// Where failover changes on the grid: one task per (fault, phase).
-pub fn tasks(space: &Space, over: &[Vec<Over>]) -> Vec<Task> {
+/// Where failover changes on the grid: one task per (fault, phase) whose phase does not fail
+/// over at the shortest grid durations and does at a longer one (`over` selects the faults whose
+/// shortest duration fails over in no phase).
+pub fn tasks(space: &Space, over: &[Vec<Over>], cells: &[Cell], results: &[CellResult]) -> Vec<Task> {
+    let mut failed: BTreeMap<(usize, usize), Vec<(u64, bool)>> = BTreeMap::new();
+    for (c, r) in cells.iter().zip(results) {
+        if let [f] = c.faults.as_slice() {
+            let d = space.durations[c.duration].length.as_millis();
+            failed.entry((*f, c.phase)).or_default().push((d, r.failed_over()));
+        }
+    }
     let mut out = Vec::new();
-    for (f, row) in over.iter().enumerate() {
-        let Some(first) = row.iter().position(|o| o.failed_over > 0) else { continue };
-        if first == 0 || row[..first].iter().any(|o| o.runs == 0) {
+    for ((fault, phase), mut row) in failed {
+        if over[fault].first().is_none_or(|o| o.failed_over > 0 || o.runs == 0) {
             continue;
         }
-        for phase in 0..space.phases.len() {
-            out.push(Task {
-                fault: f,
-                phase,
-                lo_ms: space.durations[first - 1].length.as_millis(),
-                hi_ms: space.durations[first].length.as_millis(),
-            });
+        row.sort_unstable();
+        if let Some(k) = row.iter().position(|p| p.1)
+            && k > 0
+            && row.len() == space.durations.len()
+        {
+            out.push(Task { fault, phase, lo_ms: row[k - 1].0, hi_ms: row[k].0 });
         }
     }
     out
@@ -97,8 +105,10 @@ pub struct Threshold {
     pub fault: usize,
     /// No phase failed over at this length or shorter (on the grid and in the bisection).
     pub never_up_to_ms: u64,
-    /// Every phase failed over at this length (in the bisection).
+    /// Every phase that fails over on the grid failed over at this length (in the bisection).
     pub from_ms: u64,
+    /// Phases that started failing over (the others never did on the grid).
+    pub phases: usize,
     /// Every longer grid duration failed over in every phase too.
     pub every_longer: bool,
     /// The most acknowledged writes lost by a run that failed over, from the threshold on.
@@ -128,11 +138,13 @@ pub fn thresholds(
                 th.never_up_to_ms = th.never_up_to_ms.min(f.lo_ms);
                 th.from_ms = th.from_ms.max(f.hi_ms);
                 th.lost = th.lost.max(f.lost);
+                th.phases += 1;
             }
             _ => out.push(Threshold {
                 fault: t.fault,
                 never_up_to_ms: f.lo_ms,
                 from_ms: f.hi_ms,
+                phases: 1,
                 every_longer: after.iter().all(|o| o.failed_over == o.runs),
                 lost: f.lost.max(grid_lost.unwrap_or(0)),
             }),
@@ -146,6 +158,11 @@ pub fn thresholds(
 /// writes.`
 pub fn sentence(space: &Space, t: &Threshold) -> String {
     let name = &space.faults[t.fault].name;
+    let which = if t.phases == space.phases.len() {
+        "every phase".to_string()
+    } else {
+        format!("{} of the {} phases (the others never do)", t.phases, space.phases.len())
+    };
     let every = if t.every_longer { " (and at every longer duration)" } else { "" };
     let lost = match t.lost {
         0 => "no acknowledged write".to_string(),
@@ -153,8 +170,8 @@ pub fn sentence(space: &Space, t: &Threshold) -> String {
         n => format!("up to {n} acknowledged writes"),
     };
     format!(
-        "{name}: up to {} it never fails over; from {} it does in every phase{every}; failing \
-         over, it loses {lost}",
+        "{name}: up to {} it never fails over; from {} it does in {which}{every}; failing over, \
+         it loses {lost}",
         Duration::from_millis(t.never_up_to_ms),
         Duration::from_millis(t.from_ms)
     )
