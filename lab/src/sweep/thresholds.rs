@@ -25,7 +25,12 @@ pub struct Task {
 /// Where failover changes on the grid: one task per (fault, phase) whose phase does not fail
 /// over at the shortest grid durations and does at a longer one (`over` selects the faults whose
 /// shortest duration fails over in no phase).
-pub fn tasks(space: &Space, over: &[Vec<Over>], cells: &[Cell], results: &[CellResult]) -> Vec<Task> {
+pub fn tasks(
+    space: &Space,
+    over: &[Vec<Over>],
+    cells: &[Cell],
+    results: &[CellResult],
+) -> Vec<Task> {
     let mut failed: BTreeMap<(usize, usize), Vec<(u64, bool)>> = BTreeMap::new();
     for (c, r) in cells.iter().zip(results) {
         if let [f] = c.faults.as_slice() {
