@@ -129,3 +129,21 @@ fn large_pair_sweeps_need_yes() {
     assert_eq!(code, 2);
     assert!(err.contains("pass --yes"), "{err}");
 }
+
+/// The heat map has one linked square per run, and each link is a timeline page written next to
+/// it.
+#[test]
+fn the_heat_map_links_every_run_to_its_timeline() {
+    let page = tmp("heat.html");
+    let (code, _, err) = sweep(&["--html", &page]);
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let links: Vec<&str> = html.split("data-cell=\"").skip(1).collect();
+    assert_eq!(links.len(), 33, "one square per run");
+    let dir = page.strip_suffix(".html").unwrap().to_string() + "-cells";
+    for id in 0..33 {
+        let timeline = std::fs::read_to_string(format!("{dir}/cell-{id}.html")).unwrap();
+        assert!(timeline.contains("id=\"run-data\""), "cell {id}'s page is a timeline");
+        assert!(html.contains(&format!("href=\"heat-cells/cell-{id}.html\"")));
+    }
+}
