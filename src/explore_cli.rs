@@ -85,7 +85,7 @@ pub struct ShrinkArgs {
 }
 
 /// The shard to run: `--shard i/n`, or what a job runner's environment says.
-fn shard(arg: Option<&str>) -> Result<Shard, String> {
+pub(crate) fn shard(arg: Option<&str>) -> Result<Shard, String> {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     let num = |what: &str, v: &str| {
         v.trim().parse::<u64>().map_err(|_| format!("{what} `{v}` is not a number"))
@@ -110,14 +110,14 @@ fn shard(arg: Option<&str>) -> Result<Shard, String> {
     }
 }
 
-fn jobs_default() -> usize {
+pub(crate) fn jobs_default() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Draws a progress bar on stderr when it is a terminal, at most every 1% of the seeds, with
 /// the rate and the time left (wall clock: stderr only, never in results).
 #[allow(clippy::disallowed_types)]
-fn progress_bar(total: usize) -> impl Fn(usize) + Sync {
+pub(crate) fn progress_bar(total: usize, unit: &'static str) -> impl Fn(usize) + Sync {
     let tty = std::io::stderr().is_terminal();
     let start = std::time::Instant::now();
     move |done: usize| {
@@ -132,7 +132,7 @@ fn progress_bar(total: usize) -> impl Fn(usize) + Sync {
         let mut err = std::io::stderr().lock();
         let _ = write!(
             err,
-            "\r[{}{}] {done}/{total} seeds, {rate:.1}/s, {} left   ",
+            "\r[{}{}] {done}/{total} {unit}, {rate:.1}/s, {} left   ",
             "#".repeat(filled),
             ".".repeat(width - filled),
             clock(left)
@@ -154,7 +154,7 @@ fn clock(secs: f64) -> String {
 }
 
 /// Prints lines on `out`.
-fn print_lines(out: &mut Out, lines: &[String]) {
+pub(crate) fn print_lines(out: &mut Out, lines: &[String]) {
     for l in lines {
         writeln!(out, "{l}");
     }
@@ -184,7 +184,7 @@ pub fn explore(out: &mut Out, args: ExploreArgs) -> ExitCode {
     }
     // More threads than cores only adds switching; more than seeds does nothing.
     let jobs = args.jobs.unwrap_or_else(jobs_default).clamp(1, 256);
-    let bar = progress_bar(seeds.len());
+    let bar = progress_bar(seeds.len(), "seeds");
     let (results, wall_s) = timed(|| run_seeds(&scenario, &seeds, jobs, &bar));
     let reproduce = |seed: u64| format!("redsim run {path} --seed {seed}");
     let summary = Summary::of(&results);
@@ -227,7 +227,7 @@ fn merge_files(
         Ok(s) => s.map(|s| s.digest()),
         Err(code) => return code,
     };
-    let merged = match merge(files, digest.as_deref(), partial) {
+    let merged: Merged = match merge(files, digest.as_deref(), partial) {
         Ok(m) => m,
         Err(e) => {
             errln!("error: {e}");

@@ -10,6 +10,7 @@ mod generate_cli;
 mod import;
 mod output;
 mod playground_cli;
+mod sweep_cli;
 
 #[global_allocator]
 static GLOBAL: alloc::Counting<tikv_jemallocator::Jemalloc> =
@@ -188,6 +189,12 @@ enum Command {
     ///
     /// Exit status: 0 written, 2 an input is invalid or does not answer.
     Import(import::ImportArgs),
+    /// Run the whole fault space of a scenario's deployment: every kill, pause, isolation,
+    /// split and one-way cut, over durations from its timers and several start phases; a table
+    /// per fault family, the thresholds in words, the command that reproduces each cell.
+    ///
+    /// Exit status: 0 when the sweep ran, 2 when the input is invalid.
+    Sweep(sweep_cli::SweepArgs),
     /// Run a scenario on real Redis processes in network namespaces and compare with the
     /// simulator, field by field (needs root; see `redsim help conform`).
     ///
@@ -331,6 +338,7 @@ fn main() -> ExitCode {
         Command::Replay { trace } => replay(&mut out, &trace),
         Command::Explore(args) => explore_cli::explore(&mut out, args),
         Command::Shrink(args) => explore_cli::shrink(&mut out, args),
+        Command::Sweep(args) => sweep_cli::sweep(&mut out, args),
         Command::Conform(args) => conform_cli::conform(&mut out, args),
         Command::Import(args) => import::import(&mut out, args),
         Command::Playground(args) => playground_cli::playground(args),

@@ -27,6 +27,7 @@
 //! - [`report`], [`explain`], [`export`]: the summary and `--json` report, the story in words,
 //!   the timeline page and other formats.
 //! - [`explore`] and [`shrink`]: many seeds of a fault space, and the smallest failing schedule.
+//! - [`sweep`]: a deployment's whole fault space, enumerated, one run per cell.
 
 pub mod availability;
 pub mod check;
@@ -47,4 +48,5 @@ pub mod run;
 pub mod scenario;
 pub mod shrink;
 pub mod simulate;
+pub mod sweep;
 pub mod text;

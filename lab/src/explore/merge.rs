@@ -14,6 +14,27 @@ use super::summary::{Partial, Summary};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 
+/// One line of a sharded `--json` output: an item of the range (a seed, a sweep's cell), keyed
+/// by its place in it, and what the shard line's summary of such items is.
+pub trait ShardItem: serde::de::DeserializeOwned + Clone {
+    /// The command whose output the lines are, for messages: `redsim explore --json`.
+    const COMMAND: &'static str;
+    /// Its place in the range.
+    fn key(&self) -> u64;
+    /// The summary the shard line carries for `items`, as JSON.
+    fn summary(items: &[Self]) -> serde_json::Value;
+}
+
+impl ShardItem for SeedResult {
+    const COMMAND: &'static str = "redsim explore --json";
+    fn key(&self) -> u64 {
+        self.seed
+    }
+    fn summary(items: &[Self]) -> serde_json::Value {
+        serde_json::to_value(Summary::of(items)).expect("a summary serialises")
+    }
+}
+
 /// The longest line a merge reads (a seed line is a few kilobytes at most).
 pub const MAX_LINE: usize = crate::limits::RESULT_LINE_MAX_BYTES as usize;
 
@@ -32,16 +53,20 @@ pub enum MergeError {
         source: std::io::Error,
     },
     /// A file holds nothing.
-    #[error("{path}: empty: not the output of `redsim explore --json`")]
+    #[error("{path}: empty: not the output of `{command}`")]
     Empty {
         /// The file.
         path: String,
+        /// The command whose output was expected.
+        command: &'static str,
     },
-    /// A line is not one `redsim explore --json` writes.
-    #[error("{path}:{line}: not a line of `redsim explore --json`: {message}")]
+    /// A line is not one the command writes.
+    #[error("{path}:{line}: not a line of `{command}`: {message}")]
     Line {
         /// The file.
         path: String,
+        /// The command whose output was expected.
+        command: &'static str,
         /// 1-based.
         line: usize,
         /// What is wrong with it.
@@ -104,15 +129,15 @@ pub enum MergeError {
 }
 
 /// One verified file.
-struct ShardFile {
+struct ShardFile<R> {
     path: String,
     info: ShardInfo,
     /// Seed lines as written, and their results.
-    seeds: Vec<(String, SeedResult)>,
+    seeds: Vec<(String, R)>,
 }
 
 /// Reads one file and checks it against its own shard line.
-fn read(path: &str, partial_ok: bool) -> Result<ShardFile, MergeError> {
+fn read<R: ShardItem>(path: &str, partial_ok: bool) -> Result<ShardFile<R>, MergeError> {
     let file = std::fs::File::open(path)
         .map_err(|source| MergeError::Read { path: path.into(), source })?;
     let mut reader = std::io::BufReader::new(file);
@@ -129,7 +154,12 @@ fn read(path: &str, partial_ok: bool) -> Result<ShardFile, MergeError> {
             break;
         }
         lines += 1;
-        let bad = |message: String| MergeError::Line { path: path.into(), line: lines, message };
+        let bad = |message: String| MergeError::Line {
+            path: path.into(),
+            command: R::COMMAND,
+            line: lines,
+            message,
+        };
         if buf.len() > MAX_LINE {
             return Err(bad(format!("longer than {}", crate::limits::size(MAX_LINE as u64))));
         }
@@ -151,12 +181,12 @@ fn read(path: &str, partial_ok: bool) -> Result<ShardFile, MergeError> {
         } else if v.get("summary").is_some() {
             return Err(bad("a summary without a shard line (written by an older redsim?)".into()));
         } else {
-            let r: SeedResult = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
+            let r: R = serde_json::from_value(v).map_err(|e| bad(e.to_string()))?;
             seeds.push((line.to_string(), r));
         }
     }
     if lines == 0 {
-        return Err(MergeError::Empty { path: path.into() });
+        return Err(MergeError::Empty { path: path.into(), command: R::COMMAND });
     }
     let (info, summary) =
         info.ok_or(MergeError::Truncated { path: path.into(), seeds: seeds.len() })?;
@@ -166,7 +196,11 @@ fn read(path: &str, partial_ok: bool) -> Result<ShardFile, MergeError> {
 }
 
 /// Checks a file's seed lines against its shard line: count, digest, seeds, summary.
-fn verify(f: &ShardFile, summary: &serde_json::Value, partial_ok: bool) -> Result<(), MergeError> {
+fn verify<R: ShardItem>(
+    f: &ShardFile<R>,
+    summary: &serde_json::Value,
+    partial_ok: bool,
+) -> Result<(), MergeError> {
     let tampered = |why: String| MergeError::Tampered { path: f.path.clone(), why };
     let i = &f.info;
     if i.format != FORMAT {
@@ -198,11 +232,11 @@ fn verify(f: &ShardFile, summary: &serde_json::Value, partial_ok: bool) -> Resul
     let mut expected = shard.iter(&i.seeds);
     for (_, r) in &f.seeds {
         // A whole shard holds each of its seeds in order; a partial merge some of them, in order.
-        let next = if i.partial { expected.find(|&s| s >= r.seed) } else { expected.next() };
-        if next != Some(r.seed) {
+        let next = if i.partial { expected.find(|&s| s >= r.key()) } else { expected.next() };
+        if next != Some(r.key()) {
             return Err(tampered(format!(
                 "seed {} is not the next seed of {}",
-                r.seed,
+                r.key(),
                 i.describe()
             )));
         }
@@ -219,8 +253,8 @@ fn verify(f: &ShardFile, summary: &serde_json::Value, partial_ok: bool) -> Resul
             first: "not listed".into(),
         });
     }
-    let results: Vec<SeedResult> = f.seeds.iter().map(|(_, r)| r.clone()).collect();
-    let mut recomputed = serde_json::to_value(Summary::of(&results)).expect("serialisable");
+    let results: Vec<R> = f.seeds.iter().map(|(_, r)| r.clone()).collect();
+    let mut recomputed = R::summary(&results);
     let mut written = summary.clone();
     for v in [&mut recomputed, &mut written] {
         if let Some(o) = v.as_object_mut() {
@@ -235,18 +269,18 @@ fn verify(f: &ShardFile, summary: &serde_json::Value, partial_ok: bool) -> Resul
 
 /// A merge: every seed line in seed order, their results, and the shard line of the whole.
 #[derive(Debug)]
-pub struct Merged {
+pub struct Merged<R = SeedResult> {
     /// The seed lines as the shards wrote them, by seed.
     pub lines: Vec<String>,
     /// Their results, by seed.
-    pub results: Vec<SeedResult>,
+    pub results: Vec<R>,
     /// The whole range as one shard (`partial` when seeds are missing).
     pub info: ShardInfo,
     /// What is missing, in a partial merge.
     pub partial: Option<Partial>,
 }
 
-impl Merged {
+impl Merged<SeedResult> {
     /// The summary of the merge, saying it is partial when it is.
     pub fn summary(&self) -> Summary {
         let mut s = Summary::of(&self.results);
@@ -257,8 +291,12 @@ impl Merged {
 
 /// Merges the `--json` outputs of shards at `paths`. `digest` is the digest of the scenario the
 /// caller expects (when it names one); `partial` lets seeds be missing.
-pub fn merge(paths: &[String], digest: Option<&str>, partial: bool) -> Result<Merged, MergeError> {
-    let mut files: Vec<ShardFile> = Vec::new();
+pub fn merge<R: ShardItem>(
+    paths: &[String],
+    digest: Option<&str>,
+    partial: bool,
+) -> Result<Merged<R>, MergeError> {
+    let mut files: Vec<ShardFile<R>> = Vec::new();
     for path in paths {
         let f = read(path, partial)?;
         let foreign = |why: String| MergeError::Foreign { path: path.clone(), why };
@@ -272,6 +310,14 @@ pub fn merge(paths: &[String], digest: Option<&str>, partial: bool) -> Result<Me
         }
         if let Some(first) = files.first() {
             let (a, b) = (&first.info, &f.info);
+            if a.grid != b.grid {
+                return Err(foreign(format!(
+                    "of the grid `{}`, {} is of `{}`",
+                    b.grid.as_deref().unwrap_or("-"),
+                    first.path,
+                    a.grid.as_deref().unwrap_or("-")
+                )));
+            }
             if a.scenario_digest != b.scenario_digest || a.scenario != b.scenario {
                 return Err(foreign(format!(
                     "of scenario `{}` ({}), {} is of `{}` ({})",
@@ -290,22 +336,22 @@ pub fn merge(paths: &[String], digest: Option<&str>, partial: bool) -> Result<Me
         files.push(f);
     }
     let Some(first) = files.first() else {
-        return Err(MergeError::Empty { path: "(no files)".into() });
+        return Err(MergeError::Empty { path: "(no files)".into(), command: R::COMMAND });
     };
     let mut info = first.info.clone();
-    let mut owner: BTreeMap<u64, (usize, String, SeedResult)> = BTreeMap::new();
+    let mut owner: BTreeMap<u64, (usize, String, R)> = BTreeMap::new();
     for (k, f) in files.iter().enumerate() {
         for (line, r) in &f.seeds {
-            if let Some((j, _, _)) = owner.get(&r.seed) {
+            if let Some((j, _, _)) = owner.get(&r.key()) {
                 let g = &files[*j];
                 return Err(MergeError::Overlap {
                     path: g.path.clone(),
                     other: f.path.clone(),
-                    seed: r.seed,
+                    seed: r.key(),
                     what: format!("{} and {}", g.info.describe(), f.info.describe()),
                 });
             }
-            owner.insert(r.seed, (k, line.clone(), r.clone()));
+            owner.insert(r.key(), (k, line.clone(), r.clone()));
         }
     }
     let total = info.seeds.end - info.seeds.start;

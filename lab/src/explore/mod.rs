@@ -90,6 +90,11 @@ pub fn lost_window_ms(outcome: &Outcome) -> u64 {
 /// Runs seed `seed` of `scenario` and checks it.
 pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
     let (seeded, _, out) = crate::simulate::simulate(scenario, seed);
+    seed_result(seed, &seeded, &out)
+}
+
+/// What the run of `seeded` (a scenario with its faults among its events) with `seed` did.
+pub fn seed_result(seed: u64, seeded: &Scenario, out: &Outcome) -> SeedResult {
     let first_fault = seeded.events.first().map(|e| e.at.as_millis());
     let switch_ms = first_fault.and_then(|t0| {
         out.sentinel_events
@@ -101,7 +106,7 @@ pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
         seed,
         passed: out.expectations.passed,
         failures: out.expectations.failures.clone(),
-        faults: seeded.schedule.iter().map(|f| describe(&seeded, f)).collect(),
+        faults: seeded.schedule.iter().map(|f| describe(seeded, f)).collect(),
         promotions: out.promotions.len() as u64,
         final_master: out.final_master.clone(),
         writes: WriteCounts {
@@ -110,7 +115,7 @@ pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
             indeterminate: out.writes.indeterminate,
             lost: out.writes.lost,
         },
-        lost_window_ms: lost_window_ms(&out),
+        lost_window_ms: lost_window_ms(out),
         split_brain_ms: out.split_brain_ms,
         unavailable_ms: out.unavailable_ms,
         switch_ms,
@@ -125,16 +130,28 @@ pub fn run_seeds(
     jobs: usize,
     progress: &(dyn Fn(usize) + Sync),
 ) -> Vec<SeedResult> {
+    run_parallel(seeds, jobs, progress, &|&seed| run_seed(scenario, seed))
+}
+
+/// `run` on every item of `items`, on `jobs` threads (each call stays on one thread), the results
+/// in the order of `items` whatever the number of threads. `progress` is called with the number of
+/// items done so far.
+pub fn run_parallel<T: Sync, R: Send + Clone>(
+    items: &[T],
+    jobs: usize,
+    progress: &(dyn Fn(usize) + Sync),
+    run: &(dyn Fn(&T) -> R + Sync),
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<SeedResult>>> = Mutex::new(vec![None; seeds.len()]);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new(vec![None; items.len()]);
     std::thread::scope(|s| {
-        for _ in 0..jobs.clamp(1, seeds.len().max(1)) {
+        for _ in 0..jobs.clamp(1, items.len().max(1)) {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&seed) = seeds.get(i) else { break };
-                    let r = run_seed(scenario, seed);
+                    let Some(item) = items.get(i) else { break };
+                    let r = run(item);
                     results.lock().expect("no worker panicked")[i] = Some(r);
                     progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 }
@@ -145,6 +162,6 @@ pub fn run_seeds(
         .into_inner()
         .expect("no worker panicked")
         .into_iter()
-        .map(|r| r.expect("every seed ran"))
+        .map(|r| r.expect("every item ran"))
         .collect()
 }

@@ -161,6 +161,10 @@ pub struct ShardInfo {
     /// Set by `explore --merge --partial`: some of the shard's seeds are missing.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
+    /// `redsim sweep` only: the fault grid its cells (numbered by `seeds`) are of, in words;
+    /// shards of different grids are foreign to each other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid: Option<String>,
 }
 
 impl ShardInfo {
@@ -188,7 +192,7 @@ pub fn seed_line(r: &SeedResult, reproduce: &dyn Fn(u64) -> String) -> String {
 }
 
 /// The last `--json` line: the shard and the summary of its seeds.
-pub fn shard_line(info: &ShardInfo, summary: &Summary) -> String {
+pub fn shard_line(info: &ShardInfo, summary: &impl Serialize) -> String {
     serde_json::json!({ "shard": info, "summary": summary }).to_string()
 }
 
@@ -214,6 +218,7 @@ pub fn json_lines(
         seed_count: results.len() as u64,
         lines_digest: digest.hex(),
         partial: false,
+        grid: None,
     };
     lines.push(shard_line(&info, &Summary::of(results)));
     lines

@@ -20,7 +20,7 @@ pub use model::build::ServerBuild;
 use model::client::{Library, Workload};
 use model::sentinel::config::SentinelConfig;
 use model::server::config::ServerConfig;
-pub use schedule::{Fault, FaultAction, describe, draw, fault_events};
+pub use schedule::{Fault, FaultAction, describe, describe_action, draw, fault_events};
 use sim::filter::FilterCommand;
 use sim::{Addr, Duration, DurationRange, HostId, Instant, Probability};
 

@@ -36,7 +36,8 @@ impl Fault {
         self.at + self.length
     }
 
-    fn process(&self) -> Option<ProcRef> {
+    /// The process it kills or pauses.
+    pub fn process(&self) -> Option<ProcRef> {
         match self.action {
             FaultAction::Kill(p) | FaultAction::Pause(p) => Some(p),
             _ => None,
@@ -195,9 +196,15 @@ impl Scenario {
 
 /// Describes a fault for people: `20.512s kill 10.162.29.33:6371 for 5s`.
 pub fn describe(scenario: &Scenario, fault: &Fault) -> String {
+    format!("{} {} for {}", fault.at, describe_action(scenario, &fault.action), fault.length)
+}
+
+/// What a fault does, for people: `kill 10.162.29.33:6371`, `isolate 10.162.29.37`,
+/// `cut 10.162.29.33 -> 10.162.29.36,10.162.29.37`.
+pub fn describe_action(scenario: &Scenario, action: &FaultAction) -> String {
     let host = |h: &sim::HostId| scenario.hosts[h.0 as usize].as_str();
     let proc_name = |p: &ProcRef| scenario.name_of(*p);
-    let what = match &fault.action {
+    match action {
         FaultAction::Kill(p) => format!("kill {}", proc_name(p)),
         FaultAction::Pause(p) => format!("pause {}", proc_name(p)),
         FaultAction::Cut { from, to, both } => {
@@ -214,6 +221,5 @@ pub fn describe(scenario: &Scenario, fault: &Fault) -> String {
             let r = &space.rules[*i];
             format!("iptables {} on {}", r.install, host(&r.host))
         }
-    };
-    format!("{} {what} for {}", fault.at, fault.length)
+    }
 }

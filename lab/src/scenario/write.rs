@@ -187,16 +187,20 @@ pub fn without_tables(text: &str, names: &[&str]) -> String {
 /// `text` with its top-level `seed` set to `seed` (an existing single-line `seed = ...` before the
 /// first table is replaced; otherwise the key is added at the top).
 pub fn with_seed(text: &str, seed: u64) -> String {
-    let mut out = format!("seed = {seed}\n");
+    with_key(text, "seed", &seed.to_string())
+}
+
+/// `text` with its top-level `key` set to `value` (TOML as written: `42`, `"120s"`): an existing
+/// single-line `key = ...` before the first table is replaced; otherwise the key is added at the
+/// top.
+pub fn with_key(text: &str, key: &str, value: &str) -> String {
+    let mut out = format!("{key} = {value}\n");
     let mut in_tables = false;
     for line in text.split_inclusive('\n') {
         in_tables |= header(line).is_some();
-        let is_seed = !in_tables
-            && line
-                .trim_start()
-                .strip_prefix("seed")
-                .is_some_and(|r| r.trim_start().starts_with('='));
-        if !is_seed {
+        let is_key = !in_tables
+            && line.trim_start().strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='));
+        if !is_key {
             out.push_str(line);
         }
     }
