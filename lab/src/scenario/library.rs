@@ -51,7 +51,9 @@ impl Ctx<'_> {
         }
         let mut py = if name == "valkey-py" {
             let version = match &c.library_version {
-                Some(v) => ValkeyPyVersion::parse(v.get_ref()).or_else(|e| self.err(v.span(), e))?,
+                Some(v) => {
+                    ValkeyPyVersion::parse(v.get_ref()).or_else(|e| self.err(v.span(), e))?
+                }
                 None => ValkeyPyVersion::default(),
             };
             RedisPy::valkey_py(version)

@@ -246,7 +246,6 @@ pub struct RedisPy {
     pub valkey_py: Option<ValkeyPyVersion>,
 }
 
-
 /// The settings a redis-py client takes, as redis-py spells them.
 pub const REDIS_PY_SETTINGS: [&str; 2] = ["socket_connect_timeout", "retry_on_timeout"];
 
