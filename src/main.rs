@@ -233,7 +233,8 @@ enum Command {
     /// Measure the simulator; the last line printed is one JSON object.
     ///
     /// Examples: `redsim bench explore --seeds 200 --jobs 2`, `redsim bench kernel --partition`,
-    /// `redsim bench hosts --hosts 10000 --duration 60s`.
+    /// `redsim bench hosts --hosts 10000 --duration 60s`,
+    /// `redsim bench sweep --scenario traces/blog-partition.toml --jobs 2`.
     ///
     /// Exit status: 0, or 2 when the scenario is invalid or standard output cannot be written.
     Bench {
@@ -246,14 +247,14 @@ enum Command {
         /// packet takes the filtered path.
         #[arg(long)]
         partition: bool,
-        /// The scenario (explore benchmark).
+        /// The scenario (explore, hosts and sweep benchmarks).
         #[arg(long, default_value = "traces/explore-partition.toml")]
         scenario: String,
         /// Seeds to run (explore benchmark): `A..B` (B excluded), or `N` for `0..N`.
         #[arg(long, default_value = "400", value_name = "A..B|N",
               value_parser = lab::explore::shard::parse_seeds)]
         seeds: std::ops::Range<u64>,
-        /// Threads (explore benchmark).
+        /// Threads (explore and sweep benchmarks).
         #[arg(short, long, default_value_t = 1)]
         jobs: usize,
         /// Virtual time per seed instead of the scenario's (explore and hosts benchmarks), e.g.
@@ -264,6 +265,10 @@ enum Command {
         /// writing once a second.
         #[arg(long, default_value_t = 1000)]
         hosts: usize,
+        /// The sweep's durations (sweep benchmark), e.g. `1s,5s,30s` (default: from the
+        /// deployment's timers, as `redsim sweep`).
+        #[arg(long, value_name = "LIST")]
+        durations: Option<String>,
     },
 }
 
@@ -292,6 +297,8 @@ enum BenchKind {
     Explore,
     /// Parse, build and run a scenario grown to `--hosts` hosts.
     Hosts,
+    /// Runs per second of `redsim sweep`'s single-fault grid on a scenario.
+    Sweep,
 }
 
 /// Parses `--format`, offering the names of [`export::Format::ALL`] (with their help) to clap.
@@ -352,6 +359,9 @@ fn main() -> ExitCode {
         }
         Command::Bench { which: BenchKind::Hosts, scenario, hosts, duration, .. } => {
             bench_cli::hosts(&mut out, &scenario, hosts, duration.as_deref())
+        }
+        Command::Bench { which: BenchKind::Sweep, scenario, jobs, durations, .. } => {
+            sweep_cli::bench(&mut out, &scenario, jobs.max(1), durations.as_deref())
         }
     };
     out.finish(code)

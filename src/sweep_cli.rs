@@ -254,6 +254,62 @@ pub fn sweep(out: &mut Out, args: SweepArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The last line of `redsim bench sweep`.
+#[derive(serde::Serialize)]
+struct SweepBench {
+    workload: String,
+    faults: usize,
+    durations: usize,
+    phases: usize,
+    runs: usize,
+    jobs: usize,
+    wall_ms: f64,
+    runs_per_sec: f64,
+    runs_per_sec_per_core: f64,
+}
+
+/// `redsim bench sweep`: the single-fault sweep of `path`'s deployment over its default grid
+/// (every fault x the durations from its timers x 4 phases, or `durations`), timed on the wall
+/// clock; the thresholds' bisection runs are not in it.
+pub fn bench(out: &mut Out, path: &str, jobs: usize, durations: Option<&str>) -> ExitCode {
+    let s = match load(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let durations = match durations.map(space::parse_durations) {
+        Some(Ok(d)) => d,
+        Some(Err(e)) => return bad(&e),
+        None => space::default_durations(&s),
+    };
+    let space = Space::new(&s, durations, space::phases(&s, DEFAULT_PHASES), false);
+    let cells = space.cells();
+    let quiet = |_: usize| {};
+    let run = |c: &Cell| lab::sweep::run_cell(&s, &space, c, String::new());
+    let (results, wall_s) = crate::bench_cli::timed(|| run_parallel(&cells, jobs, &quiet, &run));
+    let rate = results.len() as f64 / wall_s;
+    errln!(
+        "sweep {}: {} runs ({} faults x {} durations x {} phases) in {wall_s:.2} s on {jobs} threads: {rate:.1} runs/s",
+        s.name,
+        results.len(),
+        space.faults.len(),
+        space.durations.len(),
+        space.phases.len(),
+    );
+    let line = SweepBench {
+        workload: s.name.clone(),
+        faults: space.faults.len(),
+        durations: space.durations.len(),
+        phases: space.phases.len(),
+        runs: results.len(),
+        jobs,
+        wall_ms: crate::bench_cli::ms(wall_s),
+        runs_per_sec: (rate * 10.0).round() / 10.0,
+        runs_per_sec_per_core: (rate / jobs as f64 * 10.0).round() / 10.0,
+    };
+    writeln!(out, "{}", serde_json::to_string(&line).expect("serialisable"));
+    ExitCode::SUCCESS
+}
+
 /// The directory for the timelines next to `html` (created), and its name relative to the page.
 fn cells_dir(html: &str) -> Result<(String, String), String> {
     if html == crate::files::STDIO {
