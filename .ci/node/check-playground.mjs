@@ -10,7 +10,7 @@
 // run still works; a share link reopens the same run; dragging a filter band rewrites the event's
 // time and reruns. It prints how long the 100 s blog scenario takes to run in the page (no timed
 // assertion), and --screenshot saves the page as loaded.
-import puppeteer from "puppeteer";
+import { launch, watch } from "./browser.mjs";
 import { pathToFileURL } from "node:url";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -26,12 +26,7 @@ while (args.length) {
   else throw new Error(`unknown argument ${a}`);
 }
 
-const config = JSON.parse(readFileSync(new URL("./puppeteer.json", import.meta.url)));
-const browser = await puppeteer.launch({
-  executablePath: config.executablePath,
-  args: [...config.args, "--disable-quic"],
-  headless: true,
-});
+const browser = await launch();
 const failures = [];
 function check(ok, what) { if (!ok) failures.push(what); }
 const blog = readFileSync(new URL("../../traces/blog-partition.toml", import.meta.url), "utf8");
@@ -40,7 +35,7 @@ try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1500, height: 1700 });
   const url = pathToFileURL(pageFile).href;
-  watch(page, url);
+  watch(page, failures, (u) => u.startsWith(url) || u.startsWith("data:"));
   await page.goto(url, { waitUntil: "load" });
   await page.waitForFunction(() => document.getElementById("digest").textContent !== "", { timeout: 60000 });
   const first = await state(page);
@@ -103,7 +98,8 @@ try {
   const shared = await state(page);
   const link = await page.$eval("#share-link", (e) => e.value);
   const other = await browser.newPage();
-  watch(other, link.replace(/#.*/, ""));
+  const linked = link.replace(/#.*/, "");
+  watch(other, failures, (u) => u.startsWith(linked) || u.startsWith("data:"));
   await other.goto(link, { waitUntil: "load" });
   await other.waitForFunction(() => document.getElementById("digest").textContent !== "", { timeout: 60000 });
   const reopened = await state(other);
@@ -133,15 +129,6 @@ try {
   await browser.close();
 }
 
-function watch(page, url) {
-  page.on("console", (m) => { if (m.type() === "error") failures.push(`console error: ${m.text()}`); });
-  page.on("pageerror", (e) => failures.push(`page error: ${e.message}`));
-  page.on("request", (r) => {
-    const u = r.url();
-    if (!u.startsWith(url) && !u.startsWith("data:")) failures.push(`network request: ${u}`);
-  });
-  page.on("requestfailed", (r) => failures.push(`request failed: ${r.url()}`));
-}
 
 async function state(page) {
   return page.evaluate(() => ({

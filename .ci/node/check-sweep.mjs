@@ -4,24 +4,16 @@
 // lanes with no error). With --screenshot OUT.png, saves the heat map as it looks at 1400x900.
 //
 //   node check-sweep.mjs PAGE.html RUNS [--screenshot OUT.png]
-import puppeteer from "puppeteer";
+import { launch, watch } from "./browser.mjs";
 import { pathToFileURL } from "node:url";
-import { readFileSync } from "node:fs";
 
 const [page_file, runs, flag, shot] = process.argv.slice(2);
-const config = JSON.parse(readFileSync(new URL("./puppeteer.json", import.meta.url)));
-const browser = await puppeteer.launch({
-  executablePath: config.executablePath,
-  args: [...config.args, "--disable-quic"],
-  headless: true,
-});
+const browser = await launch();
 const failures = [];
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 900 });
-  page.on("console", (m) => m.type() === "error" && failures.push(`console: ${m.text()}`));
-  page.on("pageerror", (e) => failures.push(`page error: ${e.message}`));
-  page.on("request", (r) => r.url().startsWith("file:") || failures.push(`network: ${r.url()}`));
+  watch(page, failures, (u) => u.startsWith("file:"));
   await page.goto(pathToFileURL(page_file).href, { waitUntil: "load" });
   const squares = await page.$$eval("a.cell[data-cell]", (as) => as.length);
   if (squares !== Number(runs)) failures.push(`${squares} squares, ${runs} runs`);

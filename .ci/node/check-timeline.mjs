@@ -10,9 +10,8 @@
 // key that must be a lost-write mark whose click shows its story, --promotion requires a
 // promotion mark, --dense requires aggregated write columns that resolve into ticks when zoomed,
 // --stall a stall bar (a write outstanding over 1 s) as wide as its write's wait.
-import puppeteer from "puppeteer";
+import { launch, watch } from "./browser.mjs";
 import { pathToFileURL } from "node:url";
-import { readFileSync } from "node:fs";
 
 const args = process.argv.slice(2);
 const page_file = args.shift();
@@ -27,24 +26,13 @@ while (args.length) {
   else throw new Error(`unknown argument ${a}`);
 }
 
-const config = JSON.parse(readFileSync(new URL("./puppeteer.json", import.meta.url)));
-const browser = await puppeteer.launch({
-  executablePath: config.executablePath,
-  args: [...config.args, "--disable-quic"],
-  headless: true,
-});
+const browser = await launch();
 const failures = [];
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 900 });
   const url = pathToFileURL(page_file).href;
-  page.on("console", (m) => { if (m.type() === "error") failures.push(`console error: ${m.text()}`); });
-  page.on("pageerror", (e) => failures.push(`page error: ${e.message}`));
-  page.on("request", (r) => {
-    const u = r.url();
-    if (u !== url && !u.startsWith("data:")) failures.push(`network request: ${u}`);
-  });
-  page.on("requestfailed", (r) => failures.push(`request failed: ${r.url()}`));
+  watch(page, failures, (u) => u === url || u.startsWith("data:"));
   await page.goto(url, { waitUntil: "load" });
 
   const lanes = await page.evaluate(() => {

@@ -1,13 +1,11 @@
 // Makes the README's picture of the timeline: `node .ci/node/screenshot.mjs PAGE.html OUT.png KEY`
 // loads the page in Debian's chromium, clicks the lost write KEY so its story shows, and saves a
 // full-page PNG (docs/timeline.png is `redsim run traces/blog-partition.toml --html` with KEY iwas).
-import puppeteer from "puppeteer";
+import { launch } from "./browser.mjs";
 import { pathToFileURL } from "node:url";
-import { readFileSync } from "node:fs";
 
 const [page_file, out, key] = process.argv.slice(2);
-const config = JSON.parse(readFileSync(new URL("./puppeteer.json", import.meta.url)));
-const browser = await puppeteer.launch({ executablePath: config.executablePath, args: config.args, headless: true });
+const browser = await launch();
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1500, height: 1050 });
