@@ -1,8 +1,8 @@
 //! `redsim sweep A.toml B.toml`: one fault space on two deployments of the same topology, side
 //! by side: each table cell shows both outcomes where they differ.
 
-use super::space::{FAMILIES, Space};
-use super::table::Over;
+use super::space::Space;
+use super::table::{Over, family_tables};
 use crate::paint::Paint;
 use std::fmt::Write;
 
@@ -25,38 +25,22 @@ pub fn same_faults(a: &Space, b: &Space) -> Result<(), String> {
 
 /// The side-by-side tables (`A/B` where the cells differ) and a count of the differences.
 pub fn render(space: &Space, a: &[Vec<Over>], b: &[Vec<Over>], paint: Paint) -> String {
-    let mut s = String::new();
-    let width = space.faults.iter().map(|f| f.name.len()).max().unwrap_or(5).max(5);
-    let mut differ = 0;
-    let mut total = 0;
-    for family in FAMILIES {
-        let rows: Vec<usize> =
-            (0..space.faults.len()).filter(|&f| space.faults[f].kind == family).collect();
-        if rows.is_empty() {
-            continue;
-        }
-        let _ = writeln!(s, "\n{} ({} faults)", family.name(), rows.len());
-        let _ = write!(s, "  {:<width$}", "");
-        for d in &space.durations {
-            let _ = write!(s, " {:>11}", d.length.to_string());
-        }
-        let _ = writeln!(s);
-        for f in rows {
-            let _ = write!(s, "  {:<width$}", space.faults[f].name);
-            for (oa, ob) in a[f].iter().zip(&b[f]) {
-                total += 1;
-                let (ta, tb) = (oa.text(), ob.text());
-                let t = if ta == tb {
-                    format!("{ta:>11}")
-                } else {
-                    differ += 1;
-                    paint.bad(&format!("{:>11}", format!("{ta}/{tb}")))
-                };
-                let _ = write!(s, " {t}");
+    let (mut differ, mut total) = (0, 0);
+    let mut s = family_tables(
+        space,
+        11,
+        |_| true,
+        |f, d| {
+            total += 1;
+            let (ta, tb) = (a[f][d].text(), b[f][d].text());
+            if ta == tb {
+                format!("{ta:>11}")
+            } else {
+                differ += 1;
+                paint.bad(&format!("{:>11}", format!("{ta}/{tb}")))
             }
-            let _ = writeln!(s);
-        }
-    }
+        },
+    );
     let _ = writeln!(s, "\n{differ} of {total} (fault, duration) cells differ");
     s
 }

@@ -53,34 +53,51 @@ pub fn grid(space: &Space, results: &[CellResult], cells: &[super::space::Cell])
     over
 }
 
-/// The tables, one per family present in the results.
-pub fn render_tables(space: &Space, over: &[Vec<Over>], paint: Paint) -> String {
+/// One table per fault family with a row in `rows` (rows: faults; columns: the durations, each
+/// `col` wide; a cell: `cell(fault, duration index)`, already padded to `col`).
+pub(super) fn family_tables(
+    space: &Space,
+    col: usize,
+    row: impl Fn(usize) -> bool,
+    mut cell: impl FnMut(usize, usize) -> String,
+) -> String {
     let mut s = String::new();
     let width = space.faults.iter().map(|f| f.name.len()).max().unwrap_or(5).max(5);
     for family in FAMILIES {
-        let rows: Vec<usize> = (0..space.faults.len())
-            .filter(|&f| space.faults[f].kind == family && over[f].iter().any(|o| o.runs > 0))
-            .collect();
+        let rows: Vec<usize> =
+            (0..space.faults.len()).filter(|&f| space.faults[f].kind == family && row(f)).collect();
         if rows.is_empty() {
             continue;
         }
         let _ = writeln!(s, "\n{} ({} faults)", family.name(), rows.len());
         let _ = write!(s, "  {:<width$}", "");
         for d in &space.durations {
-            let _ = write!(s, " {:>7}", d.length.to_string());
+            let _ = write!(s, " {:>col$}", d.length.to_string());
         }
         let _ = writeln!(s);
         for f in rows {
             let _ = write!(s, "  {:<width$}", space.faults[f].name);
-            for o in &over[f] {
-                let t = format!("{:>7}", o.text());
-                let t = if o.lost > 0 || o.broken > 0 { paint.bad(&t) } else { t };
-                let _ = write!(s, " {t}");
+            for d in 0..space.durations.len() {
+                let _ = write!(s, " {}", cell(f, d));
             }
             let _ = writeln!(s);
         }
     }
     s
+}
+
+/// The tables, one per family present in the results.
+pub fn render_tables(space: &Space, over: &[Vec<Over>], paint: Paint) -> String {
+    family_tables(
+        space,
+        7,
+        |f| over[f].iter().any(|o| o.runs > 0),
+        |f, d| {
+            let o = &over[f][d];
+            let t = format!("{:>7}", o.text());
+            if o.lost > 0 || o.broken > 0 { paint.bad(&t) } else { t }
+        },
+    )
 }
 
 /// The totals and the worst cell.
