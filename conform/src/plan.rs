@@ -272,6 +272,13 @@ impl Plan {
                         label: format!("resume {name}"),
                     });
                 }
+                Action::Crash { host, .. } => {
+                    self.caveats.push(format!(
+                        "event at line {} ({at}: crash {}): not conformable: a namespace cannot lose power (its processes' page cache would survive); not applied",
+                        t.line,
+                        self.hosts[host.0 as usize].name
+                    ));
+                }
                 Action::ClockJump(p, us) => {
                     let i = self.proc_index(scenario, *p);
                     self.caveats.push(format!(

@@ -296,6 +296,7 @@ fn touches(d: &Deployment, action: &Action, pid: ProcessId, host: HostId) -> boo
                 && groups.iter().filter(|g| !g.is_empty()).count() > 1
         }
         Action::Heal => false,
+        Action::Crash { host: h, .. } => *h == host,
         Action::Latency { a, b, .. } => *a == host || *b == host,
         Action::Command { argv, .. } => {
             let cmd = argv.first().map(|c| c.to_ascii_uppercase()).unwrap_or_default();

@@ -30,6 +30,14 @@ pub trait Actor {
 
     /// The process was killed: drop everything in memory, keep what persistence would have kept.
     fn crash(&mut self);
+
+    /// The host lost power at `now` (this process's wall clock: `wall_us`): as [`Actor::crash`],
+    /// but only what reached the disk survives, not what was still in the operating system's page
+    /// cache. The default treats it as a kill, right for an actor whose files are all synced.
+    fn power_loss(&mut self, now: Instant, wall_us: u64) {
+        let _ = (now, wall_us);
+        self.crash();
+    }
 }
 
 /// Why a connect did not succeed.

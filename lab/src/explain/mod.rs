@@ -33,6 +33,14 @@ fn action(s: &Scenario, a: &Action) -> String {
         Action::Kill(p) => format!("{} is killed (SIGKILL)", s.name_of(*p)),
         Action::Restart(p) => format!("{} is started again", s.name_of(*p)),
         Action::Pause(p, d) => format!("{} is stopped (SIGSTOP) for {d}", s.name_of(*p)),
+        Action::Crash { host: h, restart_after } => {
+            let back =
+                restart_after.map_or(String::new(), |d| format!("; it boots again after {d}"));
+            format!(
+                "the host {} loses power: every process on it dies at once, with no FIN and no RST, so peers hear silence, not refusals; only what was fsynced survives{back}",
+                host(*h)
+            )
+        }
         Action::ClockJump(p, us) => {
             format!("the wall clock of {} jumps by {} ms", s.name_of(*p), us / 1000)
         }

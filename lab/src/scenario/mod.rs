@@ -51,6 +51,9 @@ pub enum Action {
     Restart(ProcRef),
     /// SIGSTOP for a while.
     Pause(ProcRef, Duration),
+    /// A host loses power (every process on it dies, no FIN, no RST, only synced data survives),
+    /// and boots again after `restart_after` if given.
+    Crash { host: HostId, restart_after: Option<Duration> },
     /// Move a process's wall clock (microseconds, negative: backwards).
     ClockJump(ProcRef, i64),
     /// An iptables command on a host.

@@ -169,6 +169,8 @@ pub struct Event {
     pub kill: Option<Spanned<String>>,
     pub restart: Option<Spanned<String>>,
     pub pause: Option<Spanned<String>>,
+    pub crash: Option<Spanned<String>>,
+    pub restart_after: Option<Spanned<String>>,
     #[serde(rename = "for")]
     pub for_: Option<Spanned<String>>,
     pub iptables: Option<Spanned<String>>,

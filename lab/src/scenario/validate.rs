@@ -270,6 +270,7 @@ impl Scenario {
                 e.kill.is_some(),
                 e.restart.is_some(),
                 e.pause.is_some(),
+                e.crash.is_some(),
                 e.iptables.is_some(),
                 e.partition.is_some(),
                 e.heal.is_some(),
@@ -280,7 +281,7 @@ impl Scenario {
             ];
             match actions.iter().filter(|a| **a).count() {
                 1 => {}
-                0 => return cx.err(ev.span(), "this event has no action (kill, restart, pause, iptables, partition, heal, clock-jump, latency, command or sentinel-failover)"),
+                0 => return cx.err(ev.span(), "this event has no action (kill, restart, pause, crash, iptables, partition, heal, clock-jump, latency, command or sentinel-failover)"),
                 _ => return cx.err(ev.span(), "this event has more than one action: write one [[event]] per action"),
             }
             let unexpected = |key: &str, present: bool| -> Result<(), ScenarioError> {
@@ -311,6 +312,25 @@ impl Scenario {
                     );
                 }
                 Action::Pause(process(p)?, length)
+            } else if let Some(h) = &e.crash {
+                let restart_after = match &e.restart_after {
+                    Some(r) => {
+                        let d = cx.duration(r)?;
+                        if at + d > Instant::ZERO + duration {
+                            return cx.err(
+                                r.span(),
+                                format!(
+                                    "`restart-after = \"{}\"` powers the host on at {}, after the end of the run ({duration})",
+                                    r.get_ref(),
+                                    at + d
+                                ),
+                            );
+                        }
+                        Some(d)
+                    }
+                    None => None,
+                };
+                Action::Crash { host: cx.host(h)?, restart_after }
             } else if let Some(rule) = &e.iptables {
                 let Some(on) = &e.on else {
                     return cx.err(rule.span(), "`iptables` needs `on = \"<host>\"`");
@@ -419,6 +439,7 @@ impl Scenario {
             unexpected("by", e.by.is_some() && e.clock_jump.is_none())?;
             unexpected("between", e.between.is_some() && e.latency.is_none())?;
             unexpected("from", e.from.is_some() && e.command.is_none())?;
+            unexpected("restart-after", e.restart_after.is_some() && e.crash.is_none())?;
             events.push(Timed { at, action, line });
         }
         events.sort_by_key(|t| t.at);

@@ -40,6 +40,10 @@ pub fn event_table(scenario: &Scenario, ev: &Timed) -> String {
         Action::Kill(p) => format!("kill = {}", name(p)),
         Action::Restart(p) => format!("restart = {}", name(p)),
         Action::Pause(p, d) => format!("pause = {}\nfor = \"{d}\"", name(p)),
+        Action::Crash { host: h, restart_after: None } => format!("crash = {}", host(h)),
+        Action::Crash { host: h, restart_after: Some(d) } => {
+            format!("crash = {}\nrestart-after = \"{d}\"", host(h))
+        }
         Action::ClockJump(p, us) => {
             let mag = Duration::from_micros(us.unsigned_abs());
             let sign = if *us < 0 { "-" } else { "" };

@@ -343,7 +343,7 @@ impl Server {
         match &cmd {
             Command::Set { .. } | Command::Del(_) | Command::Incr(_) | Command::FlushAll => {
                 crate::dataset::apply(&mut self.rt().data, &cmd);
-                self.persist_write(&cmd);
+                self.persist_write(ctx, &cmd);
             }
             Command::Publish { channel, message } => {
                 self.publish_local(ctx, channel, message);
