@@ -50,7 +50,10 @@ impl Ctx<'_> {
             };
             return self.err(
                 span,
-                format!("`{key}` is a node-redis setting; a {name} client takes: {own}"),
+                format!(
+                    "`{key}` is a node-redis setting; {} {name} client takes: {own}",
+                    if name == "ioredis" { "an" } else { "a" }
+                ),
             );
         }
         if name == "ioredis" {
