@@ -250,7 +250,43 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "ioredis-unknown",
             "library = \"ioredis\"\n",
             "retryStrategy = \"1s\"",
-            "nor an ioredis setting (failoverDetector, enableOfflineQueue, maxRetriesPerRequest",
+            "an ioredis setting (failoverDetector, enableOfflineQueue, maxRetriesPerRequest",
+        ),
+        (
+            "ioredis-on-node-redis",
+            "library = \"node-redis\"\n",
+            "failoverDetector = true",
+            "`failoverDetector` is not a node-redis setting; a node-redis client takes: scanInterval, maxCommandRediscovers",
+        ),
+        (
+            "node-redis-on-ioredis",
+            "library = \"ioredis\"\n",
+            "scanInterval = \"10s\"",
+            "`scanInterval` is a node-redis setting; an ioredis client takes: failoverDetector",
+        ),
+        (
+            "node-redis-on-py",
+            "",
+            "\"commandOptions.timeout\" = \"2s\"",
+            "`commandOptions.timeout` is a node-redis setting; a redis-py client takes: socket_connect_timeout",
+        ),
+        (
+            "node-redis-strategy",
+            "library = \"node-redis\"\n",
+            "reconnectStrategy = true",
+            "a scenario cannot hold a function",
+        ),
+        (
+            "node-redis-version",
+            "library = \"node-redis\"\nlibrary-version = \"4.7\"\n",
+            "",
+            "node-redis `4.7` is not supported: the model follows node-redis 6.2.1",
+        ),
+        (
+            "node-redis-unknown",
+            "library = \"node-redis\"\n",
+            "disableOfflineQueue = true",
+            "nor a node-redis setting (scanInterval, maxCommandRediscovers, masterPoolSize",
         ),
     ];
     for (name, lib, setting, want) in cases {

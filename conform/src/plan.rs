@@ -5,6 +5,7 @@
 use lab::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
 use model::client::Library;
 use model::client::ioredis::settings::{IOREDIS_RELEASE, ReconnectOnError};
+use model::client::node_redis::settings::{NODE_REDIS_RELEASE, ReconnectStrategy};
 use sim::filter::FilterCommand;
 use sim::{Addr, DurationRange};
 use std::collections::BTreeSet;
@@ -100,6 +101,26 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
                 "reconnectOnError": (io.reconnect_on_error == ReconnectOnError::ReadOnly).then_some("READONLY"),
                 "autoResendUnfulfilledCommands": io.auto_resend_unfulfilled_commands,
                 "enableReadyCheck": io.enable_ready_check,
+            });
+            release
+        }
+        Library::NodeRedis(nr) => {
+            let release = format!("node-redis-{NODE_REDIS_RELEASE}");
+            spec["library"] = "node-redis".into();
+            spec["library_version"] = release.clone().into();
+            let strategy = match nr.reconnect_strategy {
+                ReconnectStrategy::Default => serde_json::Value::Null,
+                ReconnectStrategy::Never => false.into(),
+                ReconnectStrategy::Fixed(d) => ms(d).into(),
+            };
+            spec["node_redis"] = serde_json::json!({
+                "scanInterval": nr.scan_interval.map_or(0, ms),
+                "maxCommandRediscovers": nr.max_command_rediscovers,
+                "masterPoolSize": nr.master_pool_size,
+                "connectTimeout": ms(nr.connect_timeout),
+                "socketTimeout": nr.socket_timeout.map(ms),
+                "reconnectStrategy": strategy,
+                "commandTimeout": nr.command_timeout.map_or(0, ms),
             });
             release
         }

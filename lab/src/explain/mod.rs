@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 mod answers;
 mod ioredis;
+mod node_redis;
 mod retries;
 mod stops;
 mod why;
@@ -145,6 +146,10 @@ fn deployment(r: &Record, out: &mut String) {
                         if *replica { "slave" } else { "master" },
                         list.join(", ")
                     ),
+                    model::client::Library::NodeRedis(_) => format!(
+                        "a node-redis createSentinel client asking [{}] for {service}",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -163,7 +168,9 @@ fn deployment(r: &Record, out: &mut String) {
             )
         });
         let timeout = match &c.library {
-            model::client::Library::Ioredis(_) => String::new(),
+            model::client::Library::Ioredis(_) | model::client::Library::NodeRedis(_) => {
+                String::new()
+            }
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(
@@ -298,7 +305,7 @@ fn clients(r: &Record, out: &mut String) {
                 }
             }
         }
-        lines.extend(ioredis::lines(r, &c.name));
+        lines.extend(ioredis::lines(r, c));
         for run in retries::runs(r, &c.name) {
             let line = format!("{:>9}  {}", t(run.at_us), run.describe(&retries::library(c)));
             lines.push((run.at_us, line));

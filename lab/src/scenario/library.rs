@@ -1,11 +1,12 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
-//! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules) and ioredis are
-//! modelled; any other library of [`model::client::library::LIBRARIES`] is refused by name,
+//! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
+//! node-redis (`super::node_redis`) are modelled; any other library of [`model::client::library::LIBRARIES`] is refused by name,
 //! never run as redis-py. A setting of the other library is an error too, naming the ones this
 //! library takes.
 
 use super::ScenarioError;
 use super::context::Ctx;
+use super::node_redis::node_redis_keys;
 use super::raw;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
@@ -13,6 +14,7 @@ use model::client::ioredis::settings::{
 use model::client::library::{
     LIBRARIES, MODELLED, REDIS_PY_SETTINGS, RedisPyVersion, ValkeyPyVersion,
 };
+use model::client::node_redis::settings::NODE_REDIS_SETTINGS;
 use model::client::{Ioredis, Library, RedisPy};
 use std::ops::Range;
 
@@ -36,6 +38,23 @@ impl Ctx<'_> {
                     ),
                 );
             }
+        }
+        if name == "node-redis" {
+            return self.node_redis(c, ioredis_keys(c)).map(Library::NodeRedis);
+        }
+        if let Some((key, span)) = node_redis_keys(c).into_iter().next() {
+            let own = if name == "ioredis" {
+                IOREDIS_SETTINGS.join(", ")
+            } else {
+                REDIS_PY_SETTINGS.join(", ")
+            };
+            return self.err(
+                span,
+                format!(
+                    "`{key}` is a node-redis setting; {} {name} client takes: {own}",
+                    if name == "ioredis" { "an" } else { "a" }
+                ),
+            );
         }
         if name == "ioredis" {
             return self.ioredis(c).map(Library::Ioredis);
@@ -174,14 +193,19 @@ pub(super) fn unknown_client_key(message: String) -> String {
         .into_iter()
         .find(|t| t.heading == "`[[client]]`")
         .map(|t| {
-            let setting = |k: &&str| REDIS_PY_SETTINGS.contains(k) || IOREDIS_SETTINGS.contains(k);
+            let setting = |k: &&str| {
+                REDIS_PY_SETTINGS.contains(k)
+                    || IOREDIS_SETTINGS.contains(k)
+                    || NODE_REDIS_SETTINGS.contains(k)
+            };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}) nor an ioredis setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}) nor a node-redis setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
-        IOREDIS_SETTINGS.join(", ")
+        IOREDIS_SETTINGS.join(", "),
+        NODE_REDIS_SETTINGS.join(", ")
     )
 }

@@ -8,6 +8,7 @@ mod expect;
 mod explore;
 pub mod keys;
 mod library;
+mod node_redis;
 mod raw;
 mod schedule;
 mod validate;

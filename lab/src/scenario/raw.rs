@@ -151,6 +151,26 @@ pub struct Client {
     pub auto_resend_unfulfilled_commands: Option<Spanned<bool>>,
     #[serde(rename = "enableReadyCheck")]
     pub enable_ready_check: Option<Spanned<bool>>,
+    #[serde(rename = "scanInterval")]
+    pub scan_interval: Option<Spanned<String>>,
+    #[serde(rename = "maxCommandRediscovers")]
+    pub max_command_rediscovers: Option<Spanned<u32>>,
+    #[serde(rename = "masterPoolSize")]
+    pub master_pool_size: Option<Spanned<u32>>,
+    #[serde(rename = "socketTimeout")]
+    pub socket_timeout_ms: Option<Spanned<String>>,
+    #[serde(rename = "reconnectStrategy")]
+    pub reconnect_strategy: Option<Spanned<Strategy>>,
+    #[serde(rename = "commandOptions.timeout")]
+    pub command_options_timeout: Option<Spanned<String>>,
+}
+
+/// node-redis' `reconnectStrategy`: `false` or a fixed wait.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged, expecting = "expected false or a duration such as \"500ms\"")]
+pub enum Strategy {
+    Flag(bool),
+    Wait(String),
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,6 +1,6 @@
 //! What a sentinel answers (`sentinelCommand`, `sentinelInfoCommand`, `sentinelRoleCommand`,
 //! `sentinelPublishCommand`): the SENTINEL subcommands clients and other sentinels use, INFO with
-//! the `master0:` line, ROLE, PING, PUBLISH of hellos, SUBSCRIBE to event channels.
+//! the `master0:` line, ROLE, PING, PUBLISH of hellos, SUBSCRIBE and PSUBSCRIBE to event channels.
 
 use super::config::SentinelConfig;
 use super::instance::{Instance, Kind, Role};
@@ -94,24 +94,8 @@ impl Sentinel {
                     Reply::Int(1)
                 }
             }
-            Command::Subscribe(channels) => {
-                let subs = self.rt().clients.entry(conn).or_default();
-                for ch in channels {
-                    if !subs.contains(&ch) {
-                        subs.push(ch.clone());
-                    }
-                    let n = subs.len() as i64;
-                    ctx.send(
-                        conn,
-                        Msg::Reply(Reply::Array(Some(vec![
-                            Reply::bulk("subscribe"),
-                            Reply::bulk(ch),
-                            Reply::Int(n),
-                        ]))),
-                    );
-                }
-                return;
-            }
+            Command::Subscribe(channels) => return self.subscribe(ctx, conn, channels, false),
+            Command::PSubscribe(patterns) => return self.subscribe(ctx, conn, patterns, true),
             Command::Info(_) => Reply::Info(Box::new(self.info(ctx))),
             Command::Role => {
                 let name = self.rt().master.name.clone();
@@ -278,16 +262,98 @@ impl Sentinel {
     }
 }
 
-/// Redis's `stringmatch` for the patterns people use with SENTINEL RESET: `*`, `?`, literals.
+/// The event channels and channel patterns a client connection subscribed to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Subscriptions {
+    /// `SUBSCRIBE`d channels.
+    pub channels: Vec<String>,
+    /// `PSUBSCRIBE`d patterns.
+    pub patterns: Vec<String>,
+}
+
+impl Subscriptions {
+    /// True if an event published on `channel` reaches this connection (once, as Redis sends a
+    /// `message` or a `pmessage` per match; the model's push carries the channel either way).
+    pub fn hears(&self, channel: &str) -> bool {
+        self.channels.iter().any(|c| c == channel) || self.patterns.iter().any(|p| glob(p, channel))
+    }
+}
+
+impl Sentinel {
+    /// `SUBSCRIBE` (or `PSUBSCRIBE`, `pattern`): one confirmation per channel, with the count.
+    fn subscribe(
+        &mut self,
+        ctx: &mut NodeCtx<'_>,
+        conn: ConnId,
+        names: Vec<String>,
+        pattern: bool,
+    ) {
+        let subs = self.rt().clients.entry(conn).or_default();
+        let kind = if pattern { "psubscribe" } else { "subscribe" };
+        for name in names {
+            let list = if pattern { &mut subs.patterns } else { &mut subs.channels };
+            if !list.contains(&name) {
+                list.push(name.clone());
+            }
+            let n = (subs.channels.len() + subs.patterns.len()) as i64;
+            let confirm = vec![Reply::bulk(kind), Reply::bulk(name), Reply::Int(n)];
+            ctx.send(conn, Msg::Reply(Reply::Array(Some(confirm))));
+        }
+    }
+}
+
+/// Redis's `stringmatch` for the patterns people use with SENTINEL RESET and PSUBSCRIBE: `*`,
+/// `?`, `[...]` sets (with ranges) and literals.
 fn glob(pattern: &str, s: &str) -> bool {
     fn go(p: &[u8], s: &[u8]) -> bool {
         match (p.first(), s.first()) {
             (None, None) => true,
             (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
             (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
+            (Some(b'['), Some(&c)) => match p.iter().position(|&b| b == b']') {
+                Some(end) if end > 1 => set_has(&p[1..end], c) && go(&p[end + 1..], &s[1..]),
+                _ => c == b'[' && go(&p[1..], &s[1..]),
+            },
             (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
             _ => false,
         }
     }
+    /// `[abc]`, `[a-z]`, `[^a]`.
+    fn set_has(set: &[u8], c: u8) -> bool {
+        let (neg, set) = match set.split_first() {
+            Some((b'^', rest)) if !rest.is_empty() => (true, rest),
+            _ => (false, set),
+        };
+        let mut i = 0;
+        let mut hit = false;
+        while i < set.len() {
+            if i + 2 < set.len() && set[i + 1] == b'-' {
+                let (lo, hi) = (set[i].min(set[i + 2]), set[i].max(set[i + 2]));
+                hit |= (lo..=hi).contains(&c);
+                i += 3;
+            } else {
+                hit |= set[i] == c;
+                i += 1;
+            }
+        }
+        hit != neg
+    }
     go(pattern.as_bytes(), s.as_bytes())
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob;
+
+    #[test]
+    fn patterns_match_as_redis_stringmatch_does() {
+        for ch in ["+sdown", "-sdown"] {
+            assert!(glob("[-+]sdown", ch), "{ch}");
+        }
+        assert!(!glob("[-+]sdown", "+odown"));
+        assert!(!glob("switch-master", "+switch-master"), "no wildcard: exact");
+        assert!(glob("+slave", "+slave") && !glob("+slave", "+slave-reconf-done"));
+        assert!(glob("*master", "+switch-master") && glob("mymaste?", "mymaster"));
+        assert!(glob("[^a]x", "bx") && !glob("[^a]x", "ax") && glob("[a-c]", "b"));
+    }
 }

@@ -129,7 +129,7 @@ pub(crate) struct Runtime {
     pub previous_time: i64,
     pub next_id: u32,
     /// Connections accepted from clients, with the event channels they subscribed to.
-    pub clients: BTreeMap<ConnId, Vec<String>>,
+    pub clients: BTreeMap<ConnId, commands::Subscriptions>,
     pub started: sim::Instant,
     /// The configuration must be saved once this input is handled.
     pub flush: bool,
@@ -360,7 +360,7 @@ impl Sentinel {
             }
             Input::Timer(_) => {}
             Input::Accepted(conn, _) => {
-                self.rt().clients.insert(conn, Vec::new());
+                self.rt().clients.insert(conn, commands::Subscriptions::default());
             }
             Input::Message(conn, msg) => {
                 if self.rt().clients.contains_key(&conn) {
@@ -516,7 +516,7 @@ impl Sentinel {
             msg.push_str(rest);
         }
         for (&c, subs) in &rt.clients {
-            if subs.iter().any(|s| s == event) {
+            if subs.hears(event) {
                 ctx.send(c, Msg::Push { channel: event.into(), message: msg.as_str().into() });
             }
         }
