@@ -5,6 +5,7 @@
 use lab::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
 use model::client::Library;
 use model::client::ioredis::settings::{IOREDIS_RELEASE, ReconnectOnError};
+use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use sim::filter::FilterCommand;
 use sim::{Addr, DurationRange};
 use std::collections::BTreeSet;
@@ -100,6 +101,17 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
                 "reconnectOnError": (io.reconnect_on_error == ReconnectOnError::ReadOnly).then_some("READONLY"),
                 "autoResendUnfulfilledCommands": io.auto_resend_unfulfilled_commands,
                 "enableReadyCheck": io.enable_ready_check,
+            });
+            release
+        }
+        Library::RedisRs(rs) => {
+            let release = format!("redis-rs-{REDIS_RS_RELEASE}");
+            spec["library"] = "redis-rs".into();
+            spec["library_version"] = release.clone().into();
+            spec["redis_rs"] = serde_json::json!({
+                "connection_timeout_ms": ms(rs.connection_timeout),
+                "response_timeout_ms": ms(rs.response_timeout),
+                "reuse_connection": rs.reuse_connection,
             });
             release
         }

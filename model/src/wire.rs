@@ -92,6 +92,8 @@ pub enum Timer {
     /// ioredis: `sentinelReconnectStrategy`'s wait before failover-detector subscription `i`
     /// connects again.
     IoredisResubscribe(usize),
+    /// redis-rs: the connect or the reply this connection waits for is late.
+    RedisRsTimeout(ConnId),
 }
 
 /// The context every model actor writes into.

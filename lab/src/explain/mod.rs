@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 mod answers;
 mod ioredis;
+mod redis_rs;
 mod retries;
 mod stops;
 mod why;
@@ -137,6 +138,11 @@ fn deployment(r: &Record, out: &mut String) {
                         if *replica { "slave" } else { "master" },
                         list.join(", ")
                     ),
+                    model::client::Library::RedisRs(_) => format!(
+                        "a redis-rs SentinelClient ({}) asking [{}] for {service}",
+                        if *replica { "Replica" } else { "Master" },
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -155,7 +161,9 @@ fn deployment(r: &Record, out: &mut String) {
             )
         });
         let timeout = match &c.library {
-            model::client::Library::Ioredis(_) => String::new(),
+            model::client::Library::Ioredis(_) | model::client::Library::RedisRs(_) => {
+                String::new()
+            }
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(
@@ -290,7 +298,7 @@ fn clients(r: &Record, out: &mut String) {
                 }
             }
         }
-        lines.extend(ioredis::lines(r, &c.name));
+        lines.extend(ioredis::lines(r, c));
         for run in retries::runs(r, &c.name) {
             let line = format!("{:>9}  {}", t(run.at_us), run.describe(&retries::library(c)));
             lines.push((run.at_us, line));

@@ -9,6 +9,7 @@ mod explore;
 pub mod keys;
 mod library;
 mod raw;
+mod redis_rs;
 mod schedule;
 mod validate;
 pub mod write;

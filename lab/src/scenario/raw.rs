@@ -151,6 +151,11 @@ pub struct Client {
     pub auto_resend_unfulfilled_commands: Option<Spanned<bool>>,
     #[serde(rename = "enableReadyCheck")]
     pub enable_ready_check: Option<Spanned<bool>>,
+    #[serde(rename = "connection_timeout")]
+    pub connection_timeout: Option<Spanned<String>>,
+    #[serde(rename = "response_timeout")]
+    pub response_timeout: Option<Spanned<String>>,
+    pub reuse_connection: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize)]
