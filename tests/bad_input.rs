@@ -286,7 +286,37 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "node-redis-unknown",
             "library = \"node-redis\"\n",
             "disableOfflineQueue = true",
-            "nor a node-redis setting (scanInterval, maxCommandRediscovers, masterPoolSize",
+            "a node-redis setting (scanInterval, maxCommandRediscovers, masterPoolSize",
+        ),
+        (
+            "ioredis-on-redis-rs",
+            "library = \"redis-rs\"\n",
+            "commandTimeout = \"1s\"",
+            "`commandTimeout` is not a redis-rs setting; a redis-rs client takes: connection_timeout, response_timeout, reuse-connection",
+        ),
+        (
+            "socket-timeout-on-redis-rs",
+            "library = \"redis-rs\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is not a redis-rs setting",
+        ),
+        (
+            "redis-rs-on-ioredis",
+            "library = \"ioredis\"\n",
+            "response_timeout = \"1s\"",
+            "`response_timeout` is a redis-rs setting, not one of ioredis'",
+        ),
+        (
+            "redis-rs-version",
+            "library = \"redis-rs\"\nlibrary-version = \"0.32\"\n",
+            "",
+            "redis-rs `0.32` is not supported: the model follows the redis crate 1.8.2",
+        ),
+        (
+            "redis-rs-unknown",
+            "library = \"redis-rs\"\n",
+            "max_delay = \"1s\"",
+            "nor a redis-rs setting (connection_timeout, response_timeout, reuse-connection)",
         ),
     ];
     for (name, lib, setting, want) in cases {

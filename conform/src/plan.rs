@@ -6,6 +6,7 @@ use lab::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
 use model::client::Library;
 use model::client::ioredis::settings::{IOREDIS_RELEASE, ReconnectOnError};
 use model::client::node_redis::settings::{NODE_REDIS_RELEASE, ReconnectStrategy};
+use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use sim::filter::FilterCommand;
 use sim::{Addr, DurationRange};
 use std::collections::BTreeSet;
@@ -121,6 +122,17 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
                 "socketTimeout": nr.socket_timeout.map(ms),
                 "reconnectStrategy": strategy,
                 "commandTimeout": nr.command_timeout.map_or(0, ms),
+            });
+            release
+        }
+        Library::RedisRs(rs) => {
+            let release = format!("redis-rs-{REDIS_RS_RELEASE}");
+            spec["library"] = "redis-rs".into();
+            spec["library_version"] = release.clone().into();
+            spec["redis_rs"] = serde_json::json!({
+                "connection_timeout_ms": ms(rs.connection_timeout),
+                "response_timeout_ms": ms(rs.response_timeout),
+                "reuse_connection": rs.reuse_connection,
             });
             release
         }

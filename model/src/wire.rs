@@ -103,6 +103,8 @@ pub enum Timer {
     NodeRedisReconnect(usize),
     /// node-redis: `scanInterval`'s periodic rediscovery is due.
     NodeRedisScan,
+    /// redis-rs: the connect or the reply this connection waits for is late.
+    RedisRsTimeout(ConnId),
 }
 
 /// The context every model actor writes into.

@@ -43,10 +43,7 @@ pub(super) fn rules(c: &ClientSpec, io: &Ioredis) -> String {
 /// The client's own notes (any library's, named by it), consecutive repeats folded:
 /// `(time, line)`.
 pub(super) fn lines(r: &Record, c: &ClientSpec) -> Vec<(u64, String)> {
-    let (client, lib) = match c.library {
-        model::client::Library::NodeRedis(_) => (c.name.as_str(), "node-redis"),
-        _ => (c.name.as_str(), "ioredis"),
-    };
+    let (client, label) = (c.name.as_str(), super::retries::library_name(c));
     let mut out: Vec<(u64, String, u32, u64)> = Vec::new();
     for e in &r.entries {
         let Note::Library(n) = &e.note else { continue };
@@ -66,7 +63,7 @@ pub(super) fn lines(r: &Record, c: &ClientSpec) -> Vec<(u64, String)> {
         .map(|(at, text, n, until)| {
             let times =
                 if n > 1 { format!(" ({n} times, until {})", t(until)) } else { String::new() };
-            (at, format!("{:>9}  {lib}: {text}{times}", t(at)))
+            (at, format!("{:>9}  {label}: {text}{times}", t(at)))
         })
         .collect()
 }

@@ -14,6 +14,7 @@ use std::fmt::Write;
 mod answers;
 mod ioredis;
 mod node_redis;
+mod redis_rs;
 mod retries;
 mod stops;
 mod why;
@@ -150,6 +151,11 @@ fn deployment(r: &Record, out: &mut String) {
                         "a node-redis createSentinel client asking [{}] for {service}",
                         list.join(", ")
                     ),
+                    model::client::Library::RedisRs(_) => format!(
+                        "a redis-rs SentinelClient ({}) asking [{}] for {service}",
+                        if *replica { "Replica" } else { "Master" },
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -168,7 +174,9 @@ fn deployment(r: &Record, out: &mut String) {
             )
         });
         let timeout = match &c.library {
-            model::client::Library::Ioredis(_) | model::client::Library::NodeRedis(_) => {
+            model::client::Library::Ioredis(_)
+            | model::client::Library::NodeRedis(_)
+            | model::client::Library::RedisRs(_) => {
                 String::new()
             }
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),

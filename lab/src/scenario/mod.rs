@@ -10,6 +10,7 @@ pub mod keys;
 mod library;
 mod node_redis;
 mod raw;
+mod redis_rs;
 mod schedule;
 mod validate;
 pub mod write;

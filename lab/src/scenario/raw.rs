@@ -163,6 +163,11 @@ pub struct Client {
     pub reconnect_strategy: Option<Spanned<Strategy>>,
     #[serde(rename = "commandOptions.timeout")]
     pub command_options_timeout: Option<Spanned<String>>,
+    #[serde(rename = "connection_timeout")]
+    pub connection_timeout: Option<Spanned<String>>,
+    #[serde(rename = "response_timeout")]
+    pub response_timeout: Option<Spanned<String>>,
+    pub reuse_connection: Option<Spanned<bool>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

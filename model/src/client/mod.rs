@@ -15,6 +15,7 @@
 //! - `library.rs`: which library and version, and the rules the version decides;
 //! - `ioredis/`: the ioredis client, a state machine of its own inside the same process;
 //! - `node_redis/`: the node-redis client, another;
+//! - `redis_rs/`: the redis-rs client (`SentinelClient`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -26,6 +27,7 @@ pub mod ioredis;
 pub mod library;
 pub mod node_redis;
 mod redis_py;
+pub mod redis_rs;
 mod reply;
 mod retry;
 mod workload;
@@ -33,6 +35,7 @@ mod workload;
 pub use ioredis::settings::Ioredis;
 pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
+pub use redis_rs::settings::RedisRs;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
@@ -131,6 +134,8 @@ pub struct Client {
     io: Option<Box<ioredis::IoState>>,
     /// A node-redis client's state (`None`: another library).
     nr: Option<Box<node_redis::NrState>>,
+    /// A redis-rs client's state (`None`: another library).
+    rs: Option<Box<redis_rs::RsState>>,
 }
 
 impl Client {
@@ -171,6 +176,7 @@ impl Client {
             due: false,
             io: None,
             nr: None,
+            rs: None,
         }
     }
 
@@ -180,6 +186,7 @@ impl Client {
             Library::RedisPy(py) => self.redis_py(py.clone()),
             Library::Ioredis(io) => self.ioredis(io.clone()),
             Library::NodeRedis(nr) => self.node_redis(nr.clone()),
+            Library::RedisRs(rs) => self.redis_rs(rs.clone()),
         }
     }
 
@@ -234,6 +241,9 @@ impl Client {
         if self.nr.is_some() {
             self.nr_crash();
         }
+        if self.rs.is_some() {
+            self.rs_crash();
+        }
     }
 
     /// One input.
@@ -243,6 +253,9 @@ impl Client {
         }
         if self.nr.is_some() {
             return self.nr_handle(ctx, input);
+        }
+        if self.rs.is_some() {
+            return self.rs_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -266,6 +279,9 @@ impl Client {
         }
         if self.nr.is_some() {
             return self.nr_send(ctx);
+        }
+        if self.rs.is_some() {
+            return self.rs_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
