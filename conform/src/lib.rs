@@ -13,7 +13,7 @@
 //! - [`observe`]: what a real run collected, as the outcome record.
 //! - [`compare`]: real outcomes against simulated ones, field by field, with a verdict each.
 //! - [`machine`]: namespaces, processes and the registry that cleans up after them.
-//! - [`preflight`]: what the machine must have, and the client library's venv.
+//! - [`preflight`]: what the machine must have, and each client library's install or build.
 //! - [`real`]: one real run.
 
 pub mod compare;
@@ -101,7 +101,7 @@ pub fn conform(
     let scenario = &scenario;
     let plan = plan::Plan::new(scenario);
     let python = preflight::venv(REDIS_PY).map_err(Unable)?;
-    let (client_pythons, node_drivers) = venvs(&plan, opts.redis_py.as_deref())?;
+    let drivers = venvs(&plan, opts.redis_py.as_deref())?;
     let simulated: Vec<Outcome> =
         opts.seeds.clone().map(|seed| lab::simulate::simulate(scenario, seed).2).collect();
     let mut real = Vec::new();
@@ -125,8 +125,9 @@ pub fn conform(
             sentinel: opts.sentinel.clone(),
             cli: cli.clone(),
             python: python.clone(),
-            client_pythons: client_pythons.clone(),
-            node_drivers: node_drivers.clone(),
+            client_pythons: drivers.pythons.clone(),
+            node_drivers: drivers.node.clone(),
+            native_drivers: drivers.native.clone(),
             driver,
             build: version.build(),
         };
@@ -172,16 +173,30 @@ fn same_build(
 /// A program per client library release, by release.
 type ByRelease = BTreeMap<String, PathBuf>;
 
+/// The client drivers a plan needs, by release.
+struct Drivers {
+    /// The Python of a venv per redis-py or valkey-py release.
+    pythons: ByRelease,
+    /// The driver in an npm install per ioredis or node-redis release, run by `node`.
+    node: ByRelease,
+    /// The built driver program per redis-rs release.
+    native: ByRelease,
+}
+
 /// A venv per redis-py client release (`override_release`, `--redis-py`, replaces each client's
-/// release with another of the same line), and the driver in an npm install per ioredis release,
-/// by release.
-fn venvs(
-    plan: &plan::Plan,
-    override_release: Option<&str>,
-) -> Result<(ByRelease, ByRelease), Unable> {
+/// release with another of the same line), the driver in an npm install per ioredis and
+/// node-redis release, and the redis-rs driver built per redis-rs release, by release.
+fn venvs(plan: &plan::Plan, override_release: Option<&str>) -> Result<Drivers, Unable> {
     let mut pythons = BTreeMap::new();
     let mut node = BTreeMap::new();
+    let mut native = BTreeMap::new();
     for c in &plan.clients {
+        if let Some(version) = c.release.strip_prefix("redis-rs-") {
+            if !native.contains_key(&c.release) {
+                native.insert(c.release.clone(), preflight::redis_rs(version).map_err(Unable)?);
+            }
+            continue;
+        }
         if let Some(version) = c.release.strip_prefix("ioredis-") {
             if !node.contains_key(&c.release) {
                 node.insert(
@@ -216,5 +231,5 @@ fn venvs(
             e.insert(preflight::venv(install).map_err(Unable)?);
         }
     }
-    Ok((pythons, node))
+    Ok(Drivers { pythons, node, native })
 }

@@ -55,6 +55,16 @@ pub fn missing(server: Option<&Path>) -> Vec<String> {
     out
 }
 
+/// `name` in conform's cache directory (`$XDG_CACHE_HOME` or `~/.cache`, then
+/// `redsim/conform/<name>`), where each client library release is installed once.
+fn cache_dir(name: &str) -> Result<PathBuf, String> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .ok_or("no cache directory: set HOME or XDG_CACHE_HOME")?;
+    Ok(cache.join("redsim").join("conform").join(name))
+}
+
 /// A server build as `--version` reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Version {
@@ -113,11 +123,7 @@ pub fn venv(release: &str) -> Result<PathBuf, String> {
         Some(v) => ("valkey", v),
         None => ("redis", release),
     };
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-        .ok_or("no cache directory: set HOME or XDG_CACHE_HOME")?;
-    let dir = cache.join("redsim").join("conform").join(format!("{package}-py-{version}"));
+    let dir = cache_dir(&format!("{package}-py-{version}"))?;
     let python = dir.join("bin").join("python");
     let has = |python: &Path| {
         Command::new(python)
@@ -172,11 +178,7 @@ fn npm(
             ));
         }
     }
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
-        .ok_or("no cache directory: set HOME or XDG_CACHE_HOME")?;
-    let dir = cache.join("redsim").join("conform").join(format!("{library}-{version}"));
+    let dir = cache_dir(&format!("{library}-{version}"))?;
     let installed = dir.join("node_modules").join(package).join("package.json");
     let has = || {
         std::fs::read_to_string(&installed)
@@ -203,6 +205,73 @@ fn npm(
     Ok(js)
 }
 
+/// The redis-rs driver's sources (`conform/drivers/redis_rs/`): its manifest, lock file and
+/// program, carried in the binary.
+pub const REDIS_RS_DRIVER: [(&str, &str); 3] = [
+    ("Cargo.toml", include_str!("../drivers/redis_rs/Cargo.toml")),
+    ("Cargo.lock", include_str!("../drivers/redis_rs/Cargo.lock")),
+    ("src/main.rs", include_str!("../drivers/redis_rs/src/main.rs")),
+];
+
+/// `cargo`: the one running redsim (`$CARGO`), on `PATH`, or rustup's `~/.cargo/bin`.
+fn cargo() -> Option<PathBuf> {
+    let rustup = || std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/cargo"));
+    std::env::var_os("CARGO")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(which("cargo"))
+        .chain(rustup())
+        .find(|p| p.is_file())
+}
+
+/// The redis-rs driver for the `redis` crate `version`, built with cargo once into the cache's
+/// `redis-rs-<version>` (its sources written there, rebuilt when they change); returns the
+/// program. The manifest pins the crate to the release the model follows.
+pub fn redis_rs(version: &str) -> Result<PathBuf, String> {
+    let pinned = format!("version = \"={version}\"");
+    if !REDIS_RS_DRIVER[0].1.contains(&pinned) {
+        return Err(format!("the redis-rs driver is not built for the redis crate {version}"));
+    }
+    let cargo = cargo().ok_or(
+        "`cargo` is not on PATH, and a redis-rs client's driver is built with it: install Rust (https://rustup.rs) or apt-get install -y cargo",
+    )?;
+    let dir = cache_dir(&format!("redis-rs-{version}"))?;
+    for (file, text) in REDIS_RS_DRIVER {
+        let path = dir.join(file);
+        if std::fs::read_to_string(&path).is_ok_and(|t| t == text) {
+            continue;
+        }
+        let parent = path.parent().unwrap_or(&dir);
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let program = dir.join("target").join("release").join("redsim-conform-redis-rs");
+    let manifest = dir.join("Cargo.toml").display().to_string();
+    let target = dir.join("target").display().to_string();
+    if !program.is_file() {
+        crate::say(format_args!(
+            "conform: building the redis-rs {version} driver with cargo in {} (once, a few minutes)",
+            dir.display()
+        ));
+    }
+    let cargo = cargo.display().to_string();
+    crate::machine::run(
+        &cargo,
+        &[
+            "build",
+            "--release",
+            "--locked",
+            "-q",
+            "--manifest-path",
+            &manifest,
+            "--target-dir",
+            &target,
+        ],
+    )
+    .map_err(|e| format!("the redis-rs driver did not build: {e}"))?;
+    Ok(program)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +290,14 @@ mod tests {
             .unwrap();
         assert_eq!(v.server, "valkey-9.1");
         assert!(Version::parse("Python 3.11").is_none());
+    }
+
+    #[test]
+    fn the_redis_rs_driver_pins_the_release_the_model_follows() {
+        let release = model::client::redis_rs::settings::REDIS_RS_RELEASE;
+        let (manifest, lock) = (REDIS_RS_DRIVER[0].1, REDIS_RS_DRIVER[1].1);
+        assert!(manifest.contains(&format!("version = \"={release}\"")), "{manifest}");
+        assert!(lock.contains(&format!("name = \"redis\"\nversion = \"{release}\"")));
+        assert!(redis_rs("0.0.1").unwrap_err().contains("not built for the redis crate 0.0.1"));
     }
 }

@@ -34,6 +34,8 @@ pub struct Programs {
     pub driver: PathBuf,
     /// The ioredis driver of each ioredis release, by release (`ioredis-5.11.1`), run by `node`.
     pub node_drivers: std::collections::BTreeMap<String, PathBuf>,
+    /// The driver program of each redis-rs release, by release (`redis-rs-1.8.2`), run itself.
+    pub native_drivers: std::collections::BTreeMap<String, PathBuf>,
     /// What the server build accepts.
     pub build: Build,
 }
@@ -543,14 +545,20 @@ fn driver(
         |ext: &str| fs::File::create(dir.join(format!("{name}.{ext}"))).map_err(|e| e.to_string());
     let release = spec["library_version"].as_str();
     let node = release.and_then(|r| programs.node_drivers.get(r));
-    let driver = node.unwrap_or(&programs.driver);
-    let args = vec![driver.display().to_string(), mode.to_string(), spec.to_string()];
+    let native = release.and_then(|r| programs.native_drivers.get(r));
     let venv = release.and_then(|r| programs.client_pythons.get(r));
     let node_program = PathBuf::from("node");
-    let program = match node {
-        Some(_) => &node_program,
-        None => venv.unwrap_or(&programs.python),
+    // `program [driver] mode SPEC`: a native driver is the program itself.
+    let (program, driver) = match (native, node) {
+        (Some(n), _) => (n, None),
+        (None, Some(d)) => (&node_program, Some(d)),
+        (None, None) => (venv.unwrap_or(&programs.python), Some(&programs.driver)),
     };
+    let args: Vec<String> = driver
+        .map(|d| d.display().to_string())
+        .into_iter()
+        .chain([mode.to_string(), spec.to_string()])
+        .collect();
     machine.spawn(
         host,
         program,
