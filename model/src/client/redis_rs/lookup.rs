@@ -14,7 +14,13 @@ use crate::wire::{Msg, NodeCtx, Timer};
 use sim::Addr;
 
 /// `MasterNameNotFoundBySentinel`'s message.
-const NOT_FOUND: &str = "Master with given name not found in sentinel";
+/// `RedisError`'s `Display` of the crate's `(MasterNameNotFoundBySentinel, ...)`: the
+/// description, ` - `, the kind.
+const NOT_FOUND: &str =
+    "Master with given name not found in sentinel - MasterNameNotFoundBySentinel";
+
+/// `not_a_sentinel_error()` as `RedisError` displays it.
+const NOT_A_SENTINEL: &str = "Address does not point to a sentinel node - InvalidClientConfig";
 
 /// The role a `ROLE` reply names (`master`, `slave`, `sentinel`).
 fn role(r: &Reply) -> Option<&str> {
@@ -77,21 +83,19 @@ impl Client {
     pub(super) fn rs_lookup_failed(&mut self, ctx: &mut NodeCtx<'_>, error: String) {
         let Some(l) = self.rs().lookup.take() else { return };
         ctx.close(l.conn);
-        let sentinel = self.sentinels()[l.pos];
         match l.step {
             Step::Masters { retried: false } => {
                 self.rs().cache[l.pos] = None;
+                let sentinel = self.sentinels()[l.pos];
                 self.rs_reconnect(ctx, l.pos, sentinel, l.master_err, l.last_err, true);
             }
             Step::SentinelRole { .. } | Step::Masters { .. } => {
                 self.rs().cache[l.pos] = None;
-                let text = format!("{} - {error}", self.dir.addr(sentinel));
-                self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(text));
+                self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(error));
             }
-            Step::MasterRole { addr, .. } => {
+            Step::MasterRole { .. } => {
                 // The `?` of the role check: this sentinel's other entries are not tried.
-                let text = format!("{} - {error}", self.dir.addr(addr));
-                self.rs_lookup(ctx, l.pos + 1, Some(text), l.last_err);
+                self.rs_lookup(ctx, l.pos + 1, Some(error), l.last_err);
             }
         }
     }
@@ -108,15 +112,12 @@ impl Client {
             }
             (Step::SentinelRole { .. }, r) => {
                 ctx.close(l.conn);
-                let error =
-                    r.error().unwrap_or("Address does not point to a sentinel node").to_string();
-                let text = format!("{} - {error}", self.dir.addr(self.sentinels()[l.pos]));
-                self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(text));
+                let error = r.error().unwrap_or(NOT_A_SENTINEL).to_string();
+                self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(error));
             }
             (Step::Masters { .. }, Reply::Error(e)) => {
                 // A server error is not an I/O one: the connection stays, the next sentinel.
-                let text = format!("{} - {e}", self.dir.addr(self.sentinels()[l.pos]));
-                self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(text));
+                self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(e));
             }
             (Step::Masters { .. }, r) => {
                 let named = self.rs_valid_masters(&r);
@@ -135,8 +136,7 @@ impl Client {
                         self.rs_open_data(ctx, addr);
                     }
                     (_, Some(e)) => {
-                        let text = format!("{} - {e}", self.dir.addr(addr));
-                        self.rs_lookup(ctx, l.pos + 1, Some(text), l.last_err);
+                        self.rs_lookup(ctx, l.pos + 1, Some(e.to_string()), l.last_err);
                     }
                     (r, None) => {
                         let said = r.unwrap_or("no role");
@@ -165,8 +165,7 @@ impl Client {
     /// Checks the next of the masters this sentinel named, or moves to the next sentinel.
     fn rs_check_next(&mut self, ctx: &mut NodeCtx<'_>, l: Lookup, mut named: Vec<Addr>) {
         if named.is_empty() {
-            let text = format!("{} - {NOT_FOUND}", self.dir.addr(self.sentinels()[l.pos]));
-            return self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(text));
+            return self.rs_lookup(ctx, l.pos + 1, l.master_err, Some(NOT_FOUND.to_string()));
         }
         let addr = named.remove(0);
         let conn = ctx.connect(addr);
@@ -176,7 +175,8 @@ impl Client {
         self.rs().lookup = Some(Lookup { step, conn, up: false, ..l });
     }
 
-    /// No sentinel yielded a master: the operation fails with the error the crate returns.
+    /// No sentinel yielded a master: the operation fails with the error the crate returns (the
+    /// error alone, as `RedisError` displays it: it does not name the node it came from).
     fn rs_lookup_done(
         &mut self,
         ctx: &mut NodeCtx<'_>,

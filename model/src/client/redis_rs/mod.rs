@@ -203,7 +203,8 @@ impl Client {
             return self.rs_failed(ctx, conn, "timed out".to_string());
         }
         if self.rs().data.is_some_and(|d| d.conn == conn) {
-            self.rs_failed(ctx, conn, "connection timed out".to_string());
+            // `Elapsed` becomes `io::ErrorKind::TimedOut`, which displays as `timed out`.
+            self.rs_failed(ctx, conn, "timed out".to_string());
         }
     }
 

@@ -119,7 +119,8 @@ fn a_demoted_master_named_by_the_sentinel_is_passed_over_for_the_next_sentinel()
     let s3 = connects(&e)[0].0;
     reply(&mut c, &mut out, 0, s3, role("sentinel"));
     let e = reply(&mut c, &mut out, 0, s3, Reply::Array(Some(Vec::new())));
-    let error = "s3:26379 - Master with given name not found in sentinel".to_string();
+    let error =
+        "Master with given name not found in sentinel - MasterNameNotFoundBySentinel".to_string();
     assert_eq!(records(&e)[0].result, OpResult::Error { error });
 }
 
@@ -159,7 +160,7 @@ fn a_response_timeout_fails_the_request_and_a_slow_sentinel_costs_two_queries() 
     let e = input(&mut c, &mut out, 2500, Input::ConnectFailed(s2, ConnectError::Refused));
     let s3 = connects(&e)[0].0;
     let e = input(&mut c, &mut out, 2500, Input::ConnectFailed(s3, ConnectError::Refused));
-    let error = "s3:26379 - Connection refused (os error 111)".to_string();
+    let error = "Connection refused (os error 111)".to_string();
     assert_eq!(records(&e)[0].result, OpResult::Error { error });
 }
 
