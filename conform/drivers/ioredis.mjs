@@ -13,19 +13,7 @@
 // stops at SPEC's `end` or when stdin closes.
 
 import Redis from "ioredis";
-
-const spec = JSON.parse(process.argv[3]);
-const t0 = spec.t0;
-const nowUs = () => Math.round((Date.now() / 1000 - t0) * 1e6);
-const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
-let stopped = false;
-process.stdin.on("end", () => { stopped = true; });
-process.stdin.on("close", () => { stopped = true; });
-process.stdin.resume();
-
-function emit(obj) {
-  process.stdout.write(JSON.stringify(obj) + "\n");
-}
+import { main, runClient } from "./workload.mjs";
 
 // An error as the outcome record's result: `timeout` (commandTimeout: the command may still
 // run), `lost` (the connection closed with it in flight), `error` otherwise (an error reply,
@@ -37,7 +25,7 @@ function classify(err) {
   return ["error", text];
 }
 
-function options() {
+function options(spec) {
   const s = spec.ioredis || {};
   const o = {
     failoverDetector: !!s.failoverDetector,
@@ -64,52 +52,16 @@ function options() {
   };
 }
 
-async function main() {
-  const writes = spec.writes_per_sec, reads = spec.reads_per_sec;
-  const total = writes + reads;
-  if (total === 0) return;
-  const end = spec.stop === null || spec.stop === undefined ? spec.end : Math.min(spec.end, spec.stop);
-  await sleep((t0 + spec.start) * 1000 - Date.now());
-  // The application creates its client when its workload starts, as the model does.
-  const conn = new Redis(options());
-  conn.on("error", () => {});
-  const interval = 1 / total;
-  let nextAt = spec.start, n = 0, seq = 0, lastKey = null;
-  const name = spec.name;
-  while (!stopped) {
-    await sleep((t0 + nextAt) * 1000 - Date.now());
-    if (stopped || Date.now() / 1000 - t0 >= end) break;
-    const isWrite = Math.floor(((n + 1) * writes) / total) > Math.floor((n * writes) / total);
-    n += 1;
-    let key, value = null;
-    if (isWrite) {
-      key = `${name}:${String(seq).padStart(6, "0")}`;
-      value = `${name}-v${seq}`;
-      lastKey = key;
-    } else {
-      key = lastKey || `${name}:000000`;
-    }
-    const started = Date.now() / 1000;
-    const record = { seq, op: isWrite ? "write" : "read", key, value, invoked_us: nowUs() };
-    try {
-      const reply = isWrite ? await conn.set(key, value) : await conn.get(key);
-      record.result = "ok";
-      if (!isWrite) record.reply = reply;
-    } catch (err) {
-      [record.result, record.error] = classify(err);
-    }
-    record.completed_us = nowUs();
+main("ioredis.mjs", (spec) => runClient(spec, {
+  open: () => {
+    const conn = new Redis(options(spec));
+    conn.on("error", () => {});
+    return conn;
+  },
+  node: (conn) => {
     const s = conn.stream;
-    record.node = s && s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : null;
-    emit(record);
-    seq += 1;
-    nextAt = Math.max(started + interval - t0, Date.now() / 1000 - t0);
-  }
-  conn.disconnect();
-}
-
-if (process.argv[2] !== "client") {
-  process.stderr.write("ioredis.mjs drives clients only: node ioredis.mjs client SPEC\n");
-  process.exit(2);
-}
-main().then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.stack) + "\n"); process.exit(1); });
+    return s && s.remoteAddress ? `${s.remoteAddress}:${s.remotePort}` : null;
+  },
+  classify,
+  close: (conn) => conn.disconnect(),
+}));

@@ -43,6 +43,9 @@ pub const IOREDIS_DRIVER: &str = include_str!("../drivers/ioredis.mjs");
 /// The node-redis driver (`node node_redis.mjs client SPEC`), written next to its npm install.
 pub const NODE_REDIS_DRIVER: &str = include_str!("../drivers/node_redis.mjs");
 
+/// The workload loop the node drivers import (`./workload.mjs`), written next to each.
+pub const NODE_WORKLOAD: &str = include_str!("../drivers/workload.mjs");
+
 /// How to conform.
 #[derive(Clone, Debug)]
 pub struct Options {

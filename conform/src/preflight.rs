@@ -163,7 +163,7 @@ pub fn node_redis(version: &str, driver: &str) -> Result<PathBuf, String> {
 }
 
 /// `npm install <package>@<version>` into the cache's `<library>-<version>` (once), and the
-/// driver written there as `file`.
+/// driver written there as `file`, next to the workload loop it imports (`workload.mjs`).
 fn npm(
     library: &str,
     package: &str,
@@ -200,6 +200,9 @@ fn npm(
             return Err(format!("{library} {version} did not install into {}", dir.display()));
         }
     }
+    let shared = dir.join("workload.mjs");
+    std::fs::write(&shared, crate::NODE_WORKLOAD)
+        .map_err(|e| format!("{}: {e}", shared.display()))?;
     let js = dir.join(file);
     std::fs::write(&js, driver).map_err(|e| format!("{}: {e}", js.display()))?;
     Ok(js)
