@@ -233,8 +233,9 @@ impl<A: Actor> World<A> {
         take: impl Fn(&A::Note) -> bool,
         mut into: impl FnMut(A::Note) -> Option<T>,
     ) -> Vec<T> {
-        let mut kept = Vec::new();
-        let taken = std::mem::take(&mut self.k.notes)
+        let notes = std::mem::take(&mut self.k.notes);
+        let mut kept = Vec::with_capacity(notes.iter().filter(|n| !take(&n.note)).count());
+        let taken = notes
             .into_iter()
             .filter_map(|n| {
                 if take(&n.note) {
