@@ -369,7 +369,7 @@ pub fn bench(
     // Events and allocations are the same on every run: count them on one thread, untimed.
     let (events, allocs) = crate::alloc::count(|| {
         let events_of =
-            |&seed: &u64| lab::simulate::simulate(&scenario, seed).1.world.stats().events;
+            |&seed: &u64| lab::simulate::simulate_lean(&scenario, seed).1.world.stats().events;
         seeds.iter().map(events_of).sum::<u64>()
     });
     let n = seeds.len().max(1) as u64;

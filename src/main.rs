@@ -477,7 +477,12 @@ fn run_loaded(
         }
     }
     deployment.run(&scenario);
-    let outcome = check::outcome(&scenario, seed, &deployment);
+    // Only the timeline and the explanation read the operation notes again: otherwise they move.
+    let outcome = if files.html.is_some() || output == Output::Explain {
+        check::outcome(&scenario, seed, &deployment)
+    } else {
+        check::outcome_taking(&scenario, seed, &mut deployment)
+    };
     let finished = deployment.finish_trace(&outcome);
     if let Some(file) = files.trace {
         // The file is put in place only once complete; on an error `pending` removes it.

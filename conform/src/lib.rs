@@ -106,7 +106,7 @@ pub fn conform(
     let python = preflight::venv(REDIS_PY).map_err(Unable)?;
     let drivers = venvs(&plan, opts.redis_py.as_deref())?;
     let simulated: Vec<Outcome> =
-        opts.seeds.clone().map(|seed| lab::simulate::simulate(scenario, seed).2).collect();
+        opts.seeds.clone().map(|seed| lab::simulate::simulate_lean(scenario, seed).2).collect();
     let mut real = Vec::new();
     for run in 0..opts.runs {
         let dir = match &opts.keep {

@@ -16,15 +16,10 @@ fn ms(t: Instant) -> u64 {
     t.as_millis()
 }
 
-/// Computes the outcome of a finished run.
+/// Computes the outcome of a finished run (its history a copy of the records in the notes).
 pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
-    let w = &d.world;
-    let name = |pid: ProcessId| w.name(pid).to_string();
-    let end = w.now();
-    let server = |pid: ProcessId| w.actor(pid).as_server().expect("a redis process");
-
-    // The history: every operation (those in flight at the end were noted as indeterminate).
-    let mut history: Vec<OpRecord> = w
+    let history = d
+        .world
         .notes()
         .iter()
         .filter_map(|n| match &n.note {
@@ -32,6 +27,35 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             _ => None,
         })
         .collect();
+    outcome_of(scenario, seed, d, history)
+}
+
+/// [`outcome`] for a run whose operation records nothing reads from the world's notes afterwards
+/// (`explore`, `bench`, a `run` with no HTML or explanation): moves them out of the notes into the
+/// outcome instead of copying them, so a long run holds its history once. The outcome is the same.
+pub fn outcome_taking(scenario: &Scenario, seed: u64, d: &mut Deployment) -> Outcome {
+    let history = d.world.take_notes_where(
+        |note| matches!(note, Note::Op(_)),
+        |note| match note {
+            Note::Op(op) => Some(op),
+            _ => None,
+        },
+    );
+    outcome_of(scenario, seed, d, history)
+}
+
+/// The outcome of `d`, whose operations (those in flight at the end were noted as indeterminate)
+/// are `history`, in the notes' order.
+fn outcome_of(
+    scenario: &Scenario,
+    seed: u64,
+    d: &Deployment,
+    mut history: Vec<OpRecord>,
+) -> Outcome {
+    let w = &d.world;
+    let name = |pid: ProcessId| w.name(pid).to_string();
+    let end = w.now();
+    let server = |pid: ProcessId| w.actor(pid).as_server().expect("a redis process");
     sort_history(&mut history);
 
     let final_roles: BTreeMap<String, Role> = d
@@ -108,8 +132,15 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
 }
 
 /// The history's order: by invocation time, then client name and sequence number.
+/// Records arrive in completion order, which is already this order when no two operations
+/// overlap (one client): then nothing is sorted, and no scratch half the history's size allocated.
 pub fn sort_history(history: &mut [OpRecord]) {
-    history.sort_by(|a, b| (a.invoked_us, &a.client, a.seq).cmp(&(b.invoked_us, &b.client, b.seq)));
+    let order = |a: &OpRecord, b: &OpRecord| {
+        (a.invoked_us, &a.client, a.seq).cmp(&(b.invoked_us, &b.client, b.seq))
+    };
+    if !history.is_sorted_by(|a, b| order(a, b).is_le()) {
+        history.sort_by(order);
+    }
 }
 
 /// The writes of `history` counted by their fate; `present(key)` says whether an acknowledged

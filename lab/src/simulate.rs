@@ -11,10 +11,25 @@ use sim::TraceLevel;
 /// Runs `scenario` as seed `seed` draws it ([`Scenario::for_seed`]) from start to end, with no
 /// trace: the seeded scenario, the finished deployment and its outcome.
 pub fn simulate(scenario: &Scenario, seed: u64) -> (Scenario, Deployment, Outcome) {
+    let (seeded, d) = ran(scenario, seed);
+    let outcome = check::outcome(&seeded, seed, &d);
+    (seeded, d, outcome)
+}
+
+/// The seeded scenario and its deployment, run to the end with no trace.
+fn ran(scenario: &Scenario, seed: u64) -> (Scenario, Deployment) {
     let seeded = scenario.for_seed(seed);
     let mut d = Deployment::build(&seeded, seed);
     d.run(&seeded);
-    let outcome = check::outcome(&seeded, seed, &d);
+    (seeded, d)
+}
+
+/// [`simulate`] for callers that read the outcome and the deployment's state but not its
+/// operation notes (`explore`, `bench`, conformance): the history moves into the outcome
+/// ([`check::outcome_taking`]) instead of being copied, so a long run holds it once.
+pub fn simulate_lean(scenario: &Scenario, seed: u64) -> (Scenario, Deployment, Outcome) {
+    let (seeded, mut d) = ran(scenario, seed);
+    let outcome = check::outcome_taking(&seeded, seed, &mut d);
     (seeded, d, outcome)
 }
 

@@ -225,6 +225,31 @@ impl<A: Actor> World<A> {
         std::mem::take(&mut self.k.notes)
     }
 
+    /// Moves out, in order, the notes `take` selects (as `into` turns them: `None` drops one)
+    /// and keeps the others, reusing the notes' own buffer for what is taken: a long run's many
+    /// notes of one kind change owner without being copied.
+    pub fn take_notes_where<T>(
+        &mut self,
+        take: impl Fn(&A::Note) -> bool,
+        mut into: impl FnMut(A::Note) -> Option<T>,
+    ) -> Vec<T> {
+        let notes = std::mem::take(&mut self.k.notes);
+        let mut kept = Vec::with_capacity(notes.iter().filter(|n| !take(&n.note)).count());
+        let taken = notes
+            .into_iter()
+            .filter_map(|n| {
+                if take(&n.note) {
+                    into(n.note)
+                } else {
+                    kept.push(n);
+                    None
+                }
+            })
+            .collect();
+        self.k.notes = kept;
+        taken
+    }
+
     /// Every start, kill, pause, resume, clock jump, filter command, heal and latency change applied
     /// so far, in order: the same events a trace at level `events` records, kept whether or not a
     /// trace is written, so views of a finished run see what a trace would have shown.

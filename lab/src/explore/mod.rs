@@ -89,7 +89,7 @@ pub fn lost_window_ms(outcome: &Outcome) -> u64 {
 
 /// Runs seed `seed` of `scenario` and checks it.
 pub fn run_seed(scenario: &Scenario, seed: u64) -> SeedResult {
-    let (seeded, _, out) = crate::simulate::simulate(scenario, seed);
+    let (seeded, _, out) = crate::simulate::simulate_lean(scenario, seed);
     seed_result(seed, &seeded, &out)
 }
 
