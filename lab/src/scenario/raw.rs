@@ -8,25 +8,36 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-/// A directive value: a string, an integer, or a boolean (`true` = `yes`).
+/// A directive value: a string, an integer, a boolean (`true` = `yes`), or a list of strings
+/// (the directive given several times, as several lines of the file: several `sentinel monitor`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(
     untagged,
-    expecting = "expected a directive value: a string, an integer or a boolean (true means yes)"
+    expecting = "expected a directive value: a string, an integer, a boolean (true means yes) or a list of strings"
 )]
 pub enum Value {
     Str(String),
     Int(i64),
     Bool(bool),
+    List(Vec<String>),
 }
 
 impl Value {
+    /// The value as the lines of a file would give it: one per list item, else one.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Value::List(v) => v.clone(),
+            other => vec![other.text()],
+        }
+    }
+
     pub fn text(&self) -> String {
         match self {
             Value::Str(s) => s.clone(),
             Value::Int(i) => i.to_string(),
             Value::Bool(true) => "yes".to_string(),
             Value::Bool(false) => "no".to_string(),
+            Value::List(v) => v.join("\n"),
         }
     }
 }

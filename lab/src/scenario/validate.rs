@@ -3,7 +3,7 @@
 
 use super::context::{Ctx, inside_string};
 use super::*;
-use raw::{CountOrKeys, OneOrMany, StrOrFalse};
+use raw::{CountOrKeys, OneOrMany, StrOrFalse, Value};
 use sim::filter::parse_command;
 use std::collections::BTreeSet;
 use toml::Spanned;
@@ -84,6 +84,12 @@ impl Scenario {
             let mut directives = Vec::new();
             for (k, v) in &p.config {
                 cx.directive_known(build, "redis", k)?;
+                if let Value::List(_) = v.get_ref() {
+                    return cx.err(
+                        v.span(),
+                        format!("redis directive `{}`: a list of values is accepted by sentinel directives only", k.get_ref()),
+                    );
+                }
                 directives.push((k.get_ref().trim().to_string(), v.get_ref().text()));
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
@@ -120,7 +126,10 @@ impl Scenario {
             entries.sort_by_key(|(k, _)| !monitor(k.get_ref()));
             let directives: Vec<(String, String)> = entries
                 .iter()
-                .map(|(k, v)| (k.get_ref().trim().to_string(), v.get_ref().text()))
+                .flat_map(|(k, v)| {
+                    let k = k.get_ref().trim().to_string();
+                    v.get_ref().lines().into_iter().map(move |line| (k.clone(), line))
+                })
                 .collect();
             for (k, v) in entries {
                 cx.directive_known(build, "sentinel", k)?;
@@ -129,11 +138,8 @@ impl Scenario {
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
                     cx.err(span, format!("sentinel directive `{}`: {}", k.get_ref(), e.message))
                 })?;
-                if monitor(k.get_ref()) {
-                    let monitored = Spanned::new(
-                        v.span(),
-                        format!("{}:{}", config.master_host, config.master_port),
-                    );
+                for m in config.masters.iter().filter(|_| monitor(k.get_ref())) {
+                    let monitored = Spanned::new(v.span(), format!("{}:{}", m.host, m.port));
                     let a = cx.addr(&monitored)?;
                     if !redis.iter().any(|r| r.addr == a) {
                         return cx.err(
