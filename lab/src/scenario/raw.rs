@@ -50,6 +50,18 @@ pub enum OneOrMany {
     Many(Vec<String>),
 }
 
+/// `final-master`: the node (or any of a list), or with several masters a table of them by master
+/// name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected a \"host:port\", a list of them, or a table of them by master name ({ cache = \"h2:6379\" })"
+)]
+pub enum FinalMaster {
+    Any(OneOrMany),
+    ByMaster(BTreeMap<String, OneOrMany>),
+}
+
 /// A count or a list of keys.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged, expecting = "expected a count (0) or a list of keys ([\"k1\", \"k2\"])")]
@@ -201,7 +213,7 @@ pub struct Event {
 pub struct Expect {
     pub promotions: Option<u32>,
     pub promoted: Option<Vec<Spanned<String>>>,
-    pub final_master: Option<Spanned<OneOrMany>>,
+    pub final_master: Option<Spanned<FinalMaster>>,
     pub final_roles: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     pub lost_writes: Option<CountOrKeys>,
     pub lost_keys_include: Option<Vec<String>>,

@@ -3,7 +3,7 @@
 
 use super::context::{Ctx, inside_string};
 use super::*;
-use raw::{CountOrKeys, OneOrMany, StrOrFalse, Value};
+use raw::{CountOrKeys, FinalMaster, OneOrMany, StrOrFalse, Value};
 use sim::filter::parse_command;
 use std::collections::BTreeSet;
 use toml::Spanned;
@@ -492,6 +492,15 @@ impl Scenario {
             }
             Ok(s.get_ref().clone())
         };
+        let nodes = |span: std::ops::Range<usize>,
+                     any: &OneOrMany|
+         -> Result<Vec<String>, ScenarioError> {
+            let names: Vec<&String> = match any {
+                OneOrMany::One(s) => vec![s],
+                OneOrMany::Many(v) => v.iter().collect(),
+            };
+            names.into_iter().map(|s| redis_name(&Spanned::new(span.clone(), s.clone()))).collect()
+        };
         Ok(Expect {
             promotions: e.promotions,
             promoted: e
@@ -499,15 +508,26 @@ impl Scenario {
                 .as_ref()
                 .map(|v| v.iter().map(redis_name).collect())
                 .transpose()?,
-            final_master: match &e.final_master {
-                None => None,
-                Some(fm) => Some(match fm.get_ref() {
-                    OneOrMany::One(s) => vec![redis_name(&Spanned::new(fm.span(), s.clone()))?],
-                    OneOrMany::Many(v) => v
-                        .iter()
-                        .map(|s| redis_name(&Spanned::new(fm.span(), s.clone())))
-                        .collect::<Result<_, _>>()?,
-                }),
+            final_master: match e.final_master.as_ref().map(|fm| (fm, fm.get_ref())) {
+                Some((fm, FinalMaster::Any(any))) => Some(nodes(fm.span(), any)?),
+                _ => None,
+            },
+            final_master_of: match e.final_master.as_ref().map(|fm| (fm, fm.get_ref())) {
+                Some((fm, FinalMaster::ByMaster(by))) => by
+                    .iter()
+                    .map(|(name, any)| {
+                        if !sentinels.iter().any(|s| s.config.master_named(name).is_some()) {
+                            return cx.err(
+                                fm.span(),
+                                format!(
+                                    "final-master: `{name}` is no master the sentinels monitor"
+                                ),
+                            );
+                        }
+                        Ok((name.clone(), nodes(fm.span(), any)?))
+                    })
+                    .collect::<Result<_, _>>()?,
+                _ => Vec::new(),
             },
             final_roles: match &e.final_roles {
                 None => Vec::new(),
