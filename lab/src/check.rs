@@ -49,7 +49,8 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             (name(pid), role)
         })
         .collect();
-    let final_master = final_master(d, &final_roles);
+    let groups = crate::masters::groups(scenario);
+    let final_master = if groups.len() > 1 { None } else { final_master(d, &final_roles, None) };
 
     // Writes.
     let master_data = final_master
@@ -82,10 +83,19 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         .collect();
 
     let promotions = promotions(d);
-    let split_brain_ms = split_brain(d, end);
+    let all: BTreeSet<ProcessId> = d.redis.iter().copied().collect();
+    let split_brain_ms = split_brain(d, &all, end);
     let clients = clients(d, &history, end);
     let unavailable_ms = clients.values().map(|c| c.unavailable_ms).max().unwrap_or(0);
 
+    let masters = if groups.len() > 1 {
+        crate::masters::outcomes(scenario, d, &final_roles, &history, &promotions, &clients, end)
+    } else {
+        BTreeMap::new()
+    };
+    // With several masters, the writes are each master's, counted against its own final master.
+    let writes = if masters.is_empty() { writes } else { crate::masters::total(&masters) };
+    let split_brain_ms = masters.values().map(|m| m.split_brain_ms).max().unwrap_or(split_brain_ms);
     let mut out = Outcome {
         scenario: scenario.name.clone(),
         seed,
@@ -97,6 +107,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         split_brain_ms,
         unavailable_ms,
         clients,
+        masters,
         sentinel_events,
         expectations: Expectations::default(),
         warnings: d.warnings.clone(),
@@ -160,18 +171,25 @@ pub fn most_named(
         .map(|(a, _)| a)
 }
 
-fn final_master(d: &Deployment, roles: &BTreeMap<String, Role>) -> Option<String> {
+/// The final master of the master named `name` (`None`: the sentinels' only one); `roles` are
+/// the servers of that master's group.
+pub(crate) fn final_master(
+    d: &Deployment,
+    roles: &BTreeMap<String, Role>,
+    name: Option<&str>,
+) -> Option<String> {
     let views = d.sentinels.iter().filter_map(|&pid| {
-        d.world
-            .actor(pid)
-            .as_sentinel()
-            .and_then(|s| s.master_view())
-            .map(|v| (v.addr, v.config_epoch))
+        let s = d.world.actor(pid).as_sentinel()?;
+        let v = match name {
+            Some(n) => s.master_view_of(n),
+            None => s.master_view(),
+        };
+        v.map(|v| (v.addr, v.config_epoch))
     });
     most_named(d.sentinels.len(), views, roles)
 }
 
-fn promotions(d: &Deployment) -> Vec<Promotion> {
+pub(crate) fn promotions(d: &Deployment) -> Vec<Promotion> {
     let w = &d.world;
     let redis: BTreeSet<ProcessId> = d.redis.iter().copied().collect();
     let mut out = Vec::new();
@@ -209,8 +227,8 @@ fn promotions(d: &Deployment) -> Vec<Promotion> {
     out
 }
 
-/// Total time during which two or more servers were up, masters, and accepting writes.
-fn split_brain(d: &Deployment, end: Instant) -> u64 {
+/// Total time during which two or more servers of `redis` were up, masters, and accepting writes.
+pub(crate) fn split_brain(d: &Deployment, redis: &BTreeSet<ProcessId>, end: Instant) -> u64 {
     let w = &d.world;
     // (time, pid, change): notes say whether the server would accept a write; the runner's
     // lifecycle says whether it was running at all.
@@ -236,7 +254,6 @@ fn split_brain(d: &Deployment, end: Instant) -> u64 {
     };
     let mut total = 0u64;
     let mut last = Instant::ZERO;
-    let redis: BTreeSet<ProcessId> = d.redis.iter().copied().collect();
     for (t, _, pid, change) in changes {
         if !redis.contains(&pid) || t > end {
             continue;

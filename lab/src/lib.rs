@@ -39,6 +39,7 @@ pub mod export;
 pub mod input;
 pub mod invariants;
 pub mod limits;
+pub mod masters;
 pub mod outcome;
 pub mod paint;
 pub mod record;
