@@ -3,10 +3,10 @@
 //! `sentinel monitor` line names and every server whose `replicaof` chain leads there at the
 //! start; its clients are those whose `service` is its name.
 
-use crate::check::{count_writes, final_master, split_brain};
 use crate::outcome::{ClientOutcome, MasterOutcome, Promotion, Writes};
 use crate::run::Deployment;
 use crate::scenario::{ClientMode, Role, Scenario};
+use crate::tally::{count_writes, final_master, split_brain};
 use model::observe::OpRecord;
 use sim::{Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};

@@ -177,9 +177,7 @@ fn deployment(r: &Record, out: &mut String) {
         let timeout = match &c.library {
             model::client::Library::Ioredis(_)
             | model::client::Library::NodeRedis(_)
-            | model::client::Library::RedisRs(_) => {
-                String::new()
-            }
+            | model::client::Library::RedisRs(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(
