@@ -127,7 +127,7 @@ fn in_short(r: &Record, out: &mut String) {
             }
             None if on_old.is_empty() && !retries.is_empty() => {
                 let told: Vec<String> =
-                    retries.iter().map(|run| run.describe(&super::retries::library(c))).collect();
+                    retries.iter().map(|run| run.describe(&super::library::library(c))).collect();
                 let _ = writeln!(
                     out,
                     "     {}: the fault came at {}; it acknowledged no write after it: {}.",

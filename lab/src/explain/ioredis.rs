@@ -40,34 +40,6 @@ pub(super) fn rules(c: &ClientSpec, io: &Ioredis) -> String {
     format!("ioredis {IOREDIS_RELEASE}{set}: {}", parts.join("; "))
 }
 
-/// The client's own notes (any library's, named by it), consecutive repeats folded:
-/// `(time, line)`.
-pub(super) fn lines(r: &Record, c: &ClientSpec) -> Vec<(u64, String)> {
-    let (client, label) = (c.name.as_str(), super::retries::library_name(c));
-    let mut out: Vec<(u64, String, u32, u64)> = Vec::new();
-    for e in &r.entries {
-        let Note::Library(n) = &e.note else { continue };
-        if n.client != client {
-            continue;
-        }
-        let at = e.at.as_micros();
-        match out.last_mut() {
-            Some(last) if last.1 == n.text => {
-                last.2 += 1;
-                last.3 = at;
-            }
-            _ => out.push((at, n.text.clone(), 1, at)),
-        }
-    }
-    out.into_iter()
-        .map(|(at, text, n, until)| {
-            let times =
-                if n > 1 { format!(" ({n} times, until {})", t(until)) } else { String::new() };
-            (at, format!("{:>9}  {label}: {text}{times}", t(at)))
-        })
-        .collect()
-}
-
 /// Why an ioredis client moved to another master before `before_us`: the last thing it did
 /// that closed its connection, or the server closing it.
 pub(super) fn trigger(r: &Record, c: &ClientSpec, before_us: u64) -> Option<String> {

@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 mod answers;
 mod ioredis;
+mod library;
 mod node_redis;
 mod redis_rs;
 mod retries;
@@ -312,9 +313,9 @@ fn clients(r: &Record, out: &mut String) {
                 }
             }
         }
-        lines.extend(ioredis::lines(r, c));
+        lines.extend(library::lines(r, c));
         for run in retries::runs(r, &c.name) {
-            let line = format!("{:>9}  {}", t(run.at_us), run.describe(&retries::library(c)));
+            let line = format!("{:>9}  {}", t(run.at_us), run.describe(&library::library(c)));
             lines.push((run.at_us, line));
         }
         let ops: Vec<&OpRecord> = history.iter().filter(|o| *o.client == *c.name).collect();

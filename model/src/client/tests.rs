@@ -10,17 +10,35 @@ pub(super) fn dir() -> Arc<Directory> {
     Directory::new(["s1", "s2", "s3", "m1", "m2", "app"].map(String::from).to_vec())
 }
 
-fn client() -> (Client, Out) {
-    let sentinels = (0..3).map(|h| Addr::new(HostId(h), 26379)).collect();
-    let kind = ClientKind::Sentinel { sentinels, service: "mymaster".into(), replica: false };
-    let w = Workload {
-        writes_per_sec: 1,
-        reads_per_sec: 0,
-        start: Instant::ZERO,
-        stop: Some(Instant::from_millis(60_000)),
+/// Sentinel `i`'s address: port 26379 of host `i`.
+pub(super) fn sentinel(i: u32) -> Addr {
+    Addr::new(HostId(i), 26379)
+}
+
+/// Server `i`'s address: port 6379 of host `i`.
+pub(super) fn node(i: u32) -> Addr {
+    Addr::new(HostId(i), 6379)
+}
+
+pub(super) fn at(ms: u64) -> Instant {
+    Instant::from_millis(ms)
+}
+
+/// A redis-py client `app1` of sentinels s1..s3 for `mymaster`, writing once a second from 0
+/// until `stop`, and its outbox; the other libraries' tests set their library on it.
+pub(super) fn sentinel_client(stop: Option<Instant>) -> (Client, Out) {
+    let kind = ClientKind::Sentinel {
+        sentinels: (0..3).map(sentinel).collect(),
+        service: "mymaster".into(),
+        replica: false,
     };
+    let w = Workload { writes_per_sec: 1, reads_per_sec: 0, start: Instant::ZERO, stop };
     let c = Client::new(dir(), "app1", kind, Duration::from_millis(100), Some(w));
     (c, Outbox::new(1, ProcessId(9), Addr::new(HostId(5), 0)))
+}
+
+fn client() -> (Client, Out) {
+    sentinel_client(Some(at(60_000)))
 }
 
 /// A `SENTINEL MASTERS` reply with one master entry.

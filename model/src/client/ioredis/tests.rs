@@ -1,38 +1,20 @@
 //! The ioredis client driven by hand with no world: each rule of the source leads where the
 //! source says.
 
-use super::super::tests::{Out, closes, connects, dir, library_notes, records, sends};
+use super::super::tests::{
+    Out, at, closes, connects, library_notes, records, sends, sentinel, sentinel_client,
+};
 use super::settings::{Ioredis, ReconnectOnError};
 use super::*;
-use crate::client::ClientKind;
 use crate::info::{Info, ReplicaFields, ServerInfo};
 use crate::observe::OpResult;
 use crate::resp::{Reply, SentinelCmd};
-use sim::{CloseReason, ConnectError, Duration, Effect, HostId, Instant, Outbox, ProcessId};
-
-fn sentinel(i: u32) -> Addr {
-    Addr::new(HostId(i), 26379)
-}
+use sim::{CloseReason, ConnectError, Duration, Effect, Instant};
 
 /// An ioredis client of sentinels s1..s3 with `settings`, writing once a second from 0.
 fn client(settings: Ioredis) -> (Client, Out) {
-    let kind = ClientKind::Sentinel {
-        sentinels: (0..3).map(sentinel).collect(),
-        service: "mymaster".into(),
-        replica: false,
-    };
-    let w = super::super::Workload {
-        writes_per_sec: 1,
-        reads_per_sec: 0,
-        start: Instant::ZERO,
-        stop: None,
-    };
-    let c = Client::new(dir(), "app1", kind, Duration::from_millis(100), Some(w)).ioredis(settings);
-    (c, Outbox::new(1, ProcessId(9), Addr::new(HostId(5), 0)))
-}
-
-fn at(ms: u64) -> Instant {
-    Instant::from_millis(ms)
+    let (c, out) = sentinel_client(None);
+    (c.ioredis(settings), out)
 }
 
 fn addr_reply(a: &str) -> Reply {

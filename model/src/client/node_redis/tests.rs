@@ -1,42 +1,17 @@
 //! The node-redis client driven by hand with no world: each rule of the source leads where the
 //! source says.
 
-use super::super::tests::{Out, connects, dir, sends};
+use super::super::tests::{Out, at, connects, node, sends, sentinel, sentinel_client};
 use super::settings::NodeRedis;
 use super::*;
-use crate::client::ClientKind;
 use crate::observe::{OpRecord, OpResult};
 use crate::resp::{Command, SentinelCmd};
-use sim::{Duration, Effect, HostId, Instant, Outbox, ProcessId};
-
-fn sentinel(i: u32) -> Addr {
-    Addr::new(HostId(i), 26379)
-}
-
-fn m(i: u32) -> Addr {
-    Addr::new(HostId(i), 6379)
-}
+use sim::{Duration, Effect};
 
 /// A node-redis client of sentinels s1..s3 with `settings`, writing once a second from 0.
 fn client(settings: NodeRedis) -> (Client, Out) {
-    let kind = ClientKind::Sentinel {
-        sentinels: (0..3).map(sentinel).collect(),
-        service: "mymaster".into(),
-        replica: false,
-    };
-    let w = super::super::Workload {
-        writes_per_sec: 1,
-        reads_per_sec: 0,
-        start: Instant::ZERO,
-        stop: None,
-    };
-    let c =
-        Client::new(dir(), "app1", kind, Duration::from_millis(100), Some(w)).node_redis(settings);
-    (c, Outbox::new(1, ProcessId(9), Addr::new(HostId(5), 0)))
-}
-
-fn at(ms: u64) -> Instant {
-    Instant::from_millis(ms)
+    let (c, out) = sentinel_client(None);
+    (c.node_redis(settings), out)
 }
 
 /// `SENTINEL MASTER`'s map for `ip` with `flags`.
@@ -94,7 +69,7 @@ fn ready(c: &mut Client, out: &mut Out) -> (ConnId, ConnId) {
     );
     let e = observe(c, out, 1, obs, master("m1", "master"));
     let conns = connects(&e);
-    assert_eq!(conns.iter().map(|c| c.1).collect::<Vec<_>>(), [sentinel(0), m(3)]);
+    assert_eq!(conns.iter().map(|c| c.1).collect::<Vec<_>>(), [sentinel(0), node(3)]);
     let (sub, data) = (conns[0].0, conns[1].0);
     let patterns = NodeRedis::PATTERNS.map(String::from).to_vec();
     assert!(sends(&e).contains(&(sub, Command::PSubscribe(patterns))));
@@ -120,7 +95,11 @@ fn a_pattern_message_rediscovers_and_opens_the_new_master() {
     let e = observe(&mut c, &mut out, 501, obs, master("m2", "master"));
     assert!(e.contains(&Effect::Close(data)), "the old master client is destroyed");
     let conns = connects(&e);
-    assert_eq!(conns.iter().map(|c| c.1).collect::<Vec<_>>(), [m(4)], "the same sentinel is kept");
+    assert_eq!(
+        conns.iter().map(|c| c.1).collect::<Vec<_>>(),
+        [node(4)],
+        "the same sentinel is kept"
+    );
     // The next write waits for the new client, then goes there.
     c.handle(&mut out.ctx(at(1000)), Input::Timer(Timer::ClientNext));
     assert!(sends(&out.take()).is_empty());
@@ -175,7 +154,7 @@ fn a_reset_rejects_the_written_command_which_is_resent_after_rediscovery() {
     // The master client is not ready: getMasterNode is none, so a new one is opened to m1.
     let e = observe(&mut c, &mut out, 4, obs, master("m1", "master"));
     let fresh = connects(&e)[0];
-    assert_eq!(fresh.1, m(3));
+    assert_eq!(fresh.1, node(3));
     c.handle(&mut out.ctx(at(5)), Input::Connected(fresh.0));
     assert_eq!(sends(&out.take()), [(fresh.0, set(0))], "the same command again");
 }

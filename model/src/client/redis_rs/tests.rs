@@ -1,40 +1,19 @@
 //! The redis-rs client driven by hand with no world: each rule of `redis/src/sentinel.rs` and
 //! of the application pattern leads where the source says.
 
-use super::super::tests::{Out, closes, connects, dir, library_notes, masters, records, sends};
+use super::super::tests::{
+    Out, at, closes, connects, library_notes, masters, node, records, sends, sentinel,
+    sentinel_client,
+};
 use super::settings::RedisRs;
 use super::*;
 use crate::resp::{Command, SentinelCmd};
-use sim::{ConnectError, Duration, Effect, HostId, Instant, Outbox, ProcessId};
-
-fn sentinel(i: u32) -> Addr {
-    Addr::new(HostId(i), 26379)
-}
-
-fn node(i: u32) -> Addr {
-    Addr::new(HostId(i), 6379)
-}
+use sim::{ConnectError, Effect};
 
 /// A redis-rs client of sentinels s1..s3 with `settings`, writing once a second from 0.
 fn client(settings: RedisRs) -> (Client, Out) {
-    let kind = ClientKind::Sentinel {
-        sentinels: (0..3).map(sentinel).collect(),
-        service: "mymaster".into(),
-        replica: false,
-    };
-    let w = super::super::Workload {
-        writes_per_sec: 1,
-        reads_per_sec: 0,
-        start: Instant::ZERO,
-        stop: None,
-    };
-    let c =
-        Client::new(dir(), "app1", kind, Duration::from_millis(100), Some(w)).redis_rs(settings);
-    (c, Outbox::new(1, ProcessId(9), Addr::new(HostId(5), 0)))
-}
-
-fn at(ms: u64) -> Instant {
-    Instant::from_millis(ms)
+    let (c, out) = sentinel_client(None);
+    (c.redis_rs(settings), out)
 }
 
 fn role(r: &str) -> Reply {
