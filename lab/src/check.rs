@@ -52,8 +52,8 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             (name(pid), role)
         })
         .collect();
-    let groups = crate::masters::groups(scenario);
-    let final_master = if groups.len() > 1 { None } else { final_master(d, &final_roles, None) };
+    let several = crate::masters::several(scenario);
+    let final_master = if several { None } else { final_master(d, &final_roles, None) };
 
     // Writes.
     let master_data = final_master
@@ -91,7 +91,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
     let clients = clients(d, &history, end);
     let unavailable_ms = clients.values().map(|c| c.unavailable_ms).max().unwrap_or(0);
 
-    let masters = if groups.len() > 1 {
+    let masters = if several {
         crate::masters::outcomes(scenario, d, &final_roles, &history, &promotions, &clients, end)
     } else {
         BTreeMap::new()

@@ -74,17 +74,15 @@ enum Tally {
 
 /// Leaders elected per epoch, or master addresses per configuration epoch: the first epoch with
 /// two or more.
-fn one_per_epoch(d: &Deployment, tally: Tally) -> Option<String> {
+fn one_per_epoch<'a>(d: &'a Deployment, tally: Tally) -> Option<String> {
     let w = &d.world;
     let mut ids: BTreeMap<ProcessId, &str> = BTreeMap::new();
-    let mut by_epoch: BTreeMap<(String, u64), BTreeSet<String>> = BTreeMap::new();
+    let mut by_epoch: BTreeMap<(&str, u64), BTreeSet<String>> = BTreeMap::new();
     // Epochs are per sentinel but votes and configurations per master: a note names its master
     // when its sentinel monitors several, else it is the sentinel's one master.
-    let master = |pid: ProcessId, name: &Option<String>| -> String {
-        name.clone()
-            .or_else(|| {
-                w.actor(pid).as_sentinel().and_then(|s| s.first_master().map(str::to_string))
-            })
+    let master = |pid: ProcessId, name: &'a Option<String>| -> &'a str {
+        name.as_deref()
+            .or_else(|| w.actor(pid).as_sentinel().and_then(|s| s.first_master()))
             .unwrap_or_default()
     };
     for n in w.notes() {

@@ -11,24 +11,32 @@ use model::observe::OpRecord;
 use sim::{Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// True when the sentinels monitor more than one master (and their servers form more than one
+/// group): the report then gives each master's part. Allocates nothing with one master.
+pub fn several(s: &Scenario) -> bool {
+    let mut names = s.sentinels.iter().flat_map(|x| &x.config.masters).map(|m| &m.name);
+    let first = names.next();
+    names.any(|n| Some(n) != first) && groups(s).len() > 1
+}
+
 /// Each monitored master's servers (indexes into `scenario.redis`), by master name: the masters
 /// of every sentinel's configuration.
 pub fn groups(s: &Scenario) -> BTreeMap<String, BTreeSet<usize>> {
-    let name = |i: usize| -> (String, u16) {
+    let name = |i: usize| -> (&str, u16) {
         let a = s.redis[i].addr;
-        (s.hosts[a.host.0 as usize].clone(), a.port)
+        (&s.hosts[a.host.0 as usize], a.port)
     };
     // Where each server's replicaof chain ends (a loop ends nowhere).
     let root = |mut i: usize| -> Option<usize> {
         for _ in 0..=s.redis.len() {
             let Some(up) = &s.redis[i].config.replicaof else { return Some(i) };
-            i = (0..s.redis.len()).find(|&j| name(j) == *up)?;
+            i = (0..s.redis.len()).find(|&j| name(j) == (up.0.as_str(), up.1))?;
         }
         None
     };
     let mut out: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
     for m in s.sentinels.iter().flat_map(|x| &x.config.masters) {
-        let Some(head) = (0..s.redis.len()).find(|&i| name(i) == (m.host.clone(), m.port)) else {
+        let Some(head) = (0..s.redis.len()).find(|&i| name(i) == (m.host.as_str(), m.port)) else {
             continue;
         };
         let members = (0..s.redis.len()).filter(|&i| root(i) == root(head));

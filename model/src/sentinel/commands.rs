@@ -99,7 +99,7 @@ impl Sentinel {
             Command::PSubscribe(patterns) => return self.subscribe(ctx, conn, patterns, true),
             Command::Info(_) => Reply::Info(Box::new(self.info(ctx))),
             Command::Role => {
-                let names = self.rt().names();
+                let names = self.rt().entries().map(|e| e.conf.name.clone());
                 Reply::Array(Some(vec![Reply::bulk("sentinel"), Reply::strings(names)]))
             }
             Command::ClientSetName(_) => Reply::Ok,
@@ -123,9 +123,7 @@ impl Sentinel {
         let (port, build) = (self.port, self.build);
         let rt = self.rt();
         let masters = rt
-            .names()
-            .iter()
-            .filter_map(|n| rt.entry(n))
+            .entries()
             .map(|e| {
                 let m = &e.master;
                 let status = if m.flags.o_down {
@@ -172,12 +170,7 @@ impl Sentinel {
         match sub {
             SentinelCmd::Masters => {
                 let rt = self.rt.as_ref().expect("running");
-                let all = rt
-                    .names()
-                    .iter()
-                    .filter_map(|n| rt.entry(n))
-                    .map(|e| instance_map(e, &e.master, now))
-                    .collect();
+                let all = rt.entries().map(|e| instance_map(e, &e.master, now)).collect();
                 Reply::Array(Some(all))
             }
             SentinelCmd::Master(n) if n == name => {

@@ -42,6 +42,11 @@ impl MasterConfig {
         }
     }
 
+    /// The same settings for the master now at `host:port` (what a config rewrite writes).
+    pub fn at(&self, host: &str, port: u16) -> Self {
+        MasterConfig { name: self.name.clone(), host: host.to_string(), port, ..*self }
+    }
+
     /// `SENTINEL SET` / a per-master directive: sets `option` (its real name) to `value`.
     pub fn set_option(&mut self, option: &str, value: &str) -> Result<(), String> {
         let ms = |v: &str| -> Result<u64, String> {

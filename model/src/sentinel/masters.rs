@@ -57,7 +57,7 @@ impl SavedMaster {
 impl MasterEntry {
     /// The entry a (re)start builds from the file: known replicas and sentinels are loaded
     /// silently (no `+slave` / `+sentinel`); entry ids come from `next_id`.
-    pub fn load(sm: SavedMaster, next_id: &mut u32, now: i64) -> Self {
+    pub fn load(sm: &SavedMaster, next_id: &mut u32, now: i64) -> Self {
         let c = &sm.conf;
         let mut master =
             Instance::new(0, Kind::Master, c.name.clone(), c.host.clone(), c.port, now);
@@ -94,7 +94,7 @@ impl MasterEntry {
             })
             .collect();
         MasterEntry {
-            conf: sm.conf,
+            conf: sm.conf.clone(),
             master,
             ms,
             replicas,
@@ -143,10 +143,8 @@ impl MasterEntry {
                 }
             })
             .collect();
-        let mut conf = self.conf.clone();
-        (conf.host, conf.port) = (mh.to_string(), mp);
         SavedMaster {
-            conf,
+            conf: self.conf.at(mh, mp),
             config_epoch: self.ms.config_epoch,
             leader_epoch: self.ms.leader_epoch,
             replicas,
@@ -165,12 +163,18 @@ impl Runtime {
         !self.parked.is_empty()
     }
 
+    /// Every master's entry, in name order (allocates nothing).
+    pub fn entries(&self) -> impl Iterator<Item = &MasterEntry> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let name = self.m.conf.name.as_str();
+        let before = self.parked.range::<str, _>((Unbounded, Excluded(name)));
+        let after = self.parked.range::<str, _>((Excluded(name), Unbounded));
+        before.map(|(_, e)| e).chain(std::iter::once(&self.m)).chain(after.map(|(_, e)| e))
+    }
+
     /// The names of the monitored masters, in name order.
     pub fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.parked.keys().cloned().collect();
-        let i = v.partition_point(|n| *n < self.m.conf.name);
-        v.insert(i, self.m.conf.name.clone());
-        v
+        self.entries().map(|e| e.conf.name.clone()).collect()
     }
 
     /// The entry of the master named `name`, wherever it is.

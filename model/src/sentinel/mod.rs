@@ -107,8 +107,8 @@ pub struct MasterView {
 struct Saved {
     my_id: Option<String>,
     current_epoch: u64,
-    /// Every master, by name, once the file was rewritten (until then the config's own).
-    masters: Option<BTreeMap<String, SavedMaster>>,
+    /// Every master, in name order, once the file was rewritten (until then the config's own).
+    masters: Option<Vec<SavedMaster>>,
 }
 
 /// An instance entry, by position.
@@ -288,21 +288,25 @@ impl Sentinel {
                 id
             }
         };
-        let saved: Vec<SavedMaster> = match &self.saved.masters {
-            Some(m) => m.values().cloned().collect(),
-            None => self.config.masters.iter().map(SavedMaster::fresh).collect(),
+        let fresh: Vec<SavedMaster>;
+        let saved: &[SavedMaster] = match &self.saved.masters {
+            Some(m) => m,
+            None => {
+                fresh = self.config.masters.iter().map(SavedMaster::fresh).collect();
+                &fresh
+            }
         };
         let mut next_id = 0;
-        let mut entries: BTreeMap<String, MasterEntry> = saved
-            .into_iter()
-            .map(|sm| (sm.conf.name.clone(), MasterEntry::load(sm, &mut next_id, now)))
-            .collect();
-        let first = entries.pop_first().expect("a validated config monitors a master").1;
+        let mut entries = saved.iter().map(|sm| MasterEntry::load(sm, &mut next_id, now));
+        let first = entries.next().expect("a validated config monitors a master");
+        // The first in hand, the others parked by name (none: no allocation).
+        let parked: BTreeMap<String, MasterEntry> =
+            entries.map(|e| (e.conf.name.clone(), e)).collect();
         let rt = Runtime {
             my_id: my_id.clone(),
             current_epoch: self.saved.current_epoch,
             m: first,
-            parked: entries,
+            parked,
             tilt: false,
             tilt_start_time: 0,
             previous_time: now,
@@ -315,18 +319,17 @@ impl Sentinel {
         self.save();
         crate::observe::log(ctx, Level::Warning, 'X', format!("Sentinel ID is {my_id}"));
         ctx.note(Note::Why(Why::Identity { run_id: my_id }));
-        for name in self.rt().names() {
-            self.rt().focus(&name);
-            self.note_advertised(ctx);
-            let quorum = self.mc().quorum;
-            self.event(
+        self.each_master(|s| {
+            s.note_advertised(ctx);
+            let quorum = s.mc().quorum;
+            s.event(
                 ctx,
                 Level::Warning,
                 "+monitor",
                 Some(Slot::Master),
                 &format!("quorum {quorum}"),
             );
-        }
+        });
         // serverCron first runs 1 ms after start.
         ctx.set_timer(Timer::SentinelTick, Duration::from_millis(1));
     }
@@ -377,12 +380,18 @@ impl Sentinel {
 
     /// `note_advertised` for every master (a step may have touched any of them).
     fn note_advertised_all(&mut self, ctx: &mut NodeCtx<'_>) {
-        if self.rt().parked.is_empty() {
-            return self.note_advertised(ctx);
+        self.each_master(|s| s.note_advertised(ctx));
+    }
+
+    /// Runs `f` with each master in hand, in name order. With one master (most deployments) it
+    /// is already in hand: no name list, no swap.
+    fn each_master(&mut self, mut f: impl FnMut(&mut Self)) {
+        if !self.rt().several() {
+            return f(self);
         }
         for name in self.rt().names() {
             self.rt().focus(&name);
-            self.note_advertised(ctx);
+            f(self);
         }
     }
 
@@ -412,10 +421,7 @@ impl Sentinel {
     /// leads reached RECONF_SLAVES), and in the replica list the old master takes its place.
     fn save(&mut self) {
         let rt = self.rt.as_ref().expect("running");
-        let masters = std::iter::once(&rt.m)
-            .chain(rt.parked.values())
-            .map(|e| (e.conf.name.clone(), e.save()))
-            .collect();
+        let masters = rt.entries().map(MasterEntry::save).collect();
         self.saved = Saved {
             my_id: Some(rt.my_id.clone()),
             current_epoch: rt.current_epoch,
@@ -432,15 +438,14 @@ impl Sentinel {
         // sentinelHandleDictOfRedisInstances: each master with its replicas and sentinels; only
         // the last master found in UPDATE_CONFIG switches in this tick.
         let mut switch = None;
-        for name in self.rt().names() {
-            self.rt().focus(&name);
-            for slot in self.rt().slots() {
-                self.handle_instance(ctx, slot);
+        self.each_master(|s| {
+            for slot in s.rt().slots() {
+                s.handle_instance(ctx, slot);
             }
-            if self.rt().m.ms.failover_state == FailoverState::UpdateConfig {
-                switch = Some(name);
+            if s.rt().m.ms.failover_state == FailoverState::UpdateConfig {
+                switch = Some(s.rt().m.conf.name.clone());
             }
-        }
+        });
         if let Some(name) = switch {
             self.rt().focus(&name);
             self.switch_to_promoted(ctx);
