@@ -97,7 +97,7 @@ fn a_workload_that_starts_at_the_end_is_refused() {
 fn a_bad_directive_value_says_what_is_accepted_not_serdes_wording() {
     let line = first_line("directive-value.toml");
     assert!(line.starts_with("error: tests/bad/directive-value.toml:10:31:"), "{line}");
-    assert!(line.contains("a string, an integer or a boolean"), "{line}");
+    assert!(line.contains("a string, an integer, a boolean (true means yes) or a list"), "{line}");
     assert!(!line.contains("untagged"), "{line}");
 }
 
@@ -116,7 +116,11 @@ fn run_with(name: &str, extra: &str) -> (i32, String) {
 #[test]
 fn no_value_of_the_wrong_shape_leaks_serdes_wording() {
     let cases = [
-        ("final-master", "[expect]\nfinal-master = 3\n", "\"host:port\" or a list"),
+        (
+            "final-master",
+            "[expect]\nfinal-master = 3\n",
+            "\"host:port\", a list of them, or a table",
+        ),
         ("lost-writes", "[expect]\nlost-writes = true\n", "a count (0) or a list of keys"),
         (
             "get-value",

@@ -204,7 +204,7 @@ impl Plan {
         }
         let n = scenario.sentinels.len();
         for (i, s) in scenario.sentinels.iter().enumerate() {
-            let service = Some(s.config.master_name.clone());
+            let service = Some(s.config.master().name.clone());
             procs.push(proc(
                 scenario,
                 Kind::Sentinel,
@@ -365,7 +365,7 @@ impl Plan {
                 }
                 Action::SentinelFailover(i) => {
                     let s = &scenario.sentinels[*i];
-                    let argv = vec!["SENTINEL".into(), "FAILOVER".into(), s.config.master_name.clone()];
+                    let argv = vec!["SENTINEL".into(), "FAILOVER".into(), s.config.master().name.clone()];
                     let target = Target::Proc(scenario.redis.len() + i);
                     let label = format!("redis-cli SENTINEL FAILOVER on {}", self.procs[scenario.redis.len() + i].name);
                     push(self, Step::Command { argv, target, from: s.addr.host.0 as usize }, label);

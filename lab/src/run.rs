@@ -313,7 +313,7 @@ impl Deployment {
                 let argv = vec![
                     "SENTINEL".to_string(),
                     "FAILOVER".to_string(),
-                    s.config.master_name.clone(),
+                    s.config.master().name.clone(),
                 ];
                 let addr = s.addr;
                 self.world.inject(cli, |node, ctx| {

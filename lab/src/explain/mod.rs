@@ -110,30 +110,31 @@ fn deployment(r: &Record, out: &mut String) {
         let _ = writeln!(out, "  Redis {name}: {}", notes.join(", "));
     }
     if let Some(first) = s.sentinels.first() {
-        let c = &first.config;
         let names: Vec<String> = s
             .sentinels
             .iter()
             .map(|x| format!("{}:{}", s.hosts[x.addr.host.0 as usize], x.addr.port))
             .collect();
-        let _ = writeln!(
-            out,
-            "  Sentinels {} watch {} at {}:{}: quorum {}, down-after-milliseconds {}, failover-timeout {}.",
-            names.join(", "),
-            c.master_name,
-            c.master_host,
-            c.master_port,
-            c.quorum,
-            c.down_after_ms,
-            c.failover_timeout_ms
-        );
-        let n = s.sentinels.len();
-        let _ = writeln!(
-            out,
-            "  A failover needs {} sentinels to agree the master is down (the quorum) and a leader elected by {} of the {n} (a majority, at least the quorum).",
-            c.quorum,
-            (n / 2 + 1).max(c.quorum as usize)
-        );
+        for c in &first.config.masters {
+            let _ = writeln!(
+                out,
+                "  Sentinels {} watch {} at {}:{}: quorum {}, down-after-milliseconds {}, failover-timeout {}.",
+                names.join(", "),
+                c.name,
+                c.host,
+                c.port,
+                c.quorum,
+                c.down_after_ms,
+                c.failover_timeout_ms
+            );
+            let n = s.sentinels.len();
+            let _ = writeln!(
+                out,
+                "  A failover needs {} sentinels to agree the master is down (the quorum) and a leader elected by {} of the {n} (a majority, at least the quorum).",
+                c.quorum,
+                (n / 2 + 1).max(c.quorum as usize)
+            );
+        }
     }
     for c in &s.clients {
         let how = match &c.mode {

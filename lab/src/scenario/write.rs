@@ -94,6 +94,14 @@ pub fn expect_lines(e: &Expect, property: &str) -> String {
         "promoted" => {
             e.promoted.as_ref().map(|v| format!("promoted = {}\n", list(v))).unwrap_or_default()
         }
+        "final-master" if !e.final_master_of.is_empty() => {
+            let kv: Vec<String> = e
+                .final_master_of
+                .iter()
+                .map(|(n, v)| format!("{} = {}", quote(n), list(v)))
+                .collect();
+            format!("final-master = {{ {} }}\n", kv.join(", "))
+        }
         "final-master" => e
             .final_master
             .as_ref()

@@ -2,16 +2,17 @@
 //! `sentinelPublishCommand`): the SENTINEL subcommands clients and other sentinels use, INFO with
 //! the `master0:` line, ROLE, PING, PUBLISH of hellos, SUBSCRIBE and PSUBSCRIBE to event channels.
 
-use super::config::SentinelConfig;
 use super::instance::{Instance, Kind, Role};
-use super::{HELLO_CHANNEL, Runtime, Sentinel, Slot, mstime};
+use super::masters::MasterEntry;
+use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
 use crate::info::{Info, SentinelInfo, SentinelMasterLine};
 use crate::resp::{Command, Reply, SentinelCmd};
 use crate::wire::{Msg, NodeCtx};
 use sim::ConnId;
 
 /// `addReplySentinelRedisInstance`: the field/value map of one entry.
-fn instance_map(rt: &Runtime, cfg: &SentinelConfig, inst: &Instance, now: i64) -> Reply {
+fn instance_map(e: &MasterEntry, inst: &Instance, now: i64) -> Reply {
+    let cfg = &e.conf;
     let mut kv: Vec<(String, String)> = vec![
         ("name".into(), inst.name.clone()),
         ("ip".into(), inst.host.clone()),
@@ -22,7 +23,7 @@ fn instance_map(rt: &Runtime, cfg: &SentinelConfig, inst: &Instance, now: i64) -
         ("link-refcount".into(), "1".into()),
     ];
     if inst.kind == Kind::Master && inst.flags.failover_in_progress {
-        kv.push(("failover-state".into(), rt.ms.failover_state.as_str().into()));
+        kv.push(("failover-state".into(), e.ms.failover_state.as_str().into()));
     }
     let l = &inst.link;
     kv.push((
@@ -49,9 +50,9 @@ fn instance_map(rt: &Runtime, cfg: &SentinelConfig, inst: &Instance, now: i64) -
     }
     match inst.kind {
         Kind::Master => {
-            kv.push(("config-epoch".into(), rt.ms.config_epoch.to_string()));
-            kv.push(("num-slaves".into(), rt.replicas.len().to_string()));
-            kv.push(("num-other-sentinels".into(), rt.sentinels.len().to_string()));
+            kv.push(("config-epoch".into(), e.ms.config_epoch.to_string()));
+            kv.push(("num-slaves".into(), e.replicas.len().to_string()));
+            kv.push(("num-other-sentinels".into(), e.sentinels.len().to_string()));
             kv.push(("quorum".into(), cfg.quorum.to_string()));
             kv.push(("failover-timeout".into(), cfg.failover_timeout_ms.to_string()));
             kv.push(("parallel-syncs".into(), cfg.parallel_syncs.to_string()));
@@ -98,8 +99,8 @@ impl Sentinel {
             Command::PSubscribe(patterns) => return self.subscribe(ctx, conn, patterns, true),
             Command::Info(_) => Reply::Info(Box::new(self.info(ctx))),
             Command::Role => {
-                let name = self.rt().master.name.clone();
-                Reply::Array(Some(vec![Reply::bulk("sentinel"), Reply::strings([name])]))
+                let names = self.rt().entries().map(|e| e.conf.name.clone());
+                Reply::Array(Some(vec![Reply::bulk("sentinel"), Reply::strings(names)]))
             }
             Command::ClientSetName(_) => Reply::Ok,
             Command::Sentinel(sub) => self.sentinel_command(ctx, sub),
@@ -121,14 +122,26 @@ impl Sentinel {
         let now = mstime(ctx);
         let (port, build) = (self.port, self.build);
         let rt = self.rt();
-        let m = &rt.master;
-        let status = if m.flags.o_down {
-            "odown"
-        } else if m.flags.s_down {
-            "sdown"
-        } else {
-            "ok"
-        };
+        let masters = rt
+            .entries()
+            .map(|e| {
+                let m = &e.master;
+                let status = if m.flags.o_down {
+                    "odown"
+                } else if m.flags.s_down {
+                    "sdown"
+                } else {
+                    "ok"
+                };
+                SentinelMasterLine {
+                    name: m.name.clone(),
+                    status,
+                    address: m.addr(),
+                    slaves: e.replicas.len(),
+                    sentinels: e.sentinels.len() + 1,
+                }
+            })
+            .collect();
         Info::Sentinel(SentinelInfo {
             build,
             run_id: rt.my_id.clone(),
@@ -136,43 +149,48 @@ impl Sentinel {
             uptime_in_seconds: (ctx.now() - rt.started).as_secs(),
             tilt: rt.tilt,
             tilt_since_seconds: if rt.tilt { (now - rt.tilt_start_time) / 1000 } else { -1 },
-            masters: vec![SentinelMasterLine {
-                name: m.name.clone(),
-                status,
-                address: m.addr(),
-                slaves: rt.replicas.len(),
-                sentinels: rt.sentinels.len() + 1,
-            }],
+            masters,
         })
     }
 
     fn sentinel_command(&mut self, ctx: &mut NodeCtx<'_>, sub: SentinelCmd) -> Reply {
         let now = mstime(ctx);
         let no_such = || Reply::err("ERR No such master with that name");
-        let name = self.rt().master.name.clone();
+        // The subcommands naming a master work on that one (`sentinelGetMasterByName`).
+        if let SentinelCmd::Master(n)
+        | SentinelCmd::Replicas(n)
+        | SentinelCmd::Sentinels(n)
+        | SentinelCmd::GetMasterAddrByName(n)
+        | SentinelCmd::CkQuorum(n)
+        | SentinelCmd::Failover(n) = &sub
+        {
+            self.rt().focus(n);
+        }
+        let name = self.rt().m.master.name.clone();
         match sub {
             SentinelCmd::Masters => {
                 let rt = self.rt.as_ref().expect("running");
-                Reply::Array(Some(vec![instance_map(rt, &self.config, &rt.master, now)]))
+                let all = rt.entries().map(|e| instance_map(e, &e.master, now)).collect();
+                Reply::Array(Some(all))
             }
             SentinelCmd::Master(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
-                instance_map(rt, &self.config, &rt.master, now)
+                instance_map(&rt.m, &rt.m.master, now)
             }
             SentinelCmd::Replicas(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
                 Reply::Array(Some(
-                    rt.replicas
+                    rt.m.replicas
                         .iter()
                         .filter(|r| r.replica_announced)
-                        .map(|r| instance_map(rt, &self.config, r, now))
+                        .map(|r| instance_map(&rt.m, r, now))
                         .collect(),
                 ))
             }
             SentinelCmd::Sentinels(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
                 Reply::Array(Some(
-                    rt.sentinels.iter().map(|s| instance_map(rt, &self.config, s, now)).collect(),
+                    rt.m.sentinels.iter().map(|s| instance_map(&rt.m, s, now)).collect(),
                 ))
             }
             SentinelCmd::Master(_) | SentinelCmd::Replicas(_) | SentinelCmd::Sentinels(_) => {
@@ -186,8 +204,9 @@ impl Sentinel {
             SentinelCmd::GetMasterAddrByName(_) => Reply::Array(None),
             SentinelCmd::IsMasterDownByAddr { ip, port, epoch, runid } => {
                 let rt = self.rt();
-                let known = rt.master.host == ip && rt.master.port == port;
-                let down = known && !rt.tilt && rt.master.flags.s_down;
+                // `getSentinelRedisInstanceByAddrAndRunID(sentinel.masters, ip, port, NULL)`.
+                let known = rt.focus_where(|e| e.master.host == ip && e.master.port == port);
+                let down = known && !rt.tilt && rt.m.master.flags.s_down;
                 let (leader, leader_epoch) = if known && runid != "*" {
                     self.vote_leader(ctx, epoch, &runid)
                 } else {
@@ -200,11 +219,15 @@ impl Sentinel {
                 ]))
             }
             SentinelCmd::CkQuorum(n) if n == name => {
-                let quorum = self.config.quorum as usize;
+                let quorum = self.mc().quorum as usize;
                 let rt = self.rt();
-                let usable =
-                    1 + rt.sentinels.iter().filter(|s| !s.flags.s_down && !s.flags.o_down).count();
-                let voters = rt.sentinels.len() + 1;
+                let usable = 1 + rt
+                    .m
+                    .sentinels
+                    .iter()
+                    .filter(|s| !s.flags.s_down && !s.flags.o_down)
+                    .count();
+                let voters = rt.m.sentinels.len() + 1;
                 let no_quorum = usable < quorum;
                 let no_auth = usable < voters / 2 + 1;
                 if !no_quorum && !no_auth {
@@ -226,7 +249,7 @@ impl Sentinel {
                 }
             }
             SentinelCmd::Failover(n) if n == name => {
-                if self.rt().master.flags.failover_in_progress {
+                if self.rt().m.master.flags.failover_in_progress {
                     return Reply::err("INPROG Failover already in progress");
                 }
                 if self.pick_replica(now).0.is_none() {
@@ -238,17 +261,20 @@ impl Sentinel {
                     format!("Executing user requested FAILOVER of '{name}'"),
                 );
                 self.start_failover(ctx);
-                self.rt().master.flags.force_failover = true;
+                self.rt().m.master.flags.force_failover = true;
                 Reply::Ok
             }
             SentinelCmd::CkQuorum(_) | SentinelCmd::Failover(_) => no_such(),
             SentinelCmd::Reset(pattern) => {
-                if glob(&pattern, &name) {
-                    self.reset(ctx);
-                    Reply::Int(1)
-                } else {
-                    Reply::Int(0)
+                let mut reset = 0;
+                for n in self.rt().names() {
+                    if glob(&pattern, &n) {
+                        self.rt().focus(&n);
+                        self.reset(ctx);
+                        reset += 1;
+                    }
                 }
+                Reply::Int(reset)
             }
             SentinelCmd::MyId => Reply::bulk(self.rt().my_id.clone()),
         }
