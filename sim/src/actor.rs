@@ -30,6 +30,12 @@ pub trait Actor {
 
     /// The process was killed: drop everything in memory, keep what persistence would have kept.
     fn crash(&mut self);
+
+    /// The size of `msg` on the wire in bytes, which links with a finite bandwidth take time to
+    /// carry. The default, 0, makes every message take its latency alone.
+    fn msg_size(_msg: &Self::Msg) -> u64 {
+        0
+    }
 }
 
 /// Why a connect did not succeed.

@@ -6,7 +6,8 @@
 use crate::actor::{CloseReason, ConnectError, Effect, Input};
 use crate::filter::{Packet, RejectWith};
 use crate::ids::{Addr, ConnId, ProcessId};
-use crate::net::{Network, RTO_MIN, Verdict};
+use crate::net::{LinkId, Network, RTO_MIN, Verdict};
+use crate::pipe::{Bandwidth, Pipe};
 use crate::queue::EventQueue;
 use crate::tcp::{
     Connection, End, Flow, Handshake, Payload, SynSchedule, TCP_RETRIES2, rto_backoff,
@@ -79,6 +80,11 @@ pub(crate) enum Event<M, T> {
     Wake {
         pid: ProcessId,
     },
+    /// The next message of a pipe (a link direction with a finite bandwidth) has left.
+    PipeDone {
+        pipe: u32,
+        generation: u32,
+    },
     /// Sends and closes a busy step made (kept in [`Kernel::deferred`] so that events own
     /// nothing that needs dropping), leaving now that it is done.
     Deferred {
@@ -132,10 +138,16 @@ pub(crate) struct Kernel<M, T, N> {
     /// Socket operations of busy steps, by slot, until they leave; free slots are reused.
     deferred: Vec<Vec<SocketOp<M>>>,
     free_deferred: Vec<u32>,
+    /// A message's size in bytes, for links with a finite bandwidth ([`crate::Actor::msg_size`]).
+    size_of: fn(&M) -> u64,
+    /// The link directions with a finite bandwidth that carried something, and their index by
+    /// [`Network::direction`].
+    pipes: Vec<Pipe<Payload<M>>>,
+    pipe_of: BTreeMap<u64, u32>,
 }
 
 impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
-    pub fn new(net: Network) -> Self {
+    pub fn new(net: Network, size_of: fn(&M) -> u64) -> Self {
         let hosts = net.host_count();
         Kernel {
             now: Instant::ZERO,
@@ -154,6 +166,9 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             timer_gen: 0,
             deferred: Vec::new(),
             free_deferred: Vec::new(),
+            size_of,
+            pipes: Vec::new(),
+            pipe_of: BTreeMap::new(),
         }
     }
 
@@ -259,6 +274,16 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             Event::Refused { conn } => self.connect_failed(conn, ConnectError::Refused),
             Event::ConnectTimeout { conn } => self.connect_failed(conn, ConnectError::TimedOut),
             Event::Retransmit { from, generation, k } => self.retransmit(from, generation, k),
+            Event::PipeDone { pipe, generation } => {
+                let p = &mut self.pipes[pipe as usize];
+                if p.generation == generation {
+                    for (from, n, payload) in p.take_done(self.now) {
+                        self.put_on_wire(from, n, payload);
+                    }
+                    self.wake_pipe(pipe);
+                }
+                None
+            }
             Event::Deferred { pid, slot } => {
                 let ops = std::mem::take(&mut self.deferred[slot as usize]);
                 self.free_deferred.push(slot);
@@ -314,6 +339,8 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         task.timers.clear();
         let ends = std::mem::take(&mut task.open_ends);
         for end in ends {
+            // What the process had not written yet dies with it.
+            self.purge_pipe(end);
             self.end_mut(end).open = false;
             self.fin(end);
         }
@@ -468,7 +495,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
 
     #[inline]
     fn send(&mut self, pid: ProcessId, id: ConnId, msg: M) {
-        let slow = self.net.slow_path() || self.trace_messages;
+        let slow = self.net.slow_path() || self.trace_messages || self.net.shaped();
         let Some(c) = self.conns.get_mut(id.index()) else { return };
         let [a, b] = &mut c.ends;
         let me = if id.side() == 0 { a } else { b };
@@ -582,9 +609,71 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         }
     }
 
+    /// Sends a payload: through the link's pipe when it has a finite bandwidth (and the payload
+    /// has bytes, or follows some still queued), else straight onto the wire.
+    fn deliver(&mut self, from: ConnId, n: u32, payload: Payload<M>) {
+        if let Some((pipe, bw)) = self.shaped_link(from) {
+            let bytes = match &payload {
+                Payload::Data(m) => (self.size_of)(m),
+                Payload::Fin | Payload::Rst => 0,
+            };
+            let queued =
+                self.pipe_of.get(&pipe).is_some_and(|&p| !self.pipes[p as usize].idle_for(from));
+            if bytes > 0 || queued {
+                let p = self.pipe_index(pipe, bw);
+                self.pipes[p as usize].push(self.now, from, n, payload, bytes);
+                self.wake_pipe(p);
+                return;
+            }
+        }
+        self.put_on_wire(from, n, payload);
+    }
+
+    /// The pipe key and bandwidth of direction `from` -> peer, if its link has a finite one.
+    #[inline]
+    fn shaped_link(&self, from: ConnId) -> Option<(u64, Bandwidth)> {
+        if !self.net.shaped() {
+            return None;
+        }
+        let c = &self.conns[from.index()];
+        let link: LinkId = c.link?;
+        let bw = self.net.bandwidth_on(link)?;
+        let (a, b) = (c.ends[from.side()].addr.host, c.ends[from.side() ^ 1].addr.host);
+        Some((self.net.direction(link, a, b), bw))
+    }
+
+    fn pipe_index(&mut self, key: u64, bw: Bandwidth) -> u32 {
+        let next = self.pipes.len() as u32;
+        let p = *self.pipe_of.entry(key).or_insert(next);
+        if p == next {
+            self.pipes.push(Pipe::new(bw));
+        }
+        p
+    }
+
+    /// Schedules the pipe's next completion (a pending older one becomes stale).
+    fn wake_pipe(&mut self, pipe: u32) {
+        let p = &mut self.pipes[pipe as usize];
+        p.generation = p.generation.wrapping_add(1);
+        if let Some(at) = p.next_done() {
+            let generation = p.generation;
+            self.queue.push(at.max(self.now), Event::PipeDone { pipe, generation });
+        }
+    }
+
+    /// Drops what direction `from` -> peer still has queued on its pipe: its socket is gone.
+    fn purge_pipe(&mut self, from: ConnId) {
+        let Some((key, _)) = self.shaped_link(from) else { return };
+        let Some(&p) = self.pipe_of.get(&key) else { return };
+        if !self.pipes[p as usize].idle_for(from) {
+            self.pipes[p as usize].purge(self.now, from);
+            self.wake_pipe(p);
+        }
+    }
+
     /// Puts a payload on the wire: it arrives after the link's latency, never before the previous
     /// payload of the same direction.
-    fn deliver(&mut self, from: ConnId, n: u32, payload: Payload<M>) {
+    fn put_on_wire(&mut self, from: ConnId, n: u32, payload: Payload<M>) {
         let c = &mut self.conns[from.index()];
         let d = c.link.map_or(Duration::ZERO, |link| self.net.delay_on(link));
         let me = &mut c.ends[from.side()];
@@ -625,6 +714,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             // tcp_retries2 exhausted: the sender's socket fails; the peer never hears of it.
             flow.acknowledged();
             flow.held.clear();
+            self.purge_pipe(from);
             if !self.end(from).open {
                 return None;
             }
@@ -670,6 +760,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
                     CloseReason::Reset
                 };
                 self.forget_end(to);
+                self.purge_pipe(to);
                 self.trace_msg(|t| TraceEvent::Closed { t, conn: to, reason });
                 Some((pid, Input::Closed(to, reason)))
             }
