@@ -9,6 +9,9 @@ use crate::build::ServerBuild;
 use serde::Serialize;
 use std::fmt::Write;
 
+/// `used_memory` of an empty Redis 7.0 (about what a fresh `redis-server` reports).
+pub const BASELINE_USED_MEMORY: u64 = 875_000;
+
 /// One `slave<i>:` line of a master's INFO.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SlaveLine {
@@ -89,6 +92,9 @@ pub struct ServerInfo {
     pub backlog_histlen: i64,
     /// Keys in database 0.
     pub keys: usize,
+    /// `used_memory` of `# Memory`, shown only for a server holding a preloaded dataset (the
+    /// section is left out otherwise, as before datasets existed).
+    pub used_memory: Option<u64>,
 }
 
 /// One monitored master in a sentinel's `INFO`.
@@ -238,6 +244,13 @@ impl Info {
                 server_section(&mut out, i.build, id, port, up, "standalone");
                 out.push_str("\r\n");
                 out.push_str(&i.replication());
+                if let Some(m) = i.used_memory {
+                    let human = crate::dataset::human_bytes(m);
+                    let _ = write!(
+                        out,
+                        "\r\n# Memory\r\nused_memory:{m}\r\nused_memory_human:{human}\r\n"
+                    );
+                }
                 out.push_str("\r\n# Keyspace\r\n");
                 if i.keys > 0 {
                     let _ = write!(out, "db0:keys={},expires=0,avg_ttl=0\r\n", i.keys);

@@ -151,11 +151,13 @@ impl Server {
             let rt = self.rt.as_ref().expect("running");
             super::Snapshot {
                 data: rt.data.clone(),
+                mass: rt.mass,
                 replid: rt.repl.replid.clone(),
                 offset: rt.repl.offset,
             }
         };
         let target = if diskless { "replicas sockets" } else { "disk" };
+        self.fork_cost(ctx);
         self.log(ctx, Level::Notice, format!("Starting BGSAVE for SYNC with target: {target}"));
         if !diskless {
             let pid = self.rt().pid + 1;
@@ -177,6 +179,7 @@ impl Server {
                 c,
                 Msg::Reply(Reply::Status(format!("FULLRESYNC {} {}", snap.replid, snap.offset))),
             );
+            Self::send_rdb_chunks(ctx, c, &snap);
             ctx.send(c, Msg::Rdb(Box::new(snap.clone())));
         }
         // The stream after a fork starts with a SELECT (replicationSetupSlaveForFullResync).

@@ -87,6 +87,8 @@ pub(crate) struct MasterLink {
     pub last_io_unix: u64,
     /// Last progress of the handshake or transfer (`repl_transfer_lastio`).
     pub transfer_lastio_unix: u64,
+    /// Bytes of the current RDB transfer read so far (`repl_transfer_read`).
+    pub transfer_read: u64,
 }
 
 impl MasterLink {
@@ -98,6 +100,7 @@ impl MasterLink {
             down_since_unix: None,
             last_io_unix: 0,
             transfer_lastio_unix: 0,
+            transfer_read: 0,
         }
     }
 
@@ -326,7 +329,7 @@ impl Server {
         let rt = self.rt();
         let timeout = rt.cfg.repl_timeout;
         if matches!(rt.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Downloaded { .. })) {
-            self.load_downloaded(ctx, unix);
+            self.load_downloaded(ctx);
         }
         let rt = self.rt();
         if let Some(link) = &rt.repl.link {
