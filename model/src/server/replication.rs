@@ -328,7 +328,10 @@ impl Server {
         let unix = unixtime(ctx);
         let rt = self.rt();
         let timeout = rt.cfg.repl_timeout;
-        if matches!(rt.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Downloaded { .. })) {
+        let downloaded =
+            matches!(rt.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Downloaded { .. }));
+        // A load in progress (a preloaded mass) ends on its own timer.
+        if downloaded && rt.loading.is_none() {
             self.load_downloaded(ctx);
         }
         let rt = self.rt();
