@@ -203,3 +203,27 @@ fn bad_explore_arguments_exit_2() {
         "{err}"
     );
 }
+
+/// The kind `crash`: each seed takes the power from a host of `hosts` for the fault's length;
+/// under `appendfsync everysec` what is lost is at most the writes of about one second (50/s
+/// here), under `always` nothing.
+#[test]
+fn the_crash_kind_loses_at_most_a_second_under_everysec_and_nothing_under_always() {
+    let space = "\n[explore]\nfaults = 1\nwindow = \"8s..30s\"\nlength = \"1s..15s\"\nkinds = [\"crash\"]\nhosts = [\"10.0.0.1\"]\n";
+    let lost = |file: &str| -> Vec<(u64, Vec<String>)> {
+        let text = std::fs::read_to_string(file).unwrap();
+        // The exploration replaces the scenario's own fault and expectations.
+        let text = text[..text.find("[[event]]").unwrap()].to_string() + space;
+        let s = Scenario::from_bytes(file, text.as_bytes()).unwrap();
+        run_seeds(&s, &(0..40).collect::<Vec<_>>(), 2, &|_| {})
+            .into_iter()
+            .map(|r| (r.writes.lost, r.faults))
+            .collect()
+    };
+    let everysec = lost("traces/host-crash-fsync.toml");
+    assert!(everysec.iter().all(|(_, f)| f.len() == 1 && f[0].contains(" crash 10.0.0.1 for ")));
+    assert!(everysec.iter().all(|(n, f)| *n <= 51 && !f.is_empty()), "{everysec:?}");
+    assert!(everysec.iter().any(|(n, _)| *n > 0), "some power losses take writes: {everysec:?}");
+    let always = lost("traces/host-crash-fsync-always.toml");
+    assert!(always.iter().all(|(n, _)| *n == 0), "{always:?}");
+}

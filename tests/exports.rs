@@ -26,7 +26,7 @@ fn record(path: &str) -> Record {
 /// Runs `scenario` with a trace at `level` into a temporary file and reads it back.
 fn traced(scenario: &str, level: TraceLevel, file: &str) -> Record {
     let s = Scenario::load(scenario).unwrap();
-    let path = std::env::temp_dir().join(file);
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(file);
     let out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let mut d = Deployment::build(&s, s.seed);
     d.trace_to(&s, Box::new(out), level).unwrap();

@@ -548,6 +548,7 @@ mod tests {
             split_brain_ms: 0,
             unavailable_ms: 5000,
             clients: [("w".to_string(), client)].into_iter().collect(),
+            masters: Default::default(),
             sentinel_events: vec![
                 event(5000, "+sdown", "master mymaster 10.0.0.1 6379"),
                 event(5100, "+sdown", "master mymaster 10.0.0.1 6379"),

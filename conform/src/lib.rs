@@ -40,6 +40,9 @@ pub const REDIS_PY_DRIVER: &str = include_str!("../drivers/redis_py.py");
 /// The ioredis driver (`node ioredis.mjs client SPEC`), written next to its npm install.
 pub const IOREDIS_DRIVER: &str = include_str!("../drivers/ioredis.mjs");
 
+/// The node-redis driver (`node node_redis.mjs client SPEC`), written next to its npm install.
+pub const NODE_REDIS_DRIVER: &str = include_str!("../drivers/node_redis.mjs");
+
 /// How to conform.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -184,6 +187,15 @@ fn venvs(
                 node.insert(
                     c.release.clone(),
                     preflight::ioredis(version, IOREDIS_DRIVER).map_err(Unable)?,
+                );
+            }
+            continue;
+        }
+        if let Some(version) = c.release.strip_prefix("node-redis-") {
+            if !node.contains_key(&c.release) {
+                node.insert(
+                    c.release.clone(),
+                    preflight::node_redis(version, NODE_REDIS_DRIVER).map_err(Unable)?,
                 );
             }
             continue;

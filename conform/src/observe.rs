@@ -169,6 +169,8 @@ pub fn outcome(scenario: &Scenario, plan: &Plan, seen: &Observed, run: u64) -> O
         split_brain_ms: split_brain_ms(scenario, plan, &seen.samples, end_us),
         unavailable_ms,
         clients,
+        // Per-master outcomes of real runs: not measured yet (single-master report shape).
+        masters: Default::default(),
         sentinel_events,
         expectations: Expectations::default(),
         warnings: seen.caveats.clone(),

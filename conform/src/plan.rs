@@ -5,6 +5,8 @@
 use lab::scenario::{Action, ClientMode, CommandTarget, ProcRef, Scenario};
 use model::client::Library;
 use model::client::ioredis::settings::{IOREDIS_RELEASE, ReconnectOnError};
+use model::client::node_redis::settings::{NODE_REDIS_RELEASE, ReconnectStrategy};
+use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use sim::filter::FilterCommand;
 use sim::{Addr, DurationRange};
 use std::collections::BTreeSet;
@@ -103,6 +105,37 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
             });
             release
         }
+        Library::NodeRedis(nr) => {
+            let release = format!("node-redis-{NODE_REDIS_RELEASE}");
+            spec["library"] = "node-redis".into();
+            spec["library_version"] = release.clone().into();
+            let strategy = match nr.reconnect_strategy {
+                ReconnectStrategy::Default => serde_json::Value::Null,
+                ReconnectStrategy::Never => false.into(),
+                ReconnectStrategy::Fixed(d) => ms(d).into(),
+            };
+            spec["node_redis"] = serde_json::json!({
+                "scanInterval": nr.scan_interval.map_or(0, ms),
+                "maxCommandRediscovers": nr.max_command_rediscovers,
+                "masterPoolSize": nr.master_pool_size,
+                "connectTimeout": ms(nr.connect_timeout),
+                "socketTimeout": nr.socket_timeout.map(ms),
+                "reconnectStrategy": strategy,
+                "commandTimeout": nr.command_timeout.map_or(0, ms),
+            });
+            release
+        }
+        Library::RedisRs(rs) => {
+            let release = format!("redis-rs-{REDIS_RS_RELEASE}");
+            spec["library"] = "redis-rs".into();
+            spec["library_version"] = release.clone().into();
+            spec["redis_rs"] = serde_json::json!({
+                "connection_timeout_ms": ms(rs.connection_timeout),
+                "response_timeout_ms": ms(rs.response_timeout),
+                "reuse_connection": rs.reuse_connection,
+            });
+            release
+        }
     }
 }
 
@@ -171,7 +204,7 @@ impl Plan {
         }
         let n = scenario.sentinels.len();
         for (i, s) in scenario.sentinels.iter().enumerate() {
-            let service = Some(s.config.master_name.clone());
+            let service = Some(s.config.master().name.clone());
             procs.push(proc(
                 scenario,
                 Kind::Sentinel,
@@ -272,6 +305,13 @@ impl Plan {
                         label: format!("resume {name}"),
                     });
                 }
+                Action::Crash { host, .. } => {
+                    self.caveats.push(format!(
+                        "event at line {} ({at}: crash {}): not conformable: a namespace cannot lose power (its processes' page cache would survive); not applied",
+                        t.line,
+                        self.hosts[host.0 as usize].name
+                    ));
+                }
                 Action::ClockJump(p, us) => {
                     let i = self.proc_index(scenario, *p);
                     self.caveats.push(format!(
@@ -325,7 +365,7 @@ impl Plan {
                 }
                 Action::SentinelFailover(i) => {
                     let s = &scenario.sentinels[*i];
-                    let argv = vec!["SENTINEL".into(), "FAILOVER".into(), s.config.master_name.clone()];
+                    let argv = vec!["SENTINEL".into(), "FAILOVER".into(), s.config.master().name.clone()];
                     let target = Target::Proc(scenario.redis.len() + i);
                     let label = format!("redis-cli SENTINEL FAILOVER on {}", self.procs[scenario.redis.len() + i].name);
                     push(self, Step::Command { argv, target, from: s.addr.host.0 as usize }, label);

@@ -147,10 +147,28 @@ pub fn venv(release: &str) -> Result<PathBuf, String> {
 /// driver written next to its `node_modules` so that `import "ioredis"` finds it; returns the
 /// driver's path. Needs `node` and `npm` (Debian: `apt-get install -y nodejs npm`).
 pub fn ioredis(version: &str, driver: &str) -> Result<PathBuf, String> {
+    npm("ioredis", "ioredis", version, "ioredis.mjs", driver)
+}
+
+/// node-redis (npm's `redis` package) `version`, as [`ioredis`] installs ioredis, into
+/// `node-redis-<version>`.
+pub fn node_redis(version: &str, driver: &str) -> Result<PathBuf, String> {
+    npm("node-redis", "redis", version, "node_redis.mjs", driver)
+}
+
+/// `npm install <package>@<version>` into the cache's `<library>-<version>` (once), and the
+/// driver written there as `file`.
+fn npm(
+    library: &str,
+    package: &str,
+    version: &str,
+    file: &str,
+    driver: &str,
+) -> Result<PathBuf, String> {
     for program in ["node", "npm"] {
         if which(program).is_none() {
             return Err(format!(
-                "`{program}` is not on PATH, and an ioredis client needs it: apt-get install -y nodejs npm"
+                "`{program}` is not on PATH, and an {library} client needs it: apt-get install -y nodejs npm"
             ));
         }
     }
@@ -158,29 +176,29 @@ pub fn ioredis(version: &str, driver: &str) -> Result<PathBuf, String> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
         .ok_or("no cache directory: set HOME or XDG_CACHE_HOME")?;
-    let dir = cache.join("redsim").join("conform").join(format!("ioredis-{version}"));
-    let installed = dir.join("node_modules").join("ioredis").join("package.json");
+    let dir = cache.join("redsim").join("conform").join(format!("{library}-{version}"));
+    let installed = dir.join("node_modules").join(package).join("package.json");
     let has = || {
         std::fs::read_to_string(&installed)
             .is_ok_and(|p| p.contains(&format!("\"version\": \"{version}\"")))
     };
     if !has() {
         crate::say(format_args!(
-            "conform: installing ioredis {version} with npm into {} (once)",
+            "conform: installing {library} {version} with npm into {} (once)",
             dir.display()
         ));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let prefix = dir.display().to_string();
-        let package = format!("ioredis@{version}");
+        let spec = format!("{package}@{version}");
         crate::machine::run(
             "npm",
-            &["install", "--silent", "--no-save", "--prefix", &prefix, &package],
+            &["install", "--silent", "--no-save", "--prefix", &prefix, &spec],
         )?;
         if !has() {
-            return Err(format!("ioredis {version} did not install into {}", dir.display()));
+            return Err(format!("{library} {version} did not install into {}", dir.display()));
         }
     }
-    let js = dir.join("ioredis.mjs");
+    let js = dir.join(file);
     std::fs::write(&js, driver).map_err(|e| format!("{}: {e}", js.display()))?;
     Ok(js)
 }

@@ -2,15 +2,18 @@
 //! the servers and sentinels wrote, the faults the runner applied, and the final datasets.
 //! Definitions follow `reference/scenario-format.md` ("The outcome report").
 
-use crate::outcome::{ClientOutcome, Expectations, Outcome, Promotion, SentinelEvent, Writes};
-use crate::run::{Deployment, Life};
+use crate::outcome::{ClientOutcome, Expectations, Outcome, Promotion, SentinelEvent};
+use crate::run::Deployment;
 use crate::scenario::{Role, Scenario};
 use model::observe::Note;
+use model::observe::OpRecord;
 use model::observe::ReplNote;
 use model::observe::Why;
-use model::observe::{OpRecord, OpResult};
 use sim::{Instant, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use crate::tally::{count_writes, most_named};
+use crate::tally::{final_master, split_brain};
 
 fn ms(t: Instant) -> u64 {
     t.as_millis()
@@ -49,7 +52,8 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
             (name(pid), role)
         })
         .collect();
-    let final_master = final_master(d, &final_roles);
+    let groups = crate::masters::groups(scenario);
+    let final_master = if groups.len() > 1 { None } else { final_master(d, &final_roles, None) };
 
     // Writes.
     let master_data = final_master
@@ -82,10 +86,19 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         .collect();
 
     let promotions = promotions(d);
-    let split_brain_ms = split_brain(d, end);
+    let all: BTreeSet<ProcessId> = d.redis.iter().copied().collect();
+    let split_brain_ms = split_brain(d, &all, end);
     let clients = clients(d, &history, end);
     let unavailable_ms = clients.values().map(|c| c.unavailable_ms).max().unwrap_or(0);
 
+    let masters = if groups.len() > 1 {
+        crate::masters::outcomes(scenario, d, &final_roles, &history, &promotions, &clients, end)
+    } else {
+        BTreeMap::new()
+    };
+    // With several masters, the writes are each master's, counted against its own final master.
+    let writes = if masters.is_empty() { writes } else { crate::masters::total(&masters) };
+    let split_brain_ms = masters.values().map(|m| m.split_brain_ms).max().unwrap_or(split_brain_ms);
     let mut out = Outcome {
         scenario: scenario.name.clone(),
         seed,
@@ -97,6 +110,7 @@ pub fn outcome(scenario: &Scenario, seed: u64, d: &Deployment) -> Outcome {
         split_brain_ms,
         unavailable_ms,
         clients,
+        masters,
         sentinel_events,
         expectations: Expectations::default(),
         warnings: d.warnings.clone(),
@@ -112,66 +126,7 @@ pub fn sort_history(history: &mut [OpRecord]) {
     history.sort_by(|a, b| (a.invoked_us, &a.client, a.seq).cmp(&(b.invoked_us, &b.client, b.seq)));
 }
 
-/// The writes of `history` counted by their fate; `present(key)` says whether an acknowledged
-/// write's key survived (on the final master, or on some live node when there is none).
-pub fn count_writes(history: &[OpRecord], present: impl Fn(&str) -> bool) -> Writes {
-    let mut writes = Writes::default();
-    // Lost keys in the order first seen; the set only answers "seen already?".
-    let mut lost_seen: BTreeSet<&str> = BTreeSet::new();
-    for op in history {
-        let Some((key, _)) = op.op.written() else { continue };
-        match &op.result {
-            OpResult::Ok { .. } => {
-                writes.acked += 1;
-                if !present(key) && lost_seen.insert(key) {
-                    writes.lost_keys.push(key.to_string());
-                }
-            }
-            OpResult::Error { .. } => writes.failed += 1,
-            OpResult::Timeout | OpResult::Lost { .. } => writes.indeterminate += 1,
-        }
-    }
-    writes.lost = writes.lost_keys.len() as u64;
-    writes
-}
-
-/// "The node that most sentinels name as master at the end (ties: the highest config epoch); with
-/// no sentinels, the only node whose role is master." `views` holds each sentinel's
-/// (master address, config epoch), for those that name one.
-pub fn most_named(
-    sentinels: usize,
-    views: impl IntoIterator<Item = (String, u64)>,
-    roles: &BTreeMap<String, Role>,
-) -> Option<String> {
-    if sentinels == 0 {
-        let masters: Vec<&String> =
-            roles.iter().filter(|(_, r)| **r == Role::Master).map(|(n, _)| n).collect();
-        return (masters.len() == 1).then(|| masters[0].clone());
-    }
-    let mut votes: BTreeMap<String, (usize, u64)> = BTreeMap::new();
-    for (addr, config_epoch) in views {
-        let e = votes.entry(addr).or_insert((0, 0));
-        e.0 += 1;
-        e.1 = e.1.max(config_epoch);
-    }
-    votes
-        .into_iter()
-        .max_by_key(|(addr, (n, epoch))| (*n, *epoch, std::cmp::Reverse(addr.clone())))
-        .map(|(a, _)| a)
-}
-
-fn final_master(d: &Deployment, roles: &BTreeMap<String, Role>) -> Option<String> {
-    let views = d.sentinels.iter().filter_map(|&pid| {
-        d.world
-            .actor(pid)
-            .as_sentinel()
-            .and_then(|s| s.master_view())
-            .map(|v| (v.addr, v.config_epoch))
-    });
-    most_named(d.sentinels.len(), views, roles)
-}
-
-fn promotions(d: &Deployment) -> Vec<Promotion> {
+pub(crate) fn promotions(d: &Deployment) -> Vec<Promotion> {
     let w = &d.world;
     let redis: BTreeSet<ProcessId> = d.redis.iter().copied().collect();
     let mut out = Vec::new();
@@ -207,57 +162,6 @@ fn promotions(d: &Deployment) -> Vec<Promotion> {
         });
     }
     out
-}
-
-/// Total time during which two or more servers were up, masters, and accepting writes.
-fn split_brain(d: &Deployment, end: Instant) -> u64 {
-    let w = &d.world;
-    // (time, pid, change): notes say whether the server would accept a write; the runner's
-    // lifecycle says whether it was running at all.
-    #[derive(Clone, Copy)]
-    enum Change {
-        Writable(bool),
-        Life(Life),
-    }
-    let mut changes: Vec<(Instant, usize, ProcessId, Change)> = Vec::new();
-    for (i, n) in w.notes().iter().enumerate() {
-        if let Note::Repl(ReplNote::Writable { writable }) = n.note {
-            changes.push((n.at, i, n.pid, Change::Writable(writable)));
-        }
-    }
-    for (i, &(t, pid, life)) in d.lifecycle.iter().enumerate() {
-        // At equal times a lifecycle change applies before the notes its restart produces.
-        changes.push((t, usize::MAX - d.lifecycle.len() + i, pid, Change::Life(life)));
-    }
-    changes.sort_by_key(|c| (c.0, if matches!(c.3, Change::Life(_)) { 0 } else { 1 }, c.1));
-    let mut state: BTreeMap<ProcessId, (bool, bool, bool)> = BTreeMap::new(); // (alive, running, writable)
-    let count = |s: &BTreeMap<ProcessId, (bool, bool, bool)>| {
-        s.values().filter(|(a, r, wr)| *a && *r && *wr).count()
-    };
-    let mut total = 0u64;
-    let mut last = Instant::ZERO;
-    let redis: BTreeSet<ProcessId> = d.redis.iter().copied().collect();
-    for (t, _, pid, change) in changes {
-        if !redis.contains(&pid) || t > end {
-            continue;
-        }
-        if count(&state) >= 2 {
-            total += (t - last).as_micros();
-        }
-        last = t;
-        let e = state.entry(pid).or_insert((false, true, false));
-        match change {
-            Change::Writable(v) => e.2 = v,
-            Change::Life(Life::Up) => *e = (true, true, false),
-            Change::Life(Life::Down) => *e = (false, true, false),
-            Change::Life(Life::Paused) => e.1 = false,
-            Change::Life(Life::Resumed) => e.1 = true,
-        }
-    }
-    if count(&state) >= 2 {
-        total += (end - last).as_micros();
-    }
-    total / 1000
 }
 
 /// Per workload client, its unavailability and write latency ([`crate::availability`]).

@@ -81,6 +81,16 @@ fn of_outcome(
             ));
         }
     }
+    for (name, list) in &e.final_master_of {
+        let got = out.masters.get(name).and_then(|m| m.final_master.as_deref());
+        if !got.is_some_and(|m| list.iter().any(|l| l == m)) {
+            failures.push(format!(
+                "final-master.{name}: expected {}, got {}",
+                list.join(" or "),
+                got.unwrap_or("none")
+            ));
+        }
+    }
     for (node, role) in &e.final_roles {
         let got = out.final_roles.get(node);
         if got != Some(role) {
@@ -178,7 +188,7 @@ fn count(e: &crate::scenario::Expect) -> u64 {
     let ones = [
         e.promotions.is_some(),
         e.promoted.is_some(),
-        e.final_master.is_some(),
+        e.final_master.is_some() || !e.final_master_of.is_empty(),
         e.lost_writes.is_some(),
         !e.events.is_empty(),
     ];

@@ -20,7 +20,8 @@
 //! - [`expectations`]: an outcome held against `[expect]` and the invariants.
 //! - [`availability`]: unavailability and latency as each client felt them.
 //! - [`check`]: outcomes from outside the actors: promotions, lost writes, split brain,
-//!   availability.
+//!   availability; [`tally`] the counts it shares with [`masters`], the same outcome per master
+//!   of a sentinel group.
 //! - [`simulate`]: the one place where running and checking meet.
 //! - [`record`]: a run's records, from a deployment or read back from a trace (header included).
 //! - [`replay`]: re-running a recorded trace and finding the first line that differs.
@@ -39,6 +40,7 @@ pub mod export;
 pub mod input;
 pub mod invariants;
 pub mod limits;
+pub mod masters;
 pub mod outcome;
 pub mod paint;
 pub mod record;
@@ -49,4 +51,5 @@ pub mod scenario;
 pub mod shrink;
 pub mod simulate;
 pub mod sweep;
+pub mod tally;
 pub mod text;

@@ -98,6 +98,22 @@ impl Expectations {
     }
 }
 
+/// One monitored master's part of a run (`masters.<name>`), over the servers that replicate from
+/// it at the start and the clients that ask the sentinels for it by name (`service`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterOutcome {
+    /// Promotions of its servers, in time order.
+    pub promotions: Vec<Promotion>,
+    /// The server of its group most sentinels name for it at the end.
+    pub final_master: Option<String>,
+    /// Its clients' writes, counted against its final master.
+    pub writes: Writes,
+    /// Time with two or more writable masters in its group.
+    pub split_brain_ms: u64,
+    /// The largest `unavailable_ms` over its clients.
+    pub unavailable_ms: u64,
+}
+
 /// What happened in a run: the `--json` report.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
@@ -122,6 +138,9 @@ pub struct Outcome {
     /// Per workload client (by name): its unavailability and write latency.
     #[serde(default)]
     pub clients: BTreeMap<String, ClientOutcome>,
+    /// With several monitored masters, each one's outcome, by master name (absent with one).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub masters: BTreeMap<String, MasterOutcome>,
     /// Sentinel log events, in time order.
     pub sentinel_events: Vec<SentinelEvent>,
     /// The scenario's `[expect]`.

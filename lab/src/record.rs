@@ -57,8 +57,12 @@ pub struct Entry {
 pub enum Change {
     /// The process started (or restarted).
     Start { pid: usize },
-    /// The process was killed.
-    Kill { pid: usize },
+    /// The process was killed; `power_loss`: because its host lost power.
+    Kill { pid: usize, power_loss: bool },
+    /// A host (an index into the scenario's hosts) lost power: no FIN, no RST, silence.
+    PowerLoss { host: usize },
+    /// A host that had lost power boots again.
+    PowerOn { host: usize },
     /// The process was stopped (SIGSTOP).
     Pause { pid: usize },
     /// The process continued.
@@ -89,7 +93,11 @@ impl KernelEntry {
         let pid = |p: sim::ProcessId| p.0 as usize;
         let (t, change) = match e {
             TraceEvent::Start { t, pid: p } => (t, Change::Start { pid: pid(*p) }),
-            TraceEvent::Kill { t, pid: p } => (t, Change::Kill { pid: pid(*p) }),
+            TraceEvent::Kill { t, pid: p, power_loss } => {
+                (t, Change::Kill { pid: pid(*p), power_loss: *power_loss })
+            }
+            TraceEvent::PowerLoss { t, host } => (t, Change::PowerLoss { host: host.0 as usize }),
+            TraceEvent::PowerOn { t, host } => (t, Change::PowerOn { host: host.0 as usize }),
             TraceEvent::Pause { t, pid: p } => (t, Change::Pause { pid: pid(*p) }),
             TraceEvent::Resume { t, pid: p } => (t, Change::Resume { pid: pid(*p) }),
             TraceEvent::ClockJump { t, pid: p, by_us } => {
@@ -276,13 +284,16 @@ impl Record {
                     if let Some(k) = KernelEntry::of(&ev) {
                         match k.change {
                             Change::Start { pid }
-                            | Change::Kill { pid }
+                            | Change::Kill { pid, .. }
                             | Change::Pause { pid }
                             | Change::Resume { pid }
                             | Change::ClockJump { pid, .. } => {
                                 pid_ok(pid)?;
                             }
-                            Change::Filter { host: h, .. } | Change::Latency { a: h, b: _, .. }
+                            Change::Filter { host: h, .. }
+                            | Change::Latency { a: h, b: _, .. }
+                            | Change::PowerLoss { host: h }
+                            | Change::PowerOn { host: h }
                                 if h >= hosts =>
                             {
                                 return Err(bad(i + 1, format!("no host {h} in the scenario")));

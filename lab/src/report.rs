@@ -68,7 +68,29 @@ pub fn painted_summary(o: &Outcome, paint: Paint) -> String {
         .collect();
     let roles = if roles.is_empty() { "none".to_string() } else { roles.join(", ") };
     let _ = writeln!(s, "final roles:   {roles}");
-    let _ = writeln!(s, "final master:  {}", o.final_master.as_deref().unwrap_or("none"));
+    let finals: Vec<String> = o
+        .masters
+        .iter()
+        .map(|(n, m)| format!("{n} {}", m.final_master.as_deref().unwrap_or("none")))
+        .collect();
+    let fm = if finals.is_empty() {
+        o.final_master.as_deref().unwrap_or("none").to_string()
+    } else {
+        finals.join(", ")
+    };
+    let _ = writeln!(s, "final master:  {fm}");
+    for (i, (n, m)) in o.masters.iter().enumerate() {
+        let head = if i == 0 { "masters:      " } else { "              " };
+        let _ = writeln!(
+            s,
+            "{head} {n}: {} promotion(s), {} lost of {} acknowledged, split brain {}, unavailable {}",
+            m.promotions.len(),
+            paint.bad_if(m.writes.lost > 0, &m.writes.lost.to_string()),
+            m.writes.acked,
+            secs(m.split_brain_ms),
+            secs(m.unavailable_ms)
+        );
+    }
     let w = &o.writes;
     let _ = writeln!(
         s,

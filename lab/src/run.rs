@@ -269,6 +269,23 @@ impl Deployment {
                 self.lifecycle.push((now, pid, Life::Paused));
                 self.lifecycle.push((now + *d, pid, Life::Resumed));
             }
+            Action::Crash { host, restart_after } => {
+                // A reboot starts every process of the host that had been started, as its init
+                // system would.
+                let reboot: Vec<ProcessId> = self
+                    .world
+                    .pids()
+                    .filter(|&p| self.world.addr(p).host == *host)
+                    .filter(|&p| self.world.state(p) != sim::ProcState::NotStarted)
+                    .collect();
+                for pid in self.world.power_loss(*host, *restart_after) {
+                    self.lifecycle.push((now, pid, Life::Down));
+                }
+                if let Some(d) = restart_after {
+                    self.lifecycle.extend(reboot.into_iter().map(|pid| (now + *d, pid, Life::Up)));
+                    self.lifecycle.sort_by_key(|l| l.0);
+                }
+            }
             Action::ClockJump(p, us) => self.world.clock_jump(self.pid(*p), *us),
             Action::Iptables { host, cmd } => {
                 if let Err(e) = self.world.iptables(*host, cmd) {
@@ -309,7 +326,7 @@ impl Deployment {
                 let argv = vec![
                     "SENTINEL".to_string(),
                     "FAILOVER".to_string(),
-                    s.config.master_name.clone(),
+                    s.config.master().name.clone(),
                 ];
                 let addr = s.addr;
                 self.world.inject(cli, |node, ctx| {

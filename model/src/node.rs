@@ -53,6 +53,15 @@ impl Actor for Node {
             Node::Client(c) => c.crash(),
         }
     }
+
+    fn power_loss(&mut self, now: sim::Instant, wall_us: u64) {
+        match self {
+            Node::Server(s) => s.power_loss(now, wall_us),
+            // Sentinel's config file is fsynced on every flush (`sentinelFlushConfig`); clients
+            // keep nothing.
+            Node::Sentinel(_) | Node::Client(_) => self.crash(),
+        }
+    }
 }
 
 impl Node {

@@ -256,6 +256,9 @@ pub enum Why {
         winner: Option<String>,
         needed: u64,
         sentinels: u64,
+        /// The master's name, given when the sentinel monitors several.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// The replicas weighed for promotion, best first, and those excluded.
     Selection { candidates: Vec<Candidate>, chosen: Option<String> },
@@ -265,7 +268,13 @@ pub enum Why {
     Reconfigured { instance: String, master: String, reported_role_for_ms: i64 },
     /// The configuration this sentinel advertises is now `master` at config epoch `epoch` (set by
     /// the leader at promotion, adopted by the others from hellos).
-    Config { epoch: u64, master: String },
+    /// `name` is the master's name, given when the sentinel monitors several.
+    Config {
+        epoch: u64,
+        master: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
     /// A hello brought config epoch `config_epoch` for the very address this sentinel is failing
     /// over in epoch `failover_epoch`: Redis adopts the epoch and keeps the address, so its own
     /// failover goes on and its promoted replica ends up advertised under the newer epoch

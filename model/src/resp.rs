@@ -132,6 +132,8 @@ pub enum Command {
     Publish { channel: Text, message: Text },
     /// `SUBSCRIBE channel...`.
     Subscribe(Vec<String>),
+    /// `PSUBSCRIBE pattern...`.
+    PSubscribe(Vec<String>),
     /// `MULTI`.
     Multi,
     /// `EXEC`.
@@ -278,6 +280,7 @@ impl Command {
             },
             "PUBLISH" if n == 3 => Command::Publish { channel: a(1).into(), message: a(2).into() },
             "SUBSCRIBE" if n >= 2 => Command::Subscribe(argv[1..].to_vec()),
+            "PSUBSCRIBE" if n >= 2 => Command::PSubscribe(argv[1..].to_vec()),
             "MULTI" if n == 1 => Command::Multi,
             "EXEC" if n == 1 => Command::Exec,
             "DISCARD" if n == 1 => Command::Discard,
@@ -469,6 +472,10 @@ impl Command {
             Command::Subscribe(chs) => {
                 str("SUBSCRIBE");
                 chs.iter().for_each(|c| str(c));
+            }
+            Command::PSubscribe(pats) => {
+                str("PSUBSCRIBE");
+                pats.iter().for_each(|c| str(c));
             }
             Command::Multi => str("MULTI"),
             Command::Exec => str("EXEC"),

@@ -112,6 +112,19 @@ pub enum Timer {
     /// ioredis: `sentinelReconnectStrategy`'s wait before failover-detector subscription `i`
     /// connects again.
     IoredisResubscribe(usize),
+    /// node-redis: `socket.connectTimeout` of this connection, then the sentinel queries'
+    /// command timeout.
+    NodeRedisTimeout(ConnId),
+    /// node-redis: `socket.socketTimeout` of this master connection (idle that long).
+    NodeRedisSocketTimeout(ConnId),
+    /// node-redis: `#connect`'s one-second wait before the next rediscovery round is over.
+    NodeRedisRediscover,
+    /// node-redis: master client `i`'s `reconnectStrategy` wait is over.
+    NodeRedisReconnect(usize),
+    /// node-redis: `scanInterval`'s periodic rediscovery is due.
+    NodeRedisScan,
+    /// redis-rs: the connect or the reply this connection waits for is late.
+    RedisRsTimeout(ConnId),
 }
 
 /// The context every model actor writes into.

@@ -36,6 +36,14 @@ pub trait Actor {
     fn msg_size(_msg: &Self::Msg) -> u64 {
         0
     }
+
+    /// The host lost power at `now` (this process's wall clock: `wall_us`): as [`Actor::crash`],
+    /// but only what reached the disk survives, not what was still in the operating system's page
+    /// cache. The default treats it as a kill, right for an actor whose files are all synced.
+    fn power_loss(&mut self, now: Instant, wall_us: u64) {
+        let _ = (now, wall_us);
+        self.crash();
+    }
 }
 
 /// Why a connect did not succeed.

@@ -76,6 +76,11 @@ pub(crate) enum Event<M, T> {
         pid: ProcessId,
         pause_generation: u32,
     },
+    /// Handled by the world: a host that lost power boots again.
+    PowerOn {
+        host: crate::ids::HostId,
+        generation: u32,
+    },
     /// Handled by the world: a busy process is done and takes the inputs that waited.
     Wake {
         pid: ProcessId,
@@ -295,7 +300,9 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
                 }
                 None
             }
-            Event::Resume { .. } | Event::Wake { .. } => unreachable!("the world handles these"),
+            Event::Resume { .. } | Event::Wake { .. } | Event::PowerOn { .. } => {
+                unreachable!("the world handles these")
+            }
         }
     }
 
@@ -343,6 +350,44 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             self.purge_pipe(end);
             self.end_mut(end).open = false;
             self.fin(end);
+        }
+    }
+
+    /// The process's host lost power: its timers vanish, its port closes, and its sockets vanish
+    /// with no FIN and no RST. Peers learn nothing; their data goes unacknowledged (the network
+    /// drops everything to a host that is down) until `tcp_retries2` gives up or the host answers
+    /// again with resets.
+    pub fn task_lost_power(&mut self, pid: ProcessId) {
+        let task = &mut self.tasks[pid.0 as usize];
+        task.listening = false;
+        task.timers.clear();
+        let ends = std::mem::take(&mut task.open_ends);
+        for end in ends {
+            self.conns[end.index()].early.clear();
+            let end = self.end_mut(end);
+            end.open = false;
+            end.flow.held.clear();
+            end.flow.acknowledged();
+        }
+    }
+
+    /// A payload reached a host without power: it is lost. Data stays the sender's to retransmit
+    /// (its retransmission clock starts now, if it was not running), so the sender sees a timeout
+    /// or, once the host is back, a reset.
+    fn lost_at_dead_host(&mut self, to: ConnId, n: u32, payload: Payload<M>) {
+        let from = to.peer();
+        self.trace_msg(|t| TraceEvent::Discard { t, conn: from, n });
+        if !matches!(payload, Payload::Data(_)) || !self.end(from).open {
+            return;
+        }
+        let now = self.now;
+        let flow = &mut self.end_mut(from).flow;
+        flow.held.push_front((n, payload));
+        if flow.unacked_since.is_none() {
+            flow.unacked_since = Some(now);
+            flow.rto_gen = flow.rto_gen.wrapping_add(1);
+            let generation = flow.rto_gen;
+            self.queue.push(now + RTO_MIN, Event::Retransmit { from, generation, k: 0 });
         }
     }
 
@@ -453,6 +498,9 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
     fn established(&mut self, conn: u32) -> Option<(ProcessId, Input<M, T>)> {
         let id = ConnId::connector(conn);
         self.conns[conn as usize].handshake = Handshake::Established;
+        if self.net.host_down(self.end(id).addr.host) {
+            return None;
+        }
         if !self.end(id).open {
             // The connector gave up (or died) meanwhile: its kernel ends the connection.
             self.transmit(id, Payload::Fin);
@@ -737,6 +785,10 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         payload: Payload<M>,
     ) -> Option<(ProcessId, Input<M, T>)> {
         let end = self.end(to);
+        if self.net.host_down(end.addr.host) {
+            self.lost_at_dead_host(to, n, payload);
+            return None;
+        }
         if !end.open {
             let from = to.peer();
             self.trace_msg(|t| TraceEvent::Discard { t, conn: from, n });

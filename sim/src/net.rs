@@ -76,6 +76,10 @@ pub struct Network {
     /// Pairs of distinct hosts with no link between them, counted whenever hosts or links change
     /// (the packet path asks on every packet).
     missing: usize,
+    /// Hosts without power, by host index: every packet from or to them vanishes.
+    down: Vec<bool>,
+    /// How many hosts are down (the packet path asks on every packet).
+    hosts_down: usize,
     seed: u64,
 }
 
@@ -101,6 +105,8 @@ impl Network {
             shaped: false,
             explicit_pairs: 0,
             missing: 0,
+            down: Vec::new(),
+            hosts_down: 0,
             seed,
         }
     }
@@ -110,6 +116,7 @@ impl Network {
         let idx = self.graph.add_node(Host { name: name.to_string() });
         let id = HostId(idx.index() as u32);
         self.filters.push(FilterTable::default());
+        self.down.push(false);
         let link = self.new_link(id, id, loopback, Probability::NEVER);
         self.loopback.push(self.graph.add_edge(idx, idx, link));
         self.missing = self.missing_links();
@@ -284,7 +291,23 @@ impl Network {
     /// does TCP need its slow path.
     #[inline]
     pub fn slow_path(&self) -> bool {
-        self.rules_installed > 0 || self.missing > 0
+        self.rules_installed > 0 || self.missing > 0 || self.hosts_down > 0
+    }
+
+    /// Marks `host` as without power (`true`) or back on (`false`): while it is down, every
+    /// packet from or to it vanishes, as under DROP, and nothing on it answers.
+    pub fn set_host_down(&mut self, host: HostId, down: bool) {
+        let slot = &mut self.down[host.0 as usize];
+        if *slot != down {
+            *slot = down;
+            self.hosts_down = if down { self.hosts_down + 1 } else { self.hosts_down - 1 };
+        }
+    }
+
+    /// True while `host` is without power.
+    #[inline]
+    pub fn host_down(&self, host: HostId) -> bool {
+        self.hosts_down > 0 && self.down[host.0 as usize]
     }
 
     /// Links that exist now: one loopback per host, the pairs linked one by one, and the mesh
@@ -305,6 +328,9 @@ impl Network {
     #[inline]
     pub fn verdict(&self, p: &Packet) -> Verdict {
         if !self.linked(p.src, p.dst) {
+            return Verdict::Dropped;
+        }
+        if self.host_down(p.src) || self.host_down(p.dst) {
             return Verdict::Dropped;
         }
         if self.rules_installed == 0 {
@@ -441,5 +467,20 @@ mod tests {
             n.connect(d, HostId(other), DurationRange::exactly(Duration::ZERO), Probability::NEVER);
         }
         assert!(!n.slow_path());
+    }
+
+    #[test]
+    fn a_host_without_power_drops_everything_from_and_to_it() {
+        let mut n = net3();
+        let p = |a: u32, b: u32| Packet { src: HostId(a), dst: HostId(b), sport: 1, dport: 2 };
+        n.set_host_down(HostId(1), true);
+        assert!(n.slow_path());
+        assert_eq!(n.verdict(&p(0, 1)), Verdict::Dropped);
+        assert_eq!(n.verdict(&p(1, 2)), Verdict::Dropped);
+        assert_eq!(n.verdict(&p(0, 2)), Verdict::Pass);
+        n.set_host_down(HostId(1), true);
+        n.set_host_down(HostId(1), false);
+        assert!(!n.slow_path(), "one power-on undoes any number of power losses");
+        assert_eq!(n.verdict(&p(0, 1)), Verdict::Pass);
     }
 }

@@ -60,8 +60,18 @@ pub struct TraceHeader {
 pub enum TraceEvent<M, T, N> {
     /// A process started.
     Start { t: u64, pid: ProcessId },
-    /// A process was killed.
-    Kill { t: u64, pid: ProcessId },
+    /// A process was killed; `power_loss`: because its host lost power (see [`TraceEvent::PowerLoss`]).
+    Kill {
+        t: u64,
+        pid: ProcessId,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        power_loss: bool,
+    },
+    /// A host lost power: its processes die (each gets a `kill` line with `power_loss`), its
+    /// sockets vanish without FIN or RST, and nothing reaches it until it is powered on.
+    PowerLoss { t: u64, host: HostId },
+    /// A host that lost power boots again; its processes start (each gets a `start` line).
+    PowerOn { t: u64, host: HostId },
     /// A process was stopped (SIGSTOP).
     Pause { t: u64, pid: ProcessId },
     /// A paused process continues; what queued meanwhile arrives now.
@@ -117,6 +127,8 @@ impl<M, T, N> TraceEvent<M, T, N> {
             self,
             TraceEvent::Start { .. }
                 | TraceEvent::Kill { .. }
+                | TraceEvent::PowerLoss { .. }
+                | TraceEvent::PowerOn { .. }
                 | TraceEvent::Pause { .. }
                 | TraceEvent::Resume { .. }
                 | TraceEvent::ClockJump { .. }

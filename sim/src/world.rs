@@ -64,6 +64,8 @@ pub struct World<A: Actor> {
     wall_base_us: u64,
     /// Lifecycle changes and faults applied so far, as a trace at level `events` records them.
     faults: Vec<TraceEvent<(), (), ()>>,
+    /// Per host, bumped on every power loss, so a stale automatic power-on does nothing.
+    power_generation: Vec<u32>,
 }
 
 impl<A: Actor> World<A> {
@@ -76,6 +78,7 @@ impl<A: Actor> World<A> {
             seed,
             wall_base_us: 0,
             faults: Vec::new(),
+            power_generation: Vec::new(),
         }
     }
 
@@ -255,6 +258,10 @@ impl<A: Actor> World<A> {
             if self.procs[pid.0 as usize].pause_generation == pause_generation {
                 self.resume(pid);
             }
+        } else if let Event::PowerOn { host, generation } = event {
+            if self.power_generation.get(host.0 as usize) == Some(&generation) {
+                self.power_on(host);
+            }
         } else if let Event::Wake { pid } = event {
             if self.procs[pid.0 as usize].state == ProcState::Running {
                 self.drain_inbox(pid);
@@ -356,7 +363,7 @@ impl<A: Actor> World<A> {
     /// Starts (or, if it was killed, restarts) `pid`. Does nothing if it is alive.
     pub fn start(&mut self, pid: ProcessId) {
         let p = &mut self.procs[pid.0 as usize];
-        if p.state.is_alive() {
+        if p.state.is_alive() || self.k.net.host_down(p.addr.host) {
             return;
         }
         p.state = ProcState::Running;
@@ -377,8 +384,61 @@ impl<A: Actor> World<A> {
         p.inbox.clear();
         p.busy_until = Instant::ZERO;
         p.actor.crash();
-        self.trace_event(|t| TraceEvent::Kill { t, pid });
+        self.trace_event(|t| TraceEvent::Kill { t, pid, power_loss: false });
         self.k.task_died(pid);
+    }
+
+    /// `host` loses power: every process on it dies at once ([`Actor::power_loss`]: only what
+    /// reached its disk survives), its sockets vanish without FIN or RST, and every packet from or
+    /// to it vanishes until it is back, so peers see timeouts, not refusals. With `restart_after`
+    /// it boots again after that long ([`World::power_on`]). Returns the processes that died.
+    pub fn power_loss(&mut self, host: HostId, restart_after: Option<Duration>) -> Vec<ProcessId> {
+        let gens = &mut self.power_generation;
+        if gens.len() <= host.0 as usize {
+            gens.resize(host.0 as usize + 1, 0);
+        }
+        gens[host.0 as usize] += 1;
+        let generation = gens[host.0 as usize];
+        self.k.net.set_host_down(host, true);
+        self.trace_event(|t| TraceEvent::PowerLoss { t, host });
+        let mut died = Vec::new();
+        for pid in self.pids() {
+            let p = &mut self.procs[pid.0 as usize];
+            if p.addr.host != host || !p.state.is_alive() {
+                continue;
+            }
+            p.state = ProcState::Dead;
+            p.inbox.clear();
+            p.busy_until = Instant::ZERO;
+            let wall =
+                self.wall_base_us.saturating_add_signed(p.clock_offset_us) + self.k.now.as_micros();
+            p.actor.power_loss(self.k.now, wall);
+            self.trace_event(|t| TraceEvent::Kill { t, pid, power_loss: true });
+            self.k.task_lost_power(pid);
+            died.push(pid);
+        }
+        if let Some(d) = restart_after {
+            self.k.queue.push(self.k.now + d, Event::PowerOn { host, generation });
+        }
+        died
+    }
+
+    /// `host` has power again: packets reach it (segments for connections it had are answered
+    /// with resets, connects to ports nothing listens on are refused), and every process on it
+    /// that had been started before starts again, in creation order, as its init system would.
+    /// Does nothing if the host is up.
+    pub fn power_on(&mut self, host: HostId) {
+        if !self.k.net.host_down(host) {
+            return;
+        }
+        self.k.net.set_host_down(host, false);
+        self.trace_event(|t| TraceEvent::PowerOn { t, host });
+        for pid in self.pids() {
+            let p = &self.procs[pid.0 as usize];
+            if p.addr.host == host && p.state == ProcState::Dead {
+                self.start(pid);
+            }
+        }
     }
 
     /// Kills `pid` if it is alive, then starts it.

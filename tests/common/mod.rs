@@ -30,9 +30,11 @@ pub fn redsim(args: &[&str]) -> (i32, String, String) {
     redsim_env(args, &[])
 }
 
-/// A path for a scratch file `name`, in a directory of this test process.
+/// A path for a scratch file `name`, in a directory of this test process under Cargo's
+/// `target/tmp` (so test runs leave nothing in the system's temporary directory).
 pub fn tmp(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("redsim-test-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("redsim-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name).to_string_lossy().into_owned()
 }

@@ -40,8 +40,10 @@ pub(super) fn rules(c: &ClientSpec, io: &Ioredis) -> String {
     format!("ioredis {IOREDIS_RELEASE}{set}: {}", parts.join("; "))
 }
 
-/// The client's own notes, consecutive repeats folded: `(time, line)`.
-pub(super) fn lines(r: &Record, client: &str) -> Vec<(u64, String)> {
+/// The client's own notes (any library's, named by it), consecutive repeats folded:
+/// `(time, line)`.
+pub(super) fn lines(r: &Record, c: &ClientSpec) -> Vec<(u64, String)> {
+    let (client, label) = (c.name.as_str(), super::retries::library_name(c));
     let mut out: Vec<(u64, String, u32, u64)> = Vec::new();
     for e in &r.entries {
         let Note::Library(n) = &e.note else { continue };
@@ -61,7 +63,7 @@ pub(super) fn lines(r: &Record, client: &str) -> Vec<(u64, String)> {
         .map(|(at, text, n, until)| {
             let times =
                 if n > 1 { format!(" ({n} times, until {})", t(until)) } else { String::new() };
-            (at, format!("{:>9}  ioredis: {text}{times}", t(at)))
+            (at, format!("{:>9}  {label}: {text}{times}", t(at)))
         })
         .collect()
 }

@@ -13,6 +13,8 @@ use std::fmt::Write;
 
 mod answers;
 mod ioredis;
+mod node_redis;
+mod redis_rs;
 mod retries;
 mod stops;
 mod why;
@@ -33,6 +35,14 @@ fn action(s: &Scenario, a: &Action) -> String {
         Action::Kill(p) => format!("{} is killed (SIGKILL)", s.name_of(*p)),
         Action::Restart(p) => format!("{} is started again", s.name_of(*p)),
         Action::Pause(p, d) => format!("{} is stopped (SIGSTOP) for {d}", s.name_of(*p)),
+        Action::Crash { host: h, restart_after } => {
+            let back =
+                restart_after.map_or(String::new(), |d| format!("; it boots again after {d}"));
+            format!(
+                "the host {} loses power: every process on it dies at once, with no FIN and no RST, so peers hear silence, not refusals; only what was fsynced survives{back}",
+                host(*h)
+            )
+        }
         Action::ClockJump(p, us) => {
             format!("the wall clock of {} jumps by {} ms", s.name_of(*p), us / 1000)
         }
@@ -99,30 +109,31 @@ fn deployment(r: &Record, out: &mut String) {
         let _ = writeln!(out, "  Redis {name}: {}", notes.join(", "));
     }
     if let Some(first) = s.sentinels.first() {
-        let c = &first.config;
         let names: Vec<String> = s
             .sentinels
             .iter()
             .map(|x| format!("{}:{}", s.hosts[x.addr.host.0 as usize], x.addr.port))
             .collect();
-        let _ = writeln!(
-            out,
-            "  Sentinels {} watch {} at {}:{}: quorum {}, down-after-milliseconds {}, failover-timeout {}.",
-            names.join(", "),
-            c.master_name,
-            c.master_host,
-            c.master_port,
-            c.quorum,
-            c.down_after_ms,
-            c.failover_timeout_ms
-        );
-        let n = s.sentinels.len();
-        let _ = writeln!(
-            out,
-            "  A failover needs {} sentinels to agree the master is down (the quorum) and a leader elected by {} of the {n} (a majority, at least the quorum).",
-            c.quorum,
-            (n / 2 + 1).max(c.quorum as usize)
-        );
+        for c in &first.config.masters {
+            let _ = writeln!(
+                out,
+                "  Sentinels {} watch {} at {}:{}: quorum {}, down-after-milliseconds {}, failover-timeout {}.",
+                names.join(", "),
+                c.name,
+                c.host,
+                c.port,
+                c.quorum,
+                c.down_after_ms,
+                c.failover_timeout_ms
+            );
+            let n = s.sentinels.len();
+            let _ = writeln!(
+                out,
+                "  A failover needs {} sentinels to agree the master is down (the quorum) and a leader elected by {} of the {n} (a majority, at least the quorum).",
+                c.quorum,
+                (n / 2 + 1).max(c.quorum as usize)
+            );
+        }
     }
     for c in &s.clients {
         let how = match &c.mode {
@@ -135,6 +146,15 @@ fn deployment(r: &Record, out: &mut String) {
                     model::client::Library::Ioredis(_) => format!(
                         "an ioredis Sentinel client (role {}) asking [{}] for {service}",
                         if *replica { "slave" } else { "master" },
+                        list.join(", ")
+                    ),
+                    model::client::Library::NodeRedis(_) => format!(
+                        "a node-redis createSentinel client asking [{}] for {service}",
+                        list.join(", ")
+                    ),
+                    model::client::Library::RedisRs(_) => format!(
+                        "a redis-rs SentinelClient ({}) asking [{}] for {service}",
+                        if *replica { "Replica" } else { "Master" },
                         list.join(", ")
                     ),
                     model::client::Library::RedisPy(_) => format!(
@@ -155,7 +175,9 @@ fn deployment(r: &Record, out: &mut String) {
             )
         });
         let timeout = match &c.library {
-            model::client::Library::Ioredis(_) => String::new(),
+            model::client::Library::Ioredis(_)
+            | model::client::Library::NodeRedis(_)
+            | model::client::Library::RedisRs(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(
@@ -290,7 +312,7 @@ fn clients(r: &Record, out: &mut String) {
                 }
             }
         }
-        lines.extend(ioredis::lines(r, &c.name));
+        lines.extend(ioredis::lines(r, c));
         for run in retries::runs(r, &c.name) {
             let line = format!("{:>9}  {}", t(run.at_us), run.describe(&retries::library(c)));
             lines.push((run.at_us, line));

@@ -7,6 +7,8 @@ use crate::scenario::{ClientMode, ClientSpec, Scenario};
 use model::client::Library;
 use model::client::ioredis::settings::IOREDIS_RELEASE;
 use model::client::library::{Backoff, Retry};
+use model::client::node_redis::settings::NODE_REDIS_RELEASE;
+use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use model::observe::Note;
 use std::collections::BTreeMap;
 
@@ -16,11 +18,24 @@ pub(super) fn libraries_matter(s: &Scenario) -> bool {
     s.clients.iter().any(|c| c.library != Library::default())
 }
 
-/// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`.
+/// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`.
 pub(super) fn library(c: &ClientSpec) -> String {
     match &c.library {
         Library::RedisPy(py) => py.name(),
         Library::Ioredis(_) => format!("ioredis {IOREDIS_RELEASE}"),
+        Library::NodeRedis(_) => format!("node-redis {NODE_REDIS_RELEASE}"),
+        Library::RedisRs(_) => format!("redis-rs {REDIS_RS_RELEASE}"),
+    }
+}
+
+/// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`.
+pub(super) fn library_name(c: &ClientSpec) -> &'static str {
+    match &c.library {
+        Library::RedisPy(py) if py.valkey_py.is_some() => "valkey-py",
+        Library::RedisPy(_) => "redis-py",
+        Library::Ioredis(_) => "ioredis",
+        Library::NodeRedis(_) => "node-redis",
+        Library::RedisRs(_) => "redis-rs",
     }
 }
 
@@ -42,6 +57,8 @@ pub(super) fn rules(c: &ClientSpec) -> String {
     let lib = match &c.library {
         Library::RedisPy(py) => py,
         Library::Ioredis(io) => return super::ioredis::rules(c, io),
+        Library::NodeRedis(nr) => return super::node_redis::rules(nr),
+        Library::RedisRs(rs) => return super::redis_rs::rules(c, rs),
     };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =

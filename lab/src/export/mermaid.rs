@@ -168,7 +168,20 @@ fn repl_line(d: &Diagram<'_>, pid: usize, at: u64, n: &ReplNote) -> Option<Strin
 fn kernel_line(d: &Diagram<'_>, at: u64, c: &Change) -> Option<String> {
     let hosts = &d.r.scenario.hosts;
     Some(match c {
-        Change::Kill { pid } => format!("Note over {}: {} SIGKILL", d.alias.get(pid)?, t(at)),
+        Change::Kill { pid, power_loss: false } => {
+            format!("Note over {}: {} SIGKILL", d.alias.get(pid)?, t(at))
+        }
+        Change::Kill { pid, power_loss: true } => {
+            format!("Note over {}: {} dies with its host", d.alias.get(pid)?, t(at))
+        }
+        Change::PowerLoss { host } => {
+            let h = hosts.get(*host)?;
+            format!("Note over {}: {} {h} loses power (no FIN, no RST)", d.over_host(h)?, t(at))
+        }
+        Change::PowerOn { host } => {
+            let h = hosts.get(*host)?;
+            format!("Note over {}: {} {h} powers on", d.over_host(h)?, t(at))
+        }
         Change::Start { pid } => {
             format!("Note over {}: {} started again", d.alias.get(pid)?, t(at))
         }

@@ -220,7 +220,8 @@ pub struct Fault {
     pub pid: usize,
     /// When (µs).
     pub at_us: u64,
-    /// `SIGKILL`, `started`, `SIGSTOP`, `SIGCONT`, `clock +30000 ms`.
+    /// `SIGKILL`, `power loss` (its host lost power), `started`, `SIGSTOP`, `SIGCONT`,
+    /// `clock +30000 ms`.
     pub label: String,
 }
 
@@ -270,7 +271,7 @@ fn steps(r: &Record) -> Vec<(u64, Step<'_>)> {
 pub(crate) fn change_pid(c: &Change) -> Option<usize> {
     match c {
         Change::Start { pid }
-        | Change::Kill { pid }
+        | Change::Kill { pid, .. }
         | Change::Pause { pid }
         | Change::Resume { pid }
         | Change::ClockJump { pid, .. } => Some(*pid),
@@ -423,7 +424,7 @@ fn state_spans(steps: &[(u64, Step<'_>)], pid: usize, end_us: u64) -> Vec<StateS
     };
     for (t, step) in steps {
         match step {
-            Step::Kernel(Change::Kill { pid: p }) if *p == pid => {
+            Step::Kernel(Change::Kill { pid: p, .. }) if *p == pid => {
                 for slot in &mut open {
                     end(&mut out, slot, *t);
                 }
@@ -625,7 +626,8 @@ fn faults(r: &Record) -> Vec<Fault> {
             let label = match &k.change {
                 Change::Start { .. } if started.insert(change_pid(&k.change)?) => return None,
                 Change::Start { .. } => "started".to_string(),
-                Change::Kill { .. } => "SIGKILL".to_string(),
+                Change::Kill { power_loss: false, .. } => "SIGKILL".to_string(),
+                Change::Kill { power_loss: true, .. } => "power loss".to_string(),
                 Change::Pause { .. } => "SIGSTOP".to_string(),
                 Change::Resume { .. } => "SIGCONT".to_string(),
                 Change::ClockJump { by_us, .. } => format!("clock {:+} ms", by_us / 1000),

@@ -51,6 +51,8 @@ pub struct Expect {
     pub promoted: Option<Vec<String>>,
     /// `final-master`: any of these.
     pub final_master: Option<Vec<String>>,
+    /// `final-master` as a table: by master name, any of these.
+    pub final_master_of: Vec<(String, Vec<String>)>,
     /// `final-roles`.
     pub final_roles: Vec<(String, Role)>,
     /// `lost-writes`.

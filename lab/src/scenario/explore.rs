@@ -24,17 +24,20 @@ pub enum FaultKind {
     OneWay,
     /// Install one of `rules` on its host, then delete it.
     Iptables,
+    /// One host of `hosts` loses power, and boots again after the fault's length.
+    Crash,
 }
 
 impl FaultKind {
     /// Every kind, with its name in scenario files.
-    pub const ALL: [(FaultKind, &'static str); 6] = [
+    pub const ALL: [(FaultKind, &'static str); 7] = [
         (FaultKind::Kill, "kill"),
         (FaultKind::Pause, "pause"),
         (FaultKind::Isolate, "isolate"),
         (FaultKind::Partition, "partition"),
         (FaultKind::OneWay, "oneway"),
         (FaultKind::Iptables, "iptables"),
+        (FaultKind::Crash, "crash"),
     ];
 
     /// The name in scenario files.
@@ -162,6 +165,9 @@ impl Ctx<'_> {
             .any(|k| matches!(k, FaultKind::Isolate | FaultKind::Partition | FaultKind::OneWay));
         if cuts && hosts.len() < 2 {
             return self.err(e.span(), "isolations and partitions need at least two `hosts`");
+        }
+        if kinds.contains(&FaultKind::Crash) && hosts.is_empty() {
+            return self.err(e.span(), "crashes need at least one host in `hosts`");
         }
         let processes = match &raw.processes {
             Some(list) => list

@@ -1,18 +1,23 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
-//! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules) and ioredis are
-//! modelled; any other library of [`model::client::library::LIBRARIES`] is refused by name,
+//! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
+//! node-redis (`super::node_redis`) and redis-rs (`super::redis_rs`) are modelled; any other
+//! library of [`model::client::library::LIBRARIES`] is refused by name,
 //! never run as redis-py. A setting of the other library is an error too, naming the ones this
 //! library takes.
 
 use super::ScenarioError;
 use super::context::Ctx;
+use super::node_redis::node_redis_keys;
 use super::raw;
+use super::redis_rs::redis_rs_keys;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };
 use model::client::library::{
     LIBRARIES, MODELLED, REDIS_PY_SETTINGS, RedisPyVersion, ValkeyPyVersion,
 };
+use model::client::node_redis::settings::NODE_REDIS_SETTINGS;
+use model::client::redis_rs::settings::REDIS_RS_SETTINGS;
 use model::client::{Ioredis, Library, RedisPy};
 use std::ops::Range;
 
@@ -36,6 +41,32 @@ impl Ctx<'_> {
                     ),
                 );
             }
+        }
+        if name == "redis-rs" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c));
+            foreign.extend(node_redis_keys(c));
+            return self.redis_rs(c, foreign).map(Library::RedisRs);
+        }
+        if let Some((key, span)) = redis_rs_keys(c).into_iter().next() {
+            return self.err(span, format!("`{key}` is a redis-rs setting, not one of {name}'s"));
+        }
+        if name == "node-redis" {
+            return self.node_redis(c, ioredis_keys(c)).map(Library::NodeRedis);
+        }
+        if let Some((key, span)) = node_redis_keys(c).into_iter().next() {
+            let own = if name == "ioredis" {
+                IOREDIS_SETTINGS.join(", ")
+            } else {
+                REDIS_PY_SETTINGS.join(", ")
+            };
+            return self.err(
+                span,
+                format!(
+                    "`{key}` is a node-redis setting; {} {name} client takes: {own}",
+                    if name == "ioredis" { "an" } else { "a" }
+                ),
+            );
         }
         if name == "ioredis" {
             return self.ioredis(c).map(Library::Ioredis);
@@ -73,11 +104,7 @@ impl Ctx<'_> {
 
     /// An ioredis client's settings.
     fn ioredis(&self, c: &raw::Client) -> Result<Ioredis, ScenarioError> {
-        let py = [
-            c.socket_connect_timeout.as_ref().map(|v| ("socket_connect_timeout", v.span())),
-            c.retry_on_timeout.as_ref().map(|v| ("retry_on_timeout", v.span())),
-        ];
-        if let Some((key, span)) = py.into_iter().flatten().next() {
+        if let Some((key, span)) = py_keys(c).into_iter().next() {
             return self.err(
                 span,
                 format!(
@@ -143,6 +170,17 @@ impl Ctx<'_> {
     }
 }
 
+/// The redis-py settings a client sets, with where.
+fn py_keys(c: &raw::Client) -> Vec<(&'static str, Range<usize>)> {
+    [
+        c.socket_connect_timeout.as_ref().map(|v| ("socket_connect_timeout", v.span())),
+        c.retry_on_timeout.as_ref().map(|v| ("retry_on_timeout", v.span())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// The ioredis settings a client sets, with where.
 fn ioredis_keys(c: &raw::Client) -> Vec<(&'static str, Range<usize>)> {
     let b = |k, v: &Option<toml::Spanned<bool>>| v.as_ref().map(|v| (k, v.span()));
@@ -174,14 +212,21 @@ pub(super) fn unknown_client_key(message: String) -> String {
         .into_iter()
         .find(|t| t.heading == "`[[client]]`")
         .map(|t| {
-            let setting = |k: &&str| REDIS_PY_SETTINGS.contains(k) || IOREDIS_SETTINGS.contains(k);
+            let setting = |k: &&str| {
+                REDIS_PY_SETTINGS.contains(k)
+                    || IOREDIS_SETTINGS.contains(k)
+                    || NODE_REDIS_SETTINGS.contains(k)
+                    || REDIS_RS_SETTINGS.contains(k)
+            };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}) nor an ioredis setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}) nor a redis-rs setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
-        IOREDIS_SETTINGS.join(", ")
+        IOREDIS_SETTINGS.join(", "),
+        NODE_REDIS_SETTINGS.join(", "),
+        REDIS_RS_SETTINGS.join(", ")
     )
 }

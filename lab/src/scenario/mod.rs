@@ -8,7 +8,9 @@ mod expect;
 mod explore;
 pub mod keys;
 mod library;
+mod node_redis;
 mod raw;
+mod redis_rs;
 mod schedule;
 mod validate;
 pub mod write;
@@ -51,6 +53,9 @@ pub enum Action {
     Restart(ProcRef),
     /// SIGSTOP for a while.
     Pause(ProcRef, Duration),
+    /// A host loses power (every process on it dies, no FIN, no RST, only synced data survives),
+    /// and boots again after `restart_after` if given.
+    Crash { host: HostId, restart_after: Option<Duration> },
     /// Move a process's wall clock (microseconds, negative: backwards).
     ClockJump(ProcRef, i64),
     /// An iptables command on a host.

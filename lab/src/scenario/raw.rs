@@ -8,25 +8,36 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
-/// A directive value: a string, an integer, or a boolean (`true` = `yes`).
+/// A directive value: a string, an integer, a boolean (`true` = `yes`), or a list of strings
+/// (the directive given several times, as several lines of the file: several `sentinel monitor`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(
     untagged,
-    expecting = "expected a directive value: a string, an integer or a boolean (true means yes)"
+    expecting = "expected a directive value: a string, an integer, a boolean (true means yes) or a list of strings"
 )]
 pub enum Value {
     Str(String),
     Int(i64),
     Bool(bool),
+    List(Vec<String>),
 }
 
 impl Value {
+    /// The value as the lines of a file would give it: one per list item, else one.
+    pub fn lines(&self) -> Vec<String> {
+        match self {
+            Value::List(v) => v.clone(),
+            other => vec![other.text()],
+        }
+    }
+
     pub fn text(&self) -> String {
         match self {
             Value::Str(s) => s.clone(),
             Value::Int(i) => i.to_string(),
             Value::Bool(true) => "yes".to_string(),
             Value::Bool(false) => "no".to_string(),
+            Value::List(v) => v.join("\n"),
         }
     }
 }
@@ -37,6 +48,18 @@ impl Value {
 pub enum OneOrMany {
     One(String),
     Many(Vec<String>),
+}
+
+/// `final-master`: the node (or any of a list), or with several masters a table of them by master
+/// name.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "expected a \"host:port\", a list of them, or a table of them by master name ({ cache = \"h2:6379\" })"
+)]
+pub enum FinalMaster {
+    Any(OneOrMany),
+    ByMaster(BTreeMap<String, OneOrMany>),
 }
 
 /// A count or a list of keys.
@@ -162,6 +185,31 @@ pub struct Client {
     pub auto_resend_unfulfilled_commands: Option<Spanned<bool>>,
     #[serde(rename = "enableReadyCheck")]
     pub enable_ready_check: Option<Spanned<bool>>,
+    #[serde(rename = "scanInterval")]
+    pub scan_interval: Option<Spanned<String>>,
+    #[serde(rename = "maxCommandRediscovers")]
+    pub max_command_rediscovers: Option<Spanned<u32>>,
+    #[serde(rename = "masterPoolSize")]
+    pub master_pool_size: Option<Spanned<u32>>,
+    #[serde(rename = "socketTimeout")]
+    pub socket_timeout_ms: Option<Spanned<String>>,
+    #[serde(rename = "reconnectStrategy")]
+    pub reconnect_strategy: Option<Spanned<Strategy>>,
+    #[serde(rename = "commandOptions.timeout")]
+    pub command_options_timeout: Option<Spanned<String>>,
+    #[serde(rename = "connection_timeout")]
+    pub connection_timeout: Option<Spanned<String>>,
+    #[serde(rename = "response_timeout")]
+    pub response_timeout: Option<Spanned<String>>,
+    pub reuse_connection: Option<Spanned<bool>>,
+}
+
+/// node-redis' `reconnectStrategy`: `false` or a fixed wait.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged, expecting = "expected false or a duration such as \"500ms\"")]
+pub enum Strategy {
+    Flag(bool),
+    Wait(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,6 +228,8 @@ pub struct Event {
     pub kill: Option<Spanned<String>>,
     pub restart: Option<Spanned<String>>,
     pub pause: Option<Spanned<String>>,
+    pub crash: Option<Spanned<String>>,
+    pub restart_after: Option<Spanned<String>>,
     #[serde(rename = "for")]
     pub for_: Option<Spanned<String>>,
     pub iptables: Option<Spanned<String>>,
@@ -201,7 +251,7 @@ pub struct Event {
 pub struct Expect {
     pub promotions: Option<u32>,
     pub promoted: Option<Vec<Spanned<String>>>,
-    pub final_master: Option<Spanned<OneOrMany>>,
+    pub final_master: Option<Spanned<FinalMaster>>,
     pub final_roles: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     pub lost_writes: Option<CountOrKeys>,
     pub lost_keys_include: Option<Vec<String>>,

@@ -17,6 +17,8 @@ pub enum FaultAction {
     Cut { from: Vec<HostId>, to: Vec<HostId>, both: bool },
     /// Rule number `i` of the space's `rules` is installed, then removed.
     Rule(usize),
+    /// The host loses power, and boots again when the fault ends.
+    Crash(HostId),
 }
 
 /// One fault: an action from `at` for `length`.
@@ -42,6 +44,22 @@ impl Fault {
             FaultAction::Kill(p) | FaultAction::Pause(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// The host it takes the power from.
+    fn crashed_host(&self) -> Option<HostId> {
+        match self.action {
+            FaultAction::Crash(h) => Some(h),
+            _ => None,
+        }
+    }
+
+    /// Whether `other` hits what this one hits (a process, or a host's power) while this lasts.
+    fn clashes(&self, other: &Fault) -> bool {
+        let same_process = self.process().is_some() && self.process() == other.process();
+        let same_host =
+            self.crashed_host().is_some() && self.crashed_host() == other.crashed_host();
+        (same_process || same_host) && self.overlaps(other)
     }
 
     fn overlaps(&self, other: &Fault) -> bool {
@@ -95,11 +113,10 @@ pub fn draw(space: &ExploreSpace, seed: u64) -> Vec<Fault> {
                     FaultAction::Cut { from, to, both: kind == FaultKind::Partition }
                 }
                 FaultKind::Iptables => FaultAction::Rule(rng.below(space.rules.len())),
+                FaultKind::Crash => FaultAction::Crash(space.hosts[rng.below(space.hosts.len())]),
             };
             let fault = Fault { at, length, action };
-            let clash = fault.process().is_some_and(|p| {
-                faults.iter().any(|f| f.process() == Some(p) && f.overlaps(&fault))
-            });
+            let clash = faults.iter().any(|f| f.clashes(&fault));
             if !clash {
                 faults.push(fault);
                 break;
@@ -137,6 +154,9 @@ pub fn fault_events(scenario: &Scenario, space: &ExploreSpace, fault: &Fault) ->
             vec![timed(fault.at, Action::Kill(*p)), timed(fault.end(), Action::Restart(*p))]
         }
         FaultAction::Pause(p) => vec![timed(fault.at, Action::Pause(*p, fault.length))],
+        FaultAction::Crash(h) => {
+            vec![timed(fault.at, Action::Crash { host: *h, restart_after: Some(fault.length) })]
+        }
         FaultAction::Cut { from, to, both } => {
             let mut rules = cut_rules(scenario, from, to);
             if *both {
@@ -199,7 +219,7 @@ pub fn describe(scenario: &Scenario, fault: &Fault) -> String {
     format!("{} {} for {}", fault.at, describe_action(scenario, &fault.action), fault.length)
 }
 
-/// What a fault does, for people: `kill 10.162.29.33:6371`, `isolate 10.162.29.37`,
+/// What a fault does, for people: `kill 10.162.29.33:6371`, `isolate 10.162.29.37`, `crash app`,
 /// `cut 10.162.29.33 -> 10.162.29.36,10.162.29.37`.
 pub fn describe_action(scenario: &Scenario, action: &FaultAction) -> String {
     let host = |h: &sim::HostId| scenario.hosts[h.0 as usize].as_str();
@@ -207,6 +227,7 @@ pub fn describe_action(scenario: &Scenario, action: &FaultAction) -> String {
     match action {
         FaultAction::Kill(p) => format!("kill {}", proc_name(p)),
         FaultAction::Pause(p) => format!("pause {}", proc_name(p)),
+        FaultAction::Crash(h) => format!("crash {}", host(h)),
         FaultAction::Cut { from, to, both } => {
             let names = |v: &[sim::HostId]| v.iter().map(host).collect::<Vec<_>>().join(",");
             let arrow = if *both { "<->" } else { "->" };

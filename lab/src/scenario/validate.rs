@@ -3,7 +3,7 @@
 
 use super::context::{Ctx, inside_string};
 use super::*;
-use raw::{CountOrKeys, OneOrMany, StrOrFalse};
+use raw::{CountOrKeys, FinalMaster, OneOrMany, StrOrFalse, Value};
 use sim::filter::parse_command;
 use std::collections::BTreeSet;
 use toml::Spanned;
@@ -89,6 +89,12 @@ impl Scenario {
             let mut directives = Vec::new();
             for (k, v) in &p.config {
                 cx.directive_known(build, "redis", k)?;
+                if let Value::List(_) = v.get_ref() {
+                    return cx.err(
+                        v.span(),
+                        format!("redis directive `{}`: a list of values is accepted by sentinel directives only", k.get_ref()),
+                    );
+                }
                 directives.push((k.get_ref().trim().to_string(), v.get_ref().text()));
                 config.set(k.get_ref(), &v.get_ref().text()).or_else(|e| {
                     let span =
@@ -130,7 +136,10 @@ impl Scenario {
             entries.sort_by_key(|(k, _)| !monitor(k.get_ref()));
             let directives: Vec<(String, String)> = entries
                 .iter()
-                .map(|(k, v)| (k.get_ref().trim().to_string(), v.get_ref().text()))
+                .flat_map(|(k, v)| {
+                    let k = k.get_ref().trim().to_string();
+                    v.get_ref().lines().into_iter().map(move |line| (k.clone(), line))
+                })
                 .collect();
             for (k, v) in entries {
                 cx.directive_known(build, "sentinel", k)?;
@@ -139,11 +148,8 @@ impl Scenario {
                         if e.message.starts_with("not implemented") { k.span() } else { v.span() };
                     cx.err(span, format!("sentinel directive `{}`: {}", k.get_ref(), e.message))
                 })?;
-                if monitor(k.get_ref()) {
-                    let monitored = Spanned::new(
-                        v.span(),
-                        format!("{}:{}", config.master_host, config.master_port),
-                    );
+                for m in config.masters.iter().filter(|_| monitor(k.get_ref())) {
+                    let monitored = Spanned::new(v.span(), format!("{}:{}", m.host, m.port));
                     let a = cx.addr(&monitored)?;
                     if !redis.iter().any(|r| r.addr == a) {
                         return cx.err(
@@ -280,6 +286,7 @@ impl Scenario {
                 e.kill.is_some(),
                 e.restart.is_some(),
                 e.pause.is_some(),
+                e.crash.is_some(),
                 e.iptables.is_some(),
                 e.partition.is_some(),
                 e.heal.is_some(),
@@ -290,7 +297,7 @@ impl Scenario {
             ];
             match actions.iter().filter(|a| **a).count() {
                 1 => {}
-                0 => return cx.err(ev.span(), "this event has no action (kill, restart, pause, iptables, partition, heal, clock-jump, latency, command or sentinel-failover)"),
+                0 => return cx.err(ev.span(), "this event has no action (kill, restart, pause, crash, iptables, partition, heal, clock-jump, latency, command or sentinel-failover)"),
                 _ => return cx.err(ev.span(), "this event has more than one action: write one [[event]] per action"),
             }
             let unexpected = |key: &str, present: bool| -> Result<(), ScenarioError> {
@@ -321,6 +328,25 @@ impl Scenario {
                     );
                 }
                 Action::Pause(process(p)?, length)
+            } else if let Some(h) = &e.crash {
+                let restart_after = match &e.restart_after {
+                    Some(r) => {
+                        let d = cx.duration(r)?;
+                        if at + d > Instant::ZERO + duration {
+                            return cx.err(
+                                r.span(),
+                                format!(
+                                    "`restart-after = \"{}\"` powers the host on at {}, after the end of the run ({duration})",
+                                    r.get_ref(),
+                                    at + d
+                                ),
+                            );
+                        }
+                        Some(d)
+                    }
+                    None => None,
+                };
+                Action::Crash { host: cx.host(h)?, restart_after }
             } else if let Some(rule) = &e.iptables {
                 let Some(on) = &e.on else {
                     return cx.err(rule.span(), "`iptables` needs `on = \"<host>\"`");
@@ -429,6 +455,7 @@ impl Scenario {
             unexpected("by", e.by.is_some() && e.clock_jump.is_none())?;
             unexpected("between", e.between.is_some() && e.latency.is_none())?;
             unexpected("from", e.from.is_some() && e.command.is_none())?;
+            unexpected("restart-after", e.restart_after.is_some() && e.crash.is_none())?;
             events.push(Timed { at, action, line });
         }
         events.sort_by_key(|t| t.at);
@@ -498,6 +525,15 @@ impl Scenario {
             }
             Ok(s.get_ref().clone())
         };
+        let nodes = |span: std::ops::Range<usize>,
+                     any: &OneOrMany|
+         -> Result<Vec<String>, ScenarioError> {
+            let names: Vec<&String> = match any {
+                OneOrMany::One(s) => vec![s],
+                OneOrMany::Many(v) => v.iter().collect(),
+            };
+            names.into_iter().map(|s| redis_name(&Spanned::new(span.clone(), s.clone()))).collect()
+        };
         Ok(Expect {
             promotions: e.promotions,
             promoted: e
@@ -505,15 +541,26 @@ impl Scenario {
                 .as_ref()
                 .map(|v| v.iter().map(redis_name).collect())
                 .transpose()?,
-            final_master: match &e.final_master {
-                None => None,
-                Some(fm) => Some(match fm.get_ref() {
-                    OneOrMany::One(s) => vec![redis_name(&Spanned::new(fm.span(), s.clone()))?],
-                    OneOrMany::Many(v) => v
-                        .iter()
-                        .map(|s| redis_name(&Spanned::new(fm.span(), s.clone())))
-                        .collect::<Result<_, _>>()?,
-                }),
+            final_master: match e.final_master.as_ref().map(|fm| (fm, fm.get_ref())) {
+                Some((fm, FinalMaster::Any(any))) => Some(nodes(fm.span(), any)?),
+                _ => None,
+            },
+            final_master_of: match e.final_master.as_ref().map(|fm| (fm, fm.get_ref())) {
+                Some((fm, FinalMaster::ByMaster(by))) => by
+                    .iter()
+                    .map(|(name, any)| {
+                        if !sentinels.iter().any(|s| s.config.master_named(name).is_some()) {
+                            return cx.err(
+                                fm.span(),
+                                format!(
+                                    "final-master: `{name}` is no master the sentinels monitor"
+                                ),
+                            );
+                        }
+                        Ok((name.clone(), nodes(fm.span(), any)?))
+                    })
+                    .collect::<Result<_, _>>()?,
+                _ => Vec::new(),
             },
             final_roles: match &e.final_roles {
                 None => Vec::new(),

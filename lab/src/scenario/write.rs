@@ -40,6 +40,10 @@ pub fn event_table(scenario: &Scenario, ev: &Timed) -> String {
         Action::Kill(p) => format!("kill = {}", name(p)),
         Action::Restart(p) => format!("restart = {}", name(p)),
         Action::Pause(p, d) => format!("pause = {}\nfor = \"{d}\"", name(p)),
+        Action::Crash { host: h, restart_after: None } => format!("crash = {}", host(h)),
+        Action::Crash { host: h, restart_after: Some(d) } => {
+            format!("crash = {}\nrestart-after = \"{d}\"", host(h))
+        }
         Action::ClockJump(p, us) => {
             let mag = Duration::from_micros(us.unsigned_abs());
             let sign = if *us < 0 { "-" } else { "" };
@@ -89,6 +93,14 @@ pub fn expect_lines(e: &Expect, property: &str) -> String {
         "promotions" => e.promotions.map(|n| format!("promotions = {n}\n")).unwrap_or_default(),
         "promoted" => {
             e.promoted.as_ref().map(|v| format!("promoted = {}\n", list(v))).unwrap_or_default()
+        }
+        "final-master" if !e.final_master_of.is_empty() => {
+            let kv: Vec<String> = e
+                .final_master_of
+                .iter()
+                .map(|(n, v)| format!("{} = {}", quote(n), list(v)))
+                .collect();
+            format!("final-master = {{ {} }}\n", kv.join(", "))
         }
         "final-master" => e
             .final_master

@@ -87,10 +87,8 @@ fn sentinel_max(s: &Scenario, f: fn(&model::sentinel::config::SentinelConfig) ->
 
 /// The server the sentinels monitor at the start, if one of the deployment's.
 pub fn initial_master(s: &Scenario) -> Option<usize> {
-    let c = &s.sentinels.first()?.config;
-    s.redis.iter().position(|r| {
-        s.hosts[r.addr.host.0 as usize] == c.master_host && r.addr.port == c.master_port
-    })
+    let c = s.sentinels.first()?.config.masters.first()?;
+    s.redis.iter().position(|r| s.hosts[r.addr.host.0 as usize] == c.host && r.addr.port == c.port)
 }
 
 /// Hosts holding a redis, a sentinel or a client, in host order.
@@ -170,8 +168,8 @@ pub fn faults(s: &Scenario) -> Vec<SweepFault> {
 /// `min-replicas-max-lag` when it has `min-replicas-to-write`, the longest `repl-timeout`, and
 /// twice the longest of these. Equal lengths are listed once, with every timer they stand for.
 pub fn default_durations(s: &Scenario) -> Vec<GridDuration> {
-    let d = sentinel_max(s, |c| c.down_after_ms);
-    let f = sentinel_max(s, |c| c.failover_timeout_ms);
+    let d = sentinel_max(s, |c| c.max_over_masters(|m| m.down_after_ms));
+    let f = sentinel_max(s, |c| c.max_over_masters(|m| m.failover_timeout_ms));
     let repl = s.redis.iter().map(|r| r.config.repl_timeout * 1000).max().unwrap_or(0);
     let lag = initial_master(s)
         .map(|m| &s.redis[m].config)
@@ -254,7 +252,7 @@ impl Space {
         phases: Vec<Phase>,
         pairs: bool,
     ) -> Space {
-        let d = sentinel_max(s, |c| c.down_after_ms);
+        let d = sentinel_max(s, |c| c.max_over_masters(|m| m.down_after_ms));
         let pair_offsets = if pairs {
             PAIR_OFFSETS.iter().map(|(num, den)| Duration::from_millis(d * num / den)).collect()
         } else {
@@ -371,8 +369,8 @@ mod tests {
         assert_eq!(ms, vec![2500, 5000, 7500, 10_000, 30_000, 60_000, 120_000]);
         assert_eq!(ds[5].from, "failover-timeout = repl-timeout");
         for sent in &mut s.sentinels {
-            sent.config.down_after_ms = 2000;
-            sent.config.failover_timeout_ms = 10_000;
+            sent.config.masters[0].down_after_ms = 2000;
+            sent.config.masters[0].failover_timeout_ms = 10_000;
         }
         let m = initial_master(&s).expect("the sentinels monitor a server of the file");
         s.redis[m].config.min_replicas_to_write = 1;

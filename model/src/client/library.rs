@@ -48,7 +48,7 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 3] = ["redis-py", "ioredis", "valkey-py"];
+pub const MODELLED: [&str; 5] = ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs"];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -213,6 +213,10 @@ pub enum Library {
     RedisPy(RedisPy),
     /// ioredis (5.11.1).
     Ioredis(super::Ioredis),
+    /// node-redis (6.2.1).
+    NodeRedis(super::NodeRedis),
+    /// redis-rs (the `redis` crate 1.8.2).
+    RedisRs(super::RedisRs),
 }
 
 impl Default for Library {
@@ -227,7 +231,7 @@ impl Library {
     pub fn redis_py(&self) -> Option<&RedisPy> {
         match self {
             Library::RedisPy(py) => Some(py),
-            Library::Ioredis(_) => None,
+            Library::Ioredis(_) | Library::NodeRedis(_) | Library::RedisRs(_) => None,
         }
     }
 }

@@ -14,6 +14,8 @@
 //! - `mod.rs`: the client process, its operation in flight and what the network does to it;
 //! - `library.rs`: which library and version, and the rules the version decides;
 //! - `ioredis/`: the ioredis client, a state machine of its own inside the same process;
+//! - `node_redis/`: the node-redis client, another;
+//! - `redis_rs/`: the redis-rs client (`SentinelClient`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -23,13 +25,17 @@
 mod cli;
 pub mod ioredis;
 pub mod library;
+pub mod node_redis;
 mod redis_py;
+pub mod redis_rs;
 mod reply;
 mod retry;
 mod workload;
 
 pub use ioredis::settings::Ioredis;
 pub use library::{Library, RedisPy};
+pub use node_redis::settings::NodeRedis;
+pub use redis_rs::settings::RedisRs;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
@@ -126,6 +132,10 @@ pub struct Client {
     due: bool,
     /// An ioredis client's state (`None`: redis-py or redis-cli).
     io: Option<Box<ioredis::IoState>>,
+    /// A node-redis client's state (`None`: another library).
+    nr: Option<Box<node_redis::NrState>>,
+    /// A redis-rs client's state (`None`: another library).
+    rs: Option<Box<redis_rs::RsState>>,
 }
 
 impl Client {
@@ -165,6 +175,8 @@ impl Client {
             cli: Vec::new(),
             due: false,
             io: None,
+            nr: None,
+            rs: None,
         }
     }
 
@@ -173,6 +185,8 @@ impl Client {
         match library {
             Library::RedisPy(py) => self.redis_py(py.clone()),
             Library::Ioredis(io) => self.ioredis(io.clone()),
+            Library::NodeRedis(nr) => self.node_redis(nr.clone()),
+            Library::RedisRs(rs) => self.redis_rs(rs.clone()),
         }
     }
 
@@ -224,12 +238,24 @@ impl Client {
         if self.io.is_some() {
             self.io_crash();
         }
+        if self.nr.is_some() {
+            self.nr_crash();
+        }
+        if self.rs.is_some() {
+            self.rs_crash();
+        }
     }
 
     /// One input.
     pub fn handle(&mut self, ctx: &mut NodeCtx<'_>, input: Input<Msg, Timer>) {
         if self.io.is_some() {
             return self.io_handle(ctx, input);
+        }
+        if self.nr.is_some() {
+            return self.nr_handle(ctx, input);
+        }
+        if self.rs.is_some() {
+            return self.rs_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -250,6 +276,12 @@ impl Client {
     fn begin(&mut self, ctx: &mut NodeCtx<'_>) {
         if self.io.is_some() {
             return self.io_send(ctx);
+        }
+        if self.nr.is_some() {
+            return self.nr_send(ctx);
+        }
+        if self.rs.is_some() {
+            return self.rs_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),

@@ -24,7 +24,7 @@ fn client() -> (Client, Out) {
 }
 
 /// A `SENTINEL MASTERS` reply with one master entry.
-fn masters(ip: &str, flags: &str) -> Reply {
+pub(super) fn masters(ip: &str, flags: &str) -> Reply {
     let kv =
         ["name", "mymaster", "ip", ip, "port", "6379", "flags", flags, "num-other-sentinels", "2"];
     Reply::Array(Some(vec![Reply::strings(kv)]))
@@ -43,6 +43,24 @@ pub(super) fn connects(effects: &[Effect<Msg, Timer, Note>]) -> Vec<(ConnId, Add
     effects
         .iter()
         .filter_map(|e| if let Effect::Connect(c, a) = e { Some((*c, *a)) } else { None })
+        .collect()
+}
+
+pub(super) fn records(e: &[Effect<Msg, Timer, Note>]) -> Vec<crate::observe::OpRecord> {
+    e.iter()
+        .filter_map(|x| if let Effect::Note(Note::Op(r)) = x { Some(r.clone()) } else { None })
+        .collect()
+}
+
+pub(super) fn closes(e: &[Effect<Msg, Timer, Note>]) -> Vec<ConnId> {
+    e.iter().filter_map(|x| if let Effect::Close(c) = x { Some(*c) } else { None }).collect()
+}
+
+pub(super) fn library_notes(e: &[Effect<Msg, Timer, Note>]) -> Vec<String> {
+    e.iter()
+        .filter_map(|x| {
+            if let Effect::Note(Note::Library(n)) = x { Some(n.text.clone()) } else { None }
+        })
         .collect()
 }
 

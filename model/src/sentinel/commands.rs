@@ -1,17 +1,18 @@
 //! What a sentinel answers (`sentinelCommand`, `sentinelInfoCommand`, `sentinelRoleCommand`,
 //! `sentinelPublishCommand`): the SENTINEL subcommands clients and other sentinels use, INFO with
-//! the `master0:` line, ROLE, PING, PUBLISH of hellos, SUBSCRIBE to event channels.
+//! the `master0:` line, ROLE, PING, PUBLISH of hellos, SUBSCRIBE and PSUBSCRIBE to event channels.
 
-use super::config::SentinelConfig;
 use super::instance::{Instance, Kind, Role};
-use super::{HELLO_CHANNEL, Runtime, Sentinel, Slot, mstime};
+use super::masters::MasterEntry;
+use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
 use crate::info::{Info, SentinelInfo, SentinelMasterLine};
 use crate::resp::{Command, Reply, SentinelCmd};
 use crate::wire::{Msg, NodeCtx};
 use sim::ConnId;
 
 /// `addReplySentinelRedisInstance`: the field/value map of one entry.
-fn instance_map(rt: &Runtime, cfg: &SentinelConfig, inst: &Instance, now: i64) -> Reply {
+fn instance_map(e: &MasterEntry, inst: &Instance, now: i64) -> Reply {
+    let cfg = &e.conf;
     let mut kv: Vec<(String, String)> = vec![
         ("name".into(), inst.name.clone()),
         ("ip".into(), inst.host.clone()),
@@ -22,7 +23,7 @@ fn instance_map(rt: &Runtime, cfg: &SentinelConfig, inst: &Instance, now: i64) -
         ("link-refcount".into(), "1".into()),
     ];
     if inst.kind == Kind::Master && inst.flags.failover_in_progress {
-        kv.push(("failover-state".into(), rt.ms.failover_state.as_str().into()));
+        kv.push(("failover-state".into(), e.ms.failover_state.as_str().into()));
     }
     let l = &inst.link;
     kv.push((
@@ -49,9 +50,9 @@ fn instance_map(rt: &Runtime, cfg: &SentinelConfig, inst: &Instance, now: i64) -
     }
     match inst.kind {
         Kind::Master => {
-            kv.push(("config-epoch".into(), rt.ms.config_epoch.to_string()));
-            kv.push(("num-slaves".into(), rt.replicas.len().to_string()));
-            kv.push(("num-other-sentinels".into(), rt.sentinels.len().to_string()));
+            kv.push(("config-epoch".into(), e.ms.config_epoch.to_string()));
+            kv.push(("num-slaves".into(), e.replicas.len().to_string()));
+            kv.push(("num-other-sentinels".into(), e.sentinels.len().to_string()));
             kv.push(("quorum".into(), cfg.quorum.to_string()));
             kv.push(("failover-timeout".into(), cfg.failover_timeout_ms.to_string()));
             kv.push(("parallel-syncs".into(), cfg.parallel_syncs.to_string()));
@@ -94,28 +95,12 @@ impl Sentinel {
                     Reply::Int(1)
                 }
             }
-            Command::Subscribe(channels) => {
-                let subs = self.rt().clients.entry(conn).or_default();
-                for ch in channels {
-                    if !subs.contains(&ch) {
-                        subs.push(ch.clone());
-                    }
-                    let n = subs.len() as i64;
-                    ctx.send(
-                        conn,
-                        Msg::Reply(Reply::Array(Some(vec![
-                            Reply::bulk("subscribe"),
-                            Reply::bulk(ch),
-                            Reply::Int(n),
-                        ]))),
-                    );
-                }
-                return;
-            }
+            Command::Subscribe(channels) => return self.subscribe(ctx, conn, channels, false),
+            Command::PSubscribe(patterns) => return self.subscribe(ctx, conn, patterns, true),
             Command::Info(_) => Reply::Info(Box::new(self.info(ctx))),
             Command::Role => {
-                let name = self.rt().master.name.clone();
-                Reply::Array(Some(vec![Reply::bulk("sentinel"), Reply::strings([name])]))
+                let names = self.rt().names();
+                Reply::Array(Some(vec![Reply::bulk("sentinel"), Reply::strings(names)]))
             }
             Command::ClientSetName(_) => Reply::Ok,
             Command::Sentinel(sub) => self.sentinel_command(ctx, sub),
@@ -137,14 +122,28 @@ impl Sentinel {
         let now = mstime(ctx);
         let (port, build) = (self.port, self.build);
         let rt = self.rt();
-        let m = &rt.master;
-        let status = if m.flags.o_down {
-            "odown"
-        } else if m.flags.s_down {
-            "sdown"
-        } else {
-            "ok"
-        };
+        let masters = rt
+            .names()
+            .iter()
+            .filter_map(|n| rt.entry(n))
+            .map(|e| {
+                let m = &e.master;
+                let status = if m.flags.o_down {
+                    "odown"
+                } else if m.flags.s_down {
+                    "sdown"
+                } else {
+                    "ok"
+                };
+                SentinelMasterLine {
+                    name: m.name.clone(),
+                    status,
+                    address: m.addr(),
+                    slaves: e.replicas.len(),
+                    sentinels: e.sentinels.len() + 1,
+                }
+            })
+            .collect();
         Info::Sentinel(SentinelInfo {
             build,
             run_id: rt.my_id.clone(),
@@ -152,43 +151,53 @@ impl Sentinel {
             uptime_in_seconds: (ctx.now() - rt.started).as_secs(),
             tilt: rt.tilt,
             tilt_since_seconds: if rt.tilt { (now - rt.tilt_start_time) / 1000 } else { -1 },
-            masters: vec![SentinelMasterLine {
-                name: m.name.clone(),
-                status,
-                address: m.addr(),
-                slaves: rt.replicas.len(),
-                sentinels: rt.sentinels.len() + 1,
-            }],
+            masters,
         })
     }
 
     fn sentinel_command(&mut self, ctx: &mut NodeCtx<'_>, sub: SentinelCmd) -> Reply {
         let now = mstime(ctx);
         let no_such = || Reply::err("ERR No such master with that name");
-        let name = self.rt().master.name.clone();
+        // The subcommands naming a master work on that one (`sentinelGetMasterByName`).
+        if let SentinelCmd::Master(n)
+        | SentinelCmd::Replicas(n)
+        | SentinelCmd::Sentinels(n)
+        | SentinelCmd::GetMasterAddrByName(n)
+        | SentinelCmd::CkQuorum(n)
+        | SentinelCmd::Failover(n) = &sub
+        {
+            self.rt().focus(n);
+        }
+        let name = self.rt().m.master.name.clone();
         match sub {
             SentinelCmd::Masters => {
                 let rt = self.rt.as_ref().expect("running");
-                Reply::Array(Some(vec![instance_map(rt, &self.config, &rt.master, now)]))
+                let all = rt
+                    .names()
+                    .iter()
+                    .filter_map(|n| rt.entry(n))
+                    .map(|e| instance_map(e, &e.master, now))
+                    .collect();
+                Reply::Array(Some(all))
             }
             SentinelCmd::Master(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
-                instance_map(rt, &self.config, &rt.master, now)
+                instance_map(&rt.m, &rt.m.master, now)
             }
             SentinelCmd::Replicas(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
                 Reply::Array(Some(
-                    rt.replicas
+                    rt.m.replicas
                         .iter()
                         .filter(|r| r.replica_announced)
-                        .map(|r| instance_map(rt, &self.config, r, now))
+                        .map(|r| instance_map(&rt.m, r, now))
                         .collect(),
                 ))
             }
             SentinelCmd::Sentinels(n) if n == name => {
                 let rt = self.rt.as_ref().expect("running");
                 Reply::Array(Some(
-                    rt.sentinels.iter().map(|s| instance_map(rt, &self.config, s, now)).collect(),
+                    rt.m.sentinels.iter().map(|s| instance_map(&rt.m, s, now)).collect(),
                 ))
             }
             SentinelCmd::Master(_) | SentinelCmd::Replicas(_) | SentinelCmd::Sentinels(_) => {
@@ -202,8 +211,9 @@ impl Sentinel {
             SentinelCmd::GetMasterAddrByName(_) => Reply::Array(None),
             SentinelCmd::IsMasterDownByAddr { ip, port, epoch, runid } => {
                 let rt = self.rt();
-                let known = rt.master.host == ip && rt.master.port == port;
-                let down = known && !rt.tilt && rt.master.flags.s_down;
+                // `getSentinelRedisInstanceByAddrAndRunID(sentinel.masters, ip, port, NULL)`.
+                let known = rt.focus_where(|e| e.master.host == ip && e.master.port == port);
+                let down = known && !rt.tilt && rt.m.master.flags.s_down;
                 let (leader, leader_epoch) = if known && runid != "*" {
                     self.vote_leader(ctx, epoch, &runid)
                 } else {
@@ -216,11 +226,15 @@ impl Sentinel {
                 ]))
             }
             SentinelCmd::CkQuorum(n) if n == name => {
-                let quorum = self.config.quorum as usize;
+                let quorum = self.mc().quorum as usize;
                 let rt = self.rt();
-                let usable =
-                    1 + rt.sentinels.iter().filter(|s| !s.flags.s_down && !s.flags.o_down).count();
-                let voters = rt.sentinels.len() + 1;
+                let usable = 1 + rt
+                    .m
+                    .sentinels
+                    .iter()
+                    .filter(|s| !s.flags.s_down && !s.flags.o_down)
+                    .count();
+                let voters = rt.m.sentinels.len() + 1;
                 let no_quorum = usable < quorum;
                 let no_auth = usable < voters / 2 + 1;
                 if !no_quorum && !no_auth {
@@ -242,7 +256,7 @@ impl Sentinel {
                 }
             }
             SentinelCmd::Failover(n) if n == name => {
-                if self.rt().master.flags.failover_in_progress {
+                if self.rt().m.master.flags.failover_in_progress {
                     return Reply::err("INPROG Failover already in progress");
                 }
                 if self.pick_replica(now).0.is_none() {
@@ -254,17 +268,20 @@ impl Sentinel {
                     format!("Executing user requested FAILOVER of '{name}'"),
                 );
                 self.start_failover(ctx);
-                self.rt().master.flags.force_failover = true;
+                self.rt().m.master.flags.force_failover = true;
                 Reply::Ok
             }
             SentinelCmd::CkQuorum(_) | SentinelCmd::Failover(_) => no_such(),
             SentinelCmd::Reset(pattern) => {
-                if glob(&pattern, &name) {
-                    self.reset(ctx);
-                    Reply::Int(1)
-                } else {
-                    Reply::Int(0)
+                let mut reset = 0;
+                for n in self.rt().names() {
+                    if glob(&pattern, &n) {
+                        self.rt().focus(&n);
+                        self.reset(ctx);
+                        reset += 1;
+                    }
                 }
+                Reply::Int(reset)
             }
             SentinelCmd::MyId => Reply::bulk(self.rt().my_id.clone()),
         }
@@ -278,16 +295,98 @@ impl Sentinel {
     }
 }
 
-/// Redis's `stringmatch` for the patterns people use with SENTINEL RESET: `*`, `?`, literals.
+/// The event channels and channel patterns a client connection subscribed to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Subscriptions {
+    /// `SUBSCRIBE`d channels.
+    pub channels: Vec<String>,
+    /// `PSUBSCRIBE`d patterns.
+    pub patterns: Vec<String>,
+}
+
+impl Subscriptions {
+    /// True if an event published on `channel` reaches this connection (once, as Redis sends a
+    /// `message` or a `pmessage` per match; the model's push carries the channel either way).
+    pub fn hears(&self, channel: &str) -> bool {
+        self.channels.iter().any(|c| c == channel) || self.patterns.iter().any(|p| glob(p, channel))
+    }
+}
+
+impl Sentinel {
+    /// `SUBSCRIBE` (or `PSUBSCRIBE`, `pattern`): one confirmation per channel, with the count.
+    fn subscribe(
+        &mut self,
+        ctx: &mut NodeCtx<'_>,
+        conn: ConnId,
+        names: Vec<String>,
+        pattern: bool,
+    ) {
+        let subs = self.rt().clients.entry(conn).or_default();
+        let kind = if pattern { "psubscribe" } else { "subscribe" };
+        for name in names {
+            let list = if pattern { &mut subs.patterns } else { &mut subs.channels };
+            if !list.contains(&name) {
+                list.push(name.clone());
+            }
+            let n = (subs.channels.len() + subs.patterns.len()) as i64;
+            let confirm = vec![Reply::bulk(kind), Reply::bulk(name), Reply::Int(n)];
+            ctx.send(conn, Msg::Reply(Reply::Array(Some(confirm))));
+        }
+    }
+}
+
+/// Redis's `stringmatch` for the patterns people use with SENTINEL RESET and PSUBSCRIBE: `*`,
+/// `?`, `[...]` sets (with ranges) and literals.
 fn glob(pattern: &str, s: &str) -> bool {
     fn go(p: &[u8], s: &[u8]) -> bool {
         match (p.first(), s.first()) {
             (None, None) => true,
             (Some(b'*'), _) => go(&p[1..], s) || (!s.is_empty() && go(p, &s[1..])),
             (Some(b'?'), Some(_)) => go(&p[1..], &s[1..]),
+            (Some(b'['), Some(&c)) => match p.iter().position(|&b| b == b']') {
+                Some(end) if end > 1 => set_has(&p[1..end], c) && go(&p[end + 1..], &s[1..]),
+                _ => c == b'[' && go(&p[1..], &s[1..]),
+            },
             (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
             _ => false,
         }
     }
+    /// `[abc]`, `[a-z]`, `[^a]`.
+    fn set_has(set: &[u8], c: u8) -> bool {
+        let (neg, set) = match set.split_first() {
+            Some((b'^', rest)) if !rest.is_empty() => (true, rest),
+            _ => (false, set),
+        };
+        let mut i = 0;
+        let mut hit = false;
+        while i < set.len() {
+            if i + 2 < set.len() && set[i + 1] == b'-' {
+                let (lo, hi) = (set[i].min(set[i + 2]), set[i].max(set[i + 2]));
+                hit |= (lo..=hi).contains(&c);
+                i += 3;
+            } else {
+                hit |= set[i] == c;
+                i += 1;
+            }
+        }
+        hit != neg
+    }
     go(pattern.as_bytes(), s.as_bytes())
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob;
+
+    #[test]
+    fn patterns_match_as_redis_stringmatch_does() {
+        for ch in ["+sdown", "-sdown"] {
+            assert!(glob("[-+]sdown", ch), "{ch}");
+        }
+        assert!(!glob("[-+]sdown", "+odown"));
+        assert!(!glob("switch-master", "+switch-master"), "no wildcard: exact");
+        assert!(glob("+slave", "+slave") && !glob("+slave", "+slave-reconf-done"));
+        assert!(glob("*master", "+switch-master") && glob("mymaste?", "mymaster"));
+        assert!(glob("[^a]x", "bx") && !glob("[^a]x", "ax") && glob("[a-c]", "b"));
+    }
 }

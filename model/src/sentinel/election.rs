@@ -20,21 +20,22 @@ impl Sentinel {
     /// `sentinelCheckObjectivelyDown`.
     pub(crate) fn check_odown(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
-        let quorum = self.config.quorum;
+        let quorum = self.mc().quorum;
         let rt = self.rt();
         let mut agreeing = Vec::new();
-        if rt.master.flags.s_down {
+        if rt.m.master.flags.s_down {
             agreeing.push(format!("{} (itself)", self.dir.addr(ctx.addr())));
             let rt = self.rt();
-            agreeing.extend(rt.sentinels.iter().filter(|s| s.flags.master_down).map(|s| s.addr()));
+            agreeing
+                .extend(rt.m.sentinels.iter().filter(|s| s.flags.master_down).map(|s| s.addr()));
         }
         let count = agreeing.len() as u32;
         let odown = count > 0 && count >= quorum;
         let rt = self.rt();
-        if odown && !rt.master.flags.o_down {
-            rt.master.flags.o_down = true;
-            rt.master.o_down_since_time = now;
-            let master = rt.master.addr();
+        if odown && !rt.m.master.flags.o_down {
+            rt.m.master.flags.o_down = true;
+            rt.m.master.o_down_since_time = now;
+            let master = rt.m.master.addr();
             ctx.note(Note::Why(Why::Odown { master, agreeing, quorum }));
             self.event(
                 ctx,
@@ -43,8 +44,8 @@ impl Sentinel {
                 Some(Slot::Master),
                 &format!("#quorum {count}/{quorum}"),
             );
-        } else if !odown && rt.master.flags.o_down {
-            rt.master.flags.o_down = false;
+        } else if !odown && rt.m.master.flags.o_down {
+            rt.m.master.flags.o_down = false;
             self.event(ctx, Level::Warning, "-odown", Some(Slot::Master), "");
         }
     }
@@ -56,9 +57,9 @@ impl Sentinel {
         let now = mstime(ctx);
         let ask = self.config.ask_period_ms as i64;
         let rt = self.rt();
-        let sdown = rt.master.flags.s_down;
-        for i in 0..rt.sentinels.len() {
-            let si = &mut self.rt().sentinels[i];
+        let sdown = rt.m.master.flags.s_down;
+        for i in 0..rt.m.sentinels.len() {
+            let si = &mut self.rt().m.sentinels[i];
             let elapsed = now - si.last_master_down_reply_time;
             if elapsed > ask * 5 {
                 si.flags.master_down = false;
@@ -115,9 +116,9 @@ impl Sentinel {
             self.event(ctx, Level::Warning, "+new-epoch", None, &req_epoch.to_string());
         }
         let rt = self.rt();
-        if rt.ms.leader_epoch < req_epoch && rt.current_epoch <= req_epoch {
-            rt.ms.leader = Some(req_runid.to_string());
-            rt.ms.leader_epoch = rt.current_epoch;
+        if rt.m.ms.leader_epoch < req_epoch && rt.current_epoch <= req_epoch {
+            rt.m.ms.leader = Some(req_runid.to_string());
+            rt.m.ms.leader_epoch = rt.current_epoch;
             rt.flush = true;
             let text = format!("{req_runid} {}", rt.current_epoch);
             let other = req_runid != rt.my_id;
@@ -125,11 +126,11 @@ impl Sentinel {
             if other {
                 // A sentinel that voted for another holds back its own attempts for 2F.
                 let jitter = ctx.rng().below(1000) as i64;
-                self.rt().ms.failover_start_time = now + jitter;
+                self.rt().m.ms.failover_start_time = now + jitter;
             }
         }
         let rt = self.rt();
-        (rt.ms.leader.clone(), rt.ms.leader_epoch)
+        (rt.m.ms.leader.clone(), rt.m.ms.leader_epoch)
     }
 
     /// `sentinelGetLeader`: tally the peers' votes for the current epoch, cast our own (for the
@@ -143,10 +144,10 @@ impl Sentinel {
         epoch: u64,
     ) -> (Option<String>, Why) {
         let rt = self.rt();
-        let voters = rt.sentinels.len() as u64 + 1;
+        let voters = rt.m.sentinels.len() as u64 + 1;
         let mut counters: BTreeMap<String, u64> = BTreeMap::new();
         let mut votes: Vec<(String, String)> = Vec::new();
-        for s in &rt.sentinels {
+        for s in &rt.m.sentinels {
             if let Some(l) = s.leader.as_ref().filter(|_| s.leader_epoch == rt.current_epoch) {
                 *counters.entry(l.clone()).or_default() += 1;
                 votes.push((s.addr(), l.clone()));
@@ -172,8 +173,9 @@ impl Sentinel {
                 winner = Some(v);
             }
         }
-        let needed = (voters / 2 + 1).max(u64::from(self.config.quorum));
+        let needed = (voters / 2 + 1).max(u64::from(self.mc().quorum));
         let winner = winner.filter(|_| max >= needed);
-        (winner.clone(), Why::Votes { epoch, votes, winner, needed, sentinels: voters })
+        let name = self.rt.as_ref().and_then(|rt| rt.several().then(|| rt.m.conf.name.clone()));
+        (winner.clone(), Why::Votes { epoch, votes, winner, needed, sentinels: voters, name })
     }
 }

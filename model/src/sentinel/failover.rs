@@ -16,15 +16,15 @@ impl Sentinel {
     /// the last attempt (or vote for another).
     pub(crate) fn start_failover_if_needed(&mut self, ctx: &mut NodeCtx<'_>) -> bool {
         let now = mstime(ctx);
-        let failover_timeout = self.config.failover_timeout_ms as i64;
+        let failover_timeout = self.mc().failover_timeout_ms as i64;
         let rt = self.rt();
-        if !rt.master.flags.o_down || rt.master.flags.failover_in_progress {
+        if !rt.m.master.flags.o_down || rt.m.master.flags.failover_in_progress {
             return false;
         }
-        let gate = rt.ms.failover_start_time + failover_timeout * 2;
+        let gate = rt.m.ms.failover_start_time + failover_timeout * 2;
         if now < gate {
-            if rt.ms.failover_delay_logged != rt.ms.failover_start_time {
-                rt.ms.failover_delay_logged = rt.ms.failover_start_time;
+            if rt.m.ms.failover_delay_logged != rt.m.ms.failover_start_time {
+                rt.m.ms.failover_delay_logged = rt.m.ms.failover_start_time;
                 let when = ctime((gate.max(0) as u64) * 1000);
                 self.log(
                     ctx,
@@ -43,24 +43,24 @@ impl Sentinel {
         let now = mstime(ctx);
         let jitter = ctx.rng().below(1000) as i64;
         let rt = self.rt();
-        rt.ms.failover_state = FailoverState::WaitStart;
-        rt.master.flags.failover_in_progress = true;
+        rt.m.ms.failover_state = FailoverState::WaitStart;
+        rt.m.master.flags.failover_in_progress = true;
         rt.current_epoch += 1;
-        rt.ms.failover_epoch = rt.current_epoch;
+        rt.m.ms.failover_epoch = rt.current_epoch;
         let epoch = rt.current_epoch;
         self.event(ctx, Level::Warning, "+new-epoch", None, &epoch.to_string());
         self.event(ctx, Level::Warning, "+try-failover", Some(Slot::Master), "");
         let rt = self.rt();
-        rt.ms.failover_start_time = now + jitter;
-        rt.ms.failover_state_change_time = now;
+        rt.m.ms.failover_start_time = now + jitter;
+        rt.m.ms.failover_state_change_time = now;
     }
 
     /// `sentinelFailoverStateMachine`: one step.
     pub(crate) fn failover_state_machine(&mut self, ctx: &mut NodeCtx<'_>) {
-        if !self.rt().master.flags.failover_in_progress {
+        if !self.rt().m.master.flags.failover_in_progress {
             return;
         }
-        match self.rt().ms.failover_state {
+        match self.rt().m.ms.failover_state {
             FailoverState::WaitStart => self.wait_start(ctx),
             FailoverState::SelectSlave => self.select_slave(ctx),
             FailoverState::SendSlaveofNoone => self.send_slaveof_noone(ctx),
@@ -72,7 +72,7 @@ impl Sentinel {
 
     fn set_state(&mut self, ctx: &NodeCtx<'_>, state: FailoverState) {
         let now = mstime(ctx);
-        let ms = &mut self.rt().ms;
+        let ms = &mut self.rt().m.ms;
         ms.failover_state = state;
         ms.failover_state_change_time = now;
     }
@@ -80,14 +80,14 @@ impl Sentinel {
     /// `sentinelFailoverWaitStart`.
     fn wait_start(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
-        let epoch = self.rt().ms.failover_epoch;
+        let epoch = self.rt().m.ms.failover_epoch;
         let (leader, tally) = self.get_leader(ctx, epoch);
         let rt = self.rt();
         let is_leader = leader.as_deref() == Some(rt.my_id.as_str());
-        if !is_leader && !rt.master.flags.force_failover {
-            let timeout = (self.config.election_timeout_ms as i64)
-                .min(self.config.failover_timeout_ms as i64);
-            if now - self.rt().ms.failover_start_time > timeout {
+        if !is_leader && !rt.m.master.flags.force_failover {
+            let timeout =
+                (self.config.election_timeout_ms as i64).min(self.mc().failover_timeout_ms as i64);
+            if now - self.rt().m.ms.failover_start_time > timeout {
                 ctx.note(Note::Why(tally));
                 self.event(
                     ctx,
@@ -114,17 +114,17 @@ impl Sentinel {
         let periods = Periods {
             ping_ms: self.config.ping_period_ms as i64,
             info_ms: self.config.info_period_ms as i64,
-            down_after_ms: self.config.down_after_ms as i64,
+            down_after_ms: self.mc().down_after_ms as i64,
         };
         let rt = self.rt();
-        select(&rt.master, &rt.replicas, now, &periods)
+        select(&rt.m.master, &rt.m.replicas, now, &periods)
     }
 
     /// `sentinelFailoverSelectSlave`.
     fn select_slave(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
         let (chosen, candidates) = self.pick_replica(now);
-        let chosen_name = chosen.map(|i| self.rt().replicas[i].addr());
+        let chosen_name = chosen.map(|i| self.rt().m.replicas[i].addr());
         ctx.note(Note::Why(Why::Selection { candidates, chosen: chosen_name }));
         let Some(i) = chosen else {
             self.event(
@@ -139,8 +139,8 @@ impl Sentinel {
         };
         self.event(ctx, Level::Warning, "+selected-slave", Some(Slot::Replica(i)), "");
         let rt = self.rt();
-        rt.replicas[i].flags.promoted = true;
-        rt.ms.promoted = Some(rt.replicas[i].id);
+        rt.m.replicas[i].flags.promoted = true;
+        rt.m.ms.promoted = Some(rt.m.replicas[i].id);
         self.set_state(ctx, FailoverState::SendSlaveofNoone);
         self.event(
             ctx,
@@ -155,9 +155,9 @@ impl Sentinel {
     /// failover-timeout (SEND_SLAVEOF_NOONE with the link down, WAIT_PROMOTION).
     fn abort_if_timed_out(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
-        let failover_timeout = self.config.failover_timeout_ms as i64;
+        let failover_timeout = self.mc().failover_timeout_ms as i64;
         let rt = self.rt();
-        if now - rt.ms.failover_state_change_time > failover_timeout {
+        if now - rt.m.ms.failover_state_change_time > failover_timeout {
             self.event(
                 ctx,
                 Level::Warning,
@@ -172,7 +172,7 @@ impl Sentinel {
     /// `sentinelFailoverSendSlaveOfNoOne`.
     fn send_slaveof_noone(&mut self, ctx: &mut NodeCtx<'_>) {
         let Some(i) = self.rt().promoted() else { return };
-        if self.rt().replicas[i].link.disconnected {
+        if self.rt().m.replicas[i].link.disconnected {
             self.abort_if_timed_out(ctx);
             return;
         }
@@ -180,7 +180,7 @@ impl Sentinel {
             return;
         }
         let rt = self.rt();
-        let (replica, epoch) = (rt.replicas[i].addr(), rt.ms.failover_epoch);
+        let (replica, epoch) = (rt.m.replicas[i].addr(), rt.m.ms.failover_epoch);
         ctx.note(Note::Why(Why::SentPromotion { replica, epoch }));
         self.event(
             ctx,
@@ -196,32 +196,32 @@ impl Sentinel {
     pub(crate) fn abort_failover(&mut self, ctx: &NodeCtx<'_>) {
         let now = mstime(ctx);
         let rt = self.rt();
-        rt.master.flags.failover_in_progress = false;
-        rt.master.flags.force_failover = false;
-        rt.ms.failover_state = FailoverState::None;
-        rt.ms.failover_state_change_time = now;
+        rt.m.master.flags.failover_in_progress = false;
+        rt.m.master.flags.force_failover = false;
+        rt.m.ms.failover_state = FailoverState::None;
+        rt.m.ms.failover_state_change_time = now;
         if let Some(i) = rt.promoted() {
-            rt.replicas[i].flags.promoted = false;
+            rt.m.replicas[i].flags.promoted = false;
         }
-        rt.ms.promoted = None;
+        rt.m.ms.promoted = None;
     }
 
     /// `sentinelFailoverReconfNextSlave`, then `sentinelFailoverDetectEnd`.
     fn reconf_next_slave(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
         let reconf_timeout = self.config.slave_reconf_timeout_ms as i64;
-        let parallel = self.config.parallel_syncs;
+        let parallel = self.mc().parallel_syncs;
         let Some(p) = self.rt().promoted() else { return };
         let rt = self.rt();
-        let target = (rt.replicas[p].host.clone(), rt.replicas[p].port);
+        let target = (rt.m.replicas[p].host.clone(), rt.m.replicas[p].port);
         let mut in_progress =
-            rt.replicas.iter().filter(|r| r.flags.reconf_sent || r.flags.reconf_inprog).count()
+            rt.m.replicas.iter().filter(|r| r.flags.reconf_sent || r.flags.reconf_inprog).count()
                 as u32;
-        for i in 0..self.rt().replicas.len() {
+        for i in 0..self.rt().m.replicas.len() {
             if in_progress >= parallel {
                 break;
             }
-            let r = &mut self.rt().replicas[i];
+            let r = &mut self.rt().m.replicas[i];
             if r.flags.promoted || r.flags.reconf_done {
                 continue;
             }
@@ -236,12 +236,12 @@ impl Sentinel {
                     "",
                 );
             }
-            let r = &self.rt().replicas[i];
+            let r = &self.rt().m.replicas[i];
             if r.flags.reconf_sent || r.flags.reconf_inprog || r.link.disconnected {
                 continue;
             }
             if self.send_slaveof(ctx, Slot::Replica(i), Some(target.clone())) {
-                let r = &mut self.rt().replicas[i];
+                let r = &mut self.rt().m.replicas[i];
                 r.flags.reconf_sent = true;
                 r.slave_reconf_sent_time = now;
                 self.event(ctx, Level::Notice, "+slave-reconf-sent", Some(Slot::Replica(i)), "");
@@ -254,18 +254,18 @@ impl Sentinel {
     /// `sentinelFailoverDetectEnd`.
     fn detect_end(&mut self, ctx: &mut NodeCtx<'_>) {
         let now = mstime(ctx);
-        let failover_timeout = self.config.failover_timeout_ms as i64;
+        let failover_timeout = self.mc().failover_timeout_ms as i64;
         let rt = self.rt();
         let Some(p) = rt.promoted() else { return };
-        if rt.replicas[p].flags.s_down {
+        if rt.m.replicas[p].flags.s_down {
             return;
         }
-        let mut not_reconfigured = rt
-            .replicas
-            .iter()
-            .filter(|r| !(r.flags.promoted || r.flags.reconf_done || r.flags.s_down))
-            .count();
-        let timeout = now - rt.ms.failover_state_change_time > failover_timeout;
+        let mut not_reconfigured =
+            rt.m.replicas
+                .iter()
+                .filter(|r| !(r.flags.promoted || r.flags.reconf_done || r.flags.s_down))
+                .count();
+        let timeout = now - rt.m.ms.failover_state_change_time > failover_timeout;
         if timeout {
             not_reconfigured = 0;
             self.event(ctx, Level::Warning, "+failover-end-for-timeout", Some(Slot::Master), "");
@@ -276,13 +276,13 @@ impl Sentinel {
         }
         if timeout {
             let rt = self.rt();
-            let target = (rt.replicas[p].host.clone(), rt.replicas[p].port);
-            for i in 0..rt.replicas.len() {
-                let f = self.rt().replicas[i].flags;
+            let target = (rt.m.replicas[p].host.clone(), rt.m.replicas[p].port);
+            for i in 0..rt.m.replicas.len() {
+                let f = self.rt().m.replicas[i].flags;
                 if f.promoted
                     || f.reconf_done
                     || f.reconf_sent
-                    || self.rt().replicas[i].link.disconnected
+                    || self.rt().m.replicas[i].link.disconnected
                 {
                     continue;
                 }
@@ -294,7 +294,7 @@ impl Sentinel {
                         Some(Slot::Replica(i)),
                         "",
                     );
-                    self.rt().replicas[i].flags.reconf_sent = true;
+                    self.rt().m.replicas[i].flags.reconf_sent = true;
                 }
             }
         }

@@ -64,10 +64,10 @@ impl Sentinel {
         let port = self.port;
         let rt = self.rt.as_ref().expect("running");
         let (mhost, mport) = self.current_master_addr(rt);
-        let key = (rt.current_epoch, rt.ms.config_epoch, mport);
+        let key = (rt.current_epoch, rt.m.ms.config_epoch, mport);
         // The address, id and master name never change while the process runs; the epochs and
         // the master address do, and only then is the text built again.
-        let fresh = rt.hello.as_ref().is_some_and(|h| h.key == key && h.master_host == mhost);
+        let fresh = rt.m.hello.as_ref().is_some_and(|h| h.key == key && h.master_host == mhost);
         if !fresh {
             let ip = match &self.config.announce_ip {
                 Some(ip) => ip.as_str(),
@@ -75,15 +75,15 @@ impl Sentinel {
             };
             let payload = format!(
                 "{ip},{port},{},{},{},{mhost},{mport},{}",
-                rt.my_id, rt.current_epoch, rt.master.name, rt.ms.config_epoch
+                rt.my_id, rt.current_epoch, rt.m.master.name, rt.m.ms.config_epoch
             );
             let master_host = mhost.to_string();
             let channel =
-                rt.hello.as_ref().map_or_else(|| HELLO_CHANNEL.into(), |h| h.channel.clone());
-            self.rt().hello =
+                rt.m.hello.as_ref().map_or_else(|| HELLO_CHANNEL.into(), |h| h.channel.clone());
+            self.rt().m.hello =
                 Some(HelloCache { key, master_host, payload: payload.into(), channel });
         }
-        let hello = self.rt().hello.as_ref().expect("built above");
+        let hello = self.rt().m.hello.as_ref().expect("built above");
         let cmd =
             Command::Publish { channel: hello.channel.clone(), message: hello.payload.clone() };
         self.send_cmd(ctx, slot, cmd, super::instance::Callback::Publish);
@@ -128,7 +128,8 @@ impl Sentinel {
 
     /// `sentinelProcessHelloMessage` on a hello's eight fields.
     fn process_fields(&mut self, ctx: &mut NodeCtx<'_>, t: [&str; 8]) {
-        if t[4] != self.rt().master.name {
+        // `sentinelGetMasterByName(token[4])`: the hello is about that master, if monitored.
+        if !self.rt().focus(t[4]) {
             return;
         }
         let now = mstime(ctx);
@@ -139,7 +140,7 @@ impl Sentinel {
         let config_epoch: u64 = t[7].parse().unwrap_or(0);
         let find =
             |s: &Instance| s.host == ip && s.port == port && s.runid.as_deref() == Some(runid);
-        let mut si = self.rt().sentinels.iter().position(find);
+        let mut si = self.rt().m.sentinels.iter().position(find);
         if si.is_none() {
             let removed = self.drop_sentinels(ctx, |s| s.runid.as_deref() == Some(runid));
             if removed {
@@ -151,7 +152,7 @@ impl Sentinel {
                     &format!("ip {ip} port {port} for {runid}"),
                 );
             } else if let Some(other) =
-                self.rt().sentinels.iter().position(|s| s.host == ip && s.port == port)
+                self.rt().m.sentinels.iter().position(|s| s.host == ip && s.port == port)
             {
                 self.event(
                     ctx,
@@ -160,7 +161,7 @@ impl Sentinel {
                     Some(Slot::Sentinel(other)),
                     "",
                 );
-                let obsolete = self.rt().sentinels[other].runid.clone();
+                let obsolete = self.rt().m.sentinels[other].runid.clone();
                 self.drop_sentinels(ctx, |s| s.runid == obsolete);
             }
             let rt = self.rt();
@@ -168,9 +169,9 @@ impl Sentinel {
             let mut s =
                 Instance::new(id, Kind::Sentinel, runid.to_string(), ip.to_string(), port, now);
             s.runid = Some(runid.to_string());
-            rt.sentinels.push(s);
+            rt.m.sentinels.push(s);
             rt.flush = true;
-            let i = rt.sentinels.len() - 1;
+            let i = rt.m.sentinels.len() - 1;
             if !removed {
                 self.event(ctx, Level::Notice, "+sentinel", Some(Slot::Sentinel(i)), "");
             }
@@ -184,11 +185,11 @@ impl Sentinel {
         }
         let rt = self.rt();
         if let Some(i) = si {
-            if rt.ms.config_epoch < config_epoch {
-                rt.ms.config_epoch = config_epoch;
-                let same = master_port == rt.master.port && master_ip == rt.master.host;
-                if same && rt.master.flags.failover_in_progress {
-                    let failover_epoch = rt.ms.failover_epoch;
+            if rt.m.ms.config_epoch < config_epoch {
+                rt.m.ms.config_epoch = config_epoch;
+                let same = master_port == rt.m.master.port && master_ip == rt.m.master.host;
+                if same && rt.m.master.flags.failover_in_progress {
+                    let failover_epoch = rt.m.ms.failover_epoch;
                     ctx.note(crate::observe::Note::Why(crate::observe::Why::StaleFailover {
                         failover_epoch,
                         config_epoch,
@@ -197,7 +198,7 @@ impl Sentinel {
                 }
                 if !same {
                     let (name, old_ip, old_port) =
-                        (rt.master.name.clone(), rt.master.host.clone(), rt.master.port);
+                        (rt.m.master.name.clone(), rt.m.master.host.clone(), rt.m.master.port);
                     self.event(
                         ctx,
                         Level::Warning,
@@ -216,31 +217,31 @@ impl Sentinel {
                 }
             }
             // The switch keeps sentinel entries, so `i` still names the sender.
-            self.rt().sentinels[i].last_hello_time = now;
+            self.rt().m.sentinels[i].last_hello_time = now;
         }
     }
 
     /// Forgets the sentinel entries matching `which`, closing their connections; true if any.
     fn drop_sentinels(&mut self, ctx: &mut NodeCtx<'_>, which: impl Fn(&Instance) -> bool) -> bool {
         let rt = self.rt();
-        let before = rt.sentinels.len();
-        for s in rt.sentinels.iter().filter(|s| which(s)) {
+        let before = rt.m.sentinels.len();
+        for s in rt.m.sentinels.iter().filter(|s| which(s)) {
             if let Some(cc) = &s.link.cc {
                 ctx.close(cc.id);
             }
         }
-        rt.sentinels.retain(|s| !which(s));
-        rt.sentinels.len() != before
+        rt.m.sentinels.retain(|s| !which(s));
+        rt.m.sentinels.len() != before
     }
 
     /// `sentinelFailoverSwitchToPromotedSlave`: the leader's switch after `+failover-end`.
     pub(crate) fn switch_to_promoted(&mut self, ctx: &mut NodeCtx<'_>) {
         let rt = self.rt();
         let (to_host, to_port) = match rt.promoted() {
-            Some(p) => (rt.replicas[p].host.clone(), rt.replicas[p].port),
-            None => (rt.master.host.clone(), rt.master.port),
+            Some(p) => (rt.m.replicas[p].host.clone(), rt.m.replicas[p].port),
+            None => (rt.m.master.host.clone(), rt.m.master.port),
         };
-        let m = &rt.master;
+        let m = &rt.m.master;
         let text = format!("{} {} {} {to_host} {to_port}", m.name, m.host, m.port);
         self.event(ctx, Level::Warning, "+switch-master", None, &text);
         self.reset_and_change_address(ctx, &to_host, to_port);
@@ -252,21 +253,21 @@ impl Sentinel {
     pub(crate) fn reset_master(&mut self, ctx: &mut NodeCtx<'_>, keep_sentinels: bool) {
         let now = mstime(ctx);
         let rt = self.rt();
-        let mut dropped: Vec<&Instance> = rt.replicas.iter().collect();
+        let mut dropped: Vec<&Instance> = rt.m.replicas.iter().collect();
         if !keep_sentinels {
-            dropped.extend(rt.sentinels.iter());
+            dropped.extend(rt.m.sentinels.iter());
         }
         for conn in dropped.iter().flat_map(|r| [&r.link.cc, &r.link.pc]).flatten() {
             ctx.close(conn.id);
         }
-        rt.replicas.clear();
+        rt.m.replicas.clear();
         if !keep_sentinels {
-            rt.sentinels.clear();
+            rt.m.sentinels.clear();
         }
         self.close_link(ctx, Slot::Master, false);
         self.close_link(ctx, Slot::Master, true);
         let rt = self.rt();
-        let m = &mut rt.master;
+        let m = &mut rt.m.master;
         m.flags = Flags::default();
         m.runid = None;
         m.slave_master_host = None;
@@ -276,11 +277,11 @@ impl Sentinel {
         m.link.last_pong_time = now;
         m.role_reported_time = now;
         m.role_reported = Role::Master;
-        rt.ms.leader = None;
-        rt.ms.failover_state = FailoverState::None;
-        rt.ms.failover_state_change_time = 0;
-        rt.ms.failover_start_time = 0;
-        rt.ms.promoted = None;
+        rt.m.ms.leader = None;
+        rt.m.ms.failover_state = FailoverState::None;
+        rt.m.ms.failover_state_change_time = 0;
+        rt.m.ms.failover_start_time = 0;
+        rt.m.ms.promoted = None;
     }
 
     /// `sentinelResetMasterAndChangeAddress`: remember the replicas (not the new master) and the
@@ -294,29 +295,29 @@ impl Sentinel {
     ) {
         let now = mstime(ctx);
         let rt = self.rt();
-        let mut keep: Vec<(String, u16)> = rt
-            .replicas
-            .iter()
-            .filter(|r| !(r.host == host && r.port == port))
-            .map(|r| (r.host.clone(), r.port))
-            .collect();
+        let mut keep: Vec<(String, u16)> =
+            rt.m.replicas
+                .iter()
+                .filter(|r| !(r.host == host && r.port == port))
+                .map(|r| (r.host.clone(), r.port))
+                .collect();
         keep.sort();
-        if !(rt.master.host == host && rt.master.port == port) {
-            keep.push((rt.master.host.clone(), rt.master.port));
+        if !(rt.m.master.host == host && rt.m.master.port == port) {
+            keep.push((rt.m.master.host.clone(), rt.m.master.port));
         }
         self.reset_master(ctx, true);
         let rt = self.rt();
-        let m = &mut rt.master;
+        let m = &mut rt.m.master;
         m.host = host.to_string();
         m.port = port;
         m.o_down_since_time = 0;
         m.s_down_since_time = 0;
         for (h, p) in keep {
             let id = rt.new_id();
-            rt.replicas.push(Instance::new(id, Kind::Replica, format!("{h}:{p}"), h, p, now));
+            rt.m.replicas.push(Instance::new(id, Kind::Replica, format!("{h}:{p}"), h, p, now));
         }
         rt.flush = true;
-        for i in 0..self.rt().replicas.len() {
+        for i in 0..self.rt().m.replicas.len() {
             self.event(ctx, Level::Notice, "+slave", Some(Slot::Replica(i)), "");
         }
     }

@@ -1,6 +1,8 @@
-//! Redis Sentinel 7.0 (`sentinel.c`), one monitored master per sentinel.
+//! Redis Sentinel 7.0 (`sentinel.c`), monitoring one or several masters.
 //!
 //! - `instance.rs`: the tables (master, replicas, other sentinels) with links, times and flags;
+//! - `masters.rs`: one entry per monitored master (`sentinel.masters`), each with its own
+//!   tables, settings, epochs, vote and failover state; the one being handled is in hand;
 //! - `monitor.rs`: connections, PING/INFO/hello timers, replies, SDOWN, what INFO replies trigger;
 //! - `hello.rs`: hello messages, discovery of sentinels, configuration propagation, the switch;
 //! - `election.rs`: ODOWN, asking the other sentinels, epochs and votes;
@@ -17,18 +19,22 @@ mod election;
 mod failover;
 mod hello;
 pub mod instance;
+mod masters;
 mod monitor;
 mod select;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_masters;
 
 use crate::build::ServerBuild;
 use crate::wire::{Directory, Msg, NodeCtx, Timer};
 
 use crate::observe::Why;
 use crate::observe::{Level, Note};
-use config::SentinelConfig;
-use instance::{FailoverState, Instance, Kind, MasterState};
+use config::{MasterConfig, SentinelConfig};
+use instance::{FailoverState, Instance};
+use masters::{MasterEntry, SavedMaster};
 use sim::{ConnId, Duration, Input};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -101,11 +107,8 @@ pub struct MasterView {
 struct Saved {
     my_id: Option<String>,
     current_epoch: u64,
-    master: Option<(String, u16)>,
-    config_epoch: u64,
-    leader_epoch: u64,
-    replicas: Vec<(String, u16)>,
-    sentinels: Vec<(String, u16, String)>,
+    /// Every master, by name, once the file was rewritten (until then the config's own).
+    masters: Option<BTreeMap<String, SavedMaster>>,
 }
 
 /// An instance entry, by position.
@@ -120,40 +123,36 @@ pub(crate) enum Slot {
 pub(crate) struct Runtime {
     pub my_id: String,
     pub current_epoch: u64,
-    pub master: Instance,
-    pub ms: MasterState,
-    pub replicas: Vec<Instance>,
-    pub sentinels: Vec<Instance>,
+    /// The master being handled (the only one, in most deployments).
+    pub m: MasterEntry,
+    /// The other masters, by name (`sentinel.masters` is a dict; here a BTreeMap, so every
+    /// iteration goes in name order).
+    pub parked: BTreeMap<String, MasterEntry>,
     pub tilt: bool,
     pub tilt_start_time: i64,
     pub previous_time: i64,
     pub next_id: u32,
     /// Connections accepted from clients, with the event channels they subscribed to.
-    pub clients: BTreeMap<ConnId, Vec<String>>,
+    pub clients: BTreeMap<ConnId, commands::Subscriptions>,
     pub started: sim::Instant,
     /// The configuration must be saved once this input is handled.
     pub flush: bool,
-    /// The configuration this sentinel advertises in its hellos: (config epoch, master host,
-    /// master port), as last noted.
-    pub advertised: (u64, String, u16),
-    /// The hello last sent.
-    pub hello: Option<hello::HelloCache>,
 }
 
 impl Runtime {
     pub fn inst(&self, s: Slot) -> &Instance {
         match s {
-            Slot::Master => &self.master,
-            Slot::Replica(i) => &self.replicas[i],
-            Slot::Sentinel(i) => &self.sentinels[i],
+            Slot::Master => &self.m.master,
+            Slot::Replica(i) => &self.m.replicas[i],
+            Slot::Sentinel(i) => &self.m.sentinels[i],
         }
     }
 
     pub fn inst_mut(&mut self, s: Slot) -> &mut Instance {
         match s {
-            Slot::Master => &mut self.master,
-            Slot::Replica(i) => &mut self.replicas[i],
-            Slot::Sentinel(i) => &mut self.sentinels[i],
+            Slot::Master => &mut self.m.master,
+            Slot::Replica(i) => &mut self.m.replicas[i],
+            Slot::Sentinel(i) => &mut self.m.sentinels[i],
         }
     }
 
@@ -161,18 +160,18 @@ impl Runtime {
     /// now (the iterator does not borrow them, and allocates nothing).
     pub fn slots(&self) -> impl Iterator<Item = Slot> + use<> {
         std::iter::once(Slot::Master)
-            .chain((0..self.replicas.len()).map(Slot::Replica))
-            .chain((0..self.sentinels.len()).map(Slot::Sentinel))
+            .chain((0..self.m.replicas.len()).map(Slot::Replica))
+            .chain((0..self.m.sentinels.len()).map(Slot::Sentinel))
     }
 
     /// The replica entry with id `id`.
     pub fn replica_by_id(&self, id: u32) -> Option<usize> {
-        self.replicas.iter().position(|r| r.id == id)
+        self.m.replicas.iter().position(|r| r.id == id)
     }
 
     /// The promoted replica's slot, during a failover.
     pub fn promoted(&self) -> Option<usize> {
-        self.ms.promoted.and_then(|id| self.replica_by_id(id))
+        self.m.ms.promoted.and_then(|id| self.replica_by_id(id))
     }
 
     /// `%@`: `master <name> <ip> <port>`, or `<type> <name> <ip> <port> @ <master> <ip> <port>`.
@@ -186,9 +185,9 @@ impl Runtime {
                 i.name,
                 i.host,
                 i.port,
-                self.master.name,
-                self.master.host,
-                self.master.port
+                self.m.master.name,
+                self.m.master.host,
+                self.m.master.port
             ),
         }
     }
@@ -226,15 +225,34 @@ impl Sentinel {
 
     /// The master this sentinel names (its table address) and its config epoch, while running.
     pub fn master_view(&self) -> Option<MasterView> {
-        let rt = self.rt.as_ref()?;
-        Some(MasterView { addr: rt.master.addr(), config_epoch: rt.ms.config_epoch })
+        self.master_view_of(&self.config.masters.first()?.name)
+    }
+
+    /// What this sentinel believes about the master named `name`, while running and monitoring it.
+    pub fn master_view_of(&self, name: &str) -> Option<MasterView> {
+        let e = self.rt.as_ref()?.entry(name)?;
+        Some(MasterView { addr: e.master.addr(), config_epoch: e.ms.config_epoch })
     }
 
     /// The master address `SENTINEL get-master-addr-by-name` would give now, while running.
     pub fn reported_master(&self) -> Option<(String, u16)> {
-        let rt = self.rt.as_ref()?;
-        let i = self.current_master_addr(rt);
-        Some((i.0.to_string(), i.1))
+        self.reported_master_of(&self.config.masters.first()?.name)
+    }
+
+    /// `SENTINEL get-master-addr-by-name <name>` now, while running and monitoring it.
+    pub fn reported_master_of(&self, name: &str) -> Option<(String, u16)> {
+        let (h, p) = self.rt.as_ref()?.entry(name)?.current_addr();
+        Some((h.to_string(), p))
+    }
+
+    /// The names of the masters this sentinel monitors now, in name order.
+    pub fn monitored(&self) -> Vec<String> {
+        self.rt.as_ref().map_or_else(Vec::new, |rt| rt.names())
+    }
+
+    /// The first master of its configuration file (the only one, in most deployments).
+    pub fn first_master(&self) -> Option<&str> {
+        self.config.masters.first().map(|m| m.name.as_str())
     }
 
     /// This sentinel's run id, while running.
@@ -247,17 +265,14 @@ impl Sentinel {
         self.rt.as_ref().is_some_and(|rt| rt.tilt)
     }
 
-    /// `sentinelGetCurrentMasterAddress`: the promoted replica's once the failover this sentinel
-    /// leads reached RECONF_SLAVES, else the table's.
+    /// `sentinelGetCurrentMasterAddress` of the master in hand.
     fn current_master_addr<'a>(&self, rt: &'a Runtime) -> (&'a str, u16) {
-        if rt.master.flags.failover_in_progress
-            && rt.ms.failover_state >= FailoverState::ReconfSlaves
-        {
-            if let Some(i) = rt.promoted() {
-                return (&rt.replicas[i].host, rt.replicas[i].port);
-            }
-        }
-        (&rt.master.host, rt.master.port)
+        rt.m.current_addr()
+    }
+
+    /// The settings of the master in hand (`SENTINEL SET` changes them at run time).
+    pub(crate) fn mc(&self) -> &MasterConfig {
+        &self.rt.as_ref().expect("the sentinel is running").m.conf
     }
 
     // ---------------------------------------------------------------- lifecycle
@@ -273,73 +288,45 @@ impl Sentinel {
                 id
             }
         };
-        let (host, port) = self
-            .saved
-            .master
-            .clone()
-            .unwrap_or((self.config.master_host.clone(), self.config.master_port));
-        let mut master =
-            Instance::new(0, Kind::Master, self.config.master_name.clone(), host, port, now);
-        master.link = instance::Link::new(now);
-        let ms = MasterState {
-            config_epoch: self.saved.config_epoch,
-            leader: None,
-            leader_epoch: self.saved.leader_epoch,
-            failover_epoch: 0,
-            failover_state: FailoverState::None,
-            failover_state_change_time: 0,
-            failover_start_time: 0,
-            failover_delay_logged: 0,
-            promoted: None,
+        let saved: Vec<SavedMaster> = match &self.saved.masters {
+            Some(m) => m.values().cloned().collect(),
+            None => self.config.masters.iter().map(SavedMaster::fresh).collect(),
         };
-        let mut rt = Runtime {
+        let mut next_id = 0;
+        let mut entries: BTreeMap<String, MasterEntry> = saved
+            .into_iter()
+            .map(|sm| (sm.conf.name.clone(), MasterEntry::load(sm, &mut next_id, now)))
+            .collect();
+        let first = entries.pop_first().expect("a validated config monitors a master").1;
+        let rt = Runtime {
             my_id: my_id.clone(),
             current_epoch: self.saved.current_epoch,
-            master,
-            ms,
-            replicas: Vec::new(),
-            sentinels: Vec::new(),
+            m: first,
+            parked: entries,
             tilt: false,
             tilt_start_time: 0,
             previous_time: now,
-            next_id: 0,
+            next_id,
             clients: BTreeMap::new(),
             started: ctx.now(),
             flush: false,
-            advertised: (u64::MAX, String::new(), 0),
-            hello: None,
         };
-        // Known replicas and sentinels are loaded silently (no +slave / +sentinel).
-        for (h, p) in &self.saved.replicas {
-            let id = rt.new_id();
-            rt.replicas.push(Instance::new(
-                id,
-                Kind::Replica,
-                format!("{h}:{p}"),
-                h.clone(),
-                *p,
-                now,
-            ));
-        }
-        for (h, p, runid) in &self.saved.sentinels {
-            let id = rt.new_id();
-            let mut s = Instance::new(id, Kind::Sentinel, runid.clone(), h.clone(), *p, now);
-            s.runid = Some(runid.clone());
-            rt.sentinels.push(s);
-        }
         self.rt = Some(Box::new(rt));
         self.save();
         crate::observe::log(ctx, Level::Warning, 'X', format!("Sentinel ID is {my_id}"));
         ctx.note(Note::Why(Why::Identity { run_id: my_id }));
-        self.note_advertised(ctx);
-        let quorum = self.config.quorum;
-        self.event(
-            ctx,
-            Level::Warning,
-            "+monitor",
-            Some(Slot::Master),
-            &format!("quorum {quorum}"),
-        );
+        for name in self.rt().names() {
+            self.rt().focus(&name);
+            self.note_advertised(ctx);
+            let quorum = self.mc().quorum;
+            self.event(
+                ctx,
+                Level::Warning,
+                "+monitor",
+                Some(Slot::Master),
+                &format!("quorum {quorum}"),
+            );
+        }
         // serverCron first runs 1 ms after start.
         ctx.set_timer(Timer::SentinelTick, Duration::from_millis(1));
     }
@@ -360,7 +347,7 @@ impl Sentinel {
             }
             Input::Timer(_) => {}
             Input::Accepted(conn, _) => {
-                self.rt().clients.insert(conn, Vec::new());
+                self.rt().clients.insert(conn, commands::Subscriptions::default());
             }
             Input::Message(conn, msg) => {
                 if self.rt().clients.contains_key(&conn) {
@@ -385,7 +372,18 @@ impl Sentinel {
             let us = ctx.rng().between(FLUSH_MIN_US, FLUSH_MAX_US);
             ctx.busy(Duration::from_micros(us));
         }
-        self.note_advertised(ctx);
+        self.note_advertised_all(ctx);
+    }
+
+    /// `note_advertised` for every master (a step may have touched any of them).
+    fn note_advertised_all(&mut self, ctx: &mut NodeCtx<'_>) {
+        if self.rt().parked.is_empty() {
+            return self.note_advertised(ctx);
+        }
+        for name in self.rt().names() {
+            self.rt().focus(&name);
+            self.note_advertised(ctx);
+        }
     }
 
     /// Notes the configuration this sentinel advertises (its config epoch and the master address
@@ -394,14 +392,15 @@ impl Sentinel {
     fn note_advertised(&mut self, ctx: &mut NodeCtx<'_>) {
         let rt = self.rt.as_ref().expect("running");
         let (host, port) = self.current_master_addr(rt);
-        let epoch = rt.ms.config_epoch;
-        let (e, h, p) = &rt.advertised;
+        let epoch = rt.m.ms.config_epoch;
+        let (e, h, p) = &rt.m.advertised;
         if (*e, h.as_str(), *p) == (epoch, host, port) {
             return;
         }
         let host = host.to_string();
-        ctx.note(Note::Why(Why::Config { epoch, master: format!("{host}:{port}") }));
-        self.rt().advertised = (epoch, host, port);
+        let name = rt.several().then(|| rt.m.conf.name.clone());
+        ctx.note(Note::Why(Why::Config { epoch, master: format!("{host}:{port}"), name }));
+        self.rt().m.advertised = (epoch, host, port);
     }
 
     pub(crate) fn rt(&mut self) -> &mut Runtime {
@@ -413,31 +412,14 @@ impl Sentinel {
     /// leads reached RECONF_SLAVES), and in the replica list the old master takes its place.
     fn save(&mut self) {
         let rt = self.rt.as_ref().expect("running");
-        let (mh, mp) = self.current_master_addr(rt);
-        let (mh, mp) = (mh.to_string(), mp);
-        let replicas = rt
-            .replicas
-            .iter()
-            .map(|r| {
-                if r.host == mh && r.port == mp {
-                    (rt.master.host.clone(), rt.master.port)
-                } else {
-                    (r.host.clone(), r.port)
-                }
-            })
+        let masters = std::iter::once(&rt.m)
+            .chain(rt.parked.values())
+            .map(|e| (e.conf.name.clone(), e.save()))
             .collect();
         self.saved = Saved {
             my_id: Some(rt.my_id.clone()),
             current_epoch: rt.current_epoch,
-            master: Some((mh, mp)),
-            config_epoch: rt.ms.config_epoch,
-            leader_epoch: rt.ms.leader_epoch,
-            replicas,
-            sentinels: rt
-                .sentinels
-                .iter()
-                .map(|s| (s.host.clone(), s.port, s.runid.clone().unwrap_or_default()))
-                .collect(),
+            masters: Some(masters),
         };
     }
 
@@ -447,10 +429,20 @@ impl Sentinel {
     /// switch if a failover reached UPDATE_CONFIG.
     fn tick(&mut self, ctx: &mut NodeCtx<'_>) {
         self.check_tilt(ctx);
-        for slot in self.rt().slots() {
-            self.handle_instance(ctx, slot);
+        // sentinelHandleDictOfRedisInstances: each master with its replicas and sentinels; only
+        // the last master found in UPDATE_CONFIG switches in this tick.
+        let mut switch = None;
+        for name in self.rt().names() {
+            self.rt().focus(&name);
+            for slot in self.rt().slots() {
+                self.handle_instance(ctx, slot);
+            }
+            if self.rt().m.ms.failover_state == FailoverState::UpdateConfig {
+                switch = Some(name);
+            }
         }
-        if self.rt().ms.failover_state == FailoverState::UpdateConfig {
+        if let Some(name) = switch {
+            self.rt().focus(&name);
             self.switch_to_promoted(ctx);
         }
     }
@@ -516,7 +508,7 @@ impl Sentinel {
             msg.push_str(rest);
         }
         for (&c, subs) in &rt.clients {
-            if subs.iter().any(|s| s == event) {
+            if subs.hears(event) {
                 ctx.send(c, Msg::Push { channel: event.into(), message: msg.as_str().into() });
             }
         }

@@ -101,9 +101,9 @@ impl Sentinel {
         let cfg = &self.config;
         let (info_period_cfg, ping_cfg, publish) =
             (cfg.info_period_ms as i64, cfg.ping_period_ms as i64, cfg.publish_period_ms as i64);
-        let down_after = cfg.down_after_ms as i64;
+        let down_after = self.mc().down_after_ms as i64;
         let rt = self.rt();
-        let master_busy = rt.master.flags.o_down || rt.master.flags.failover_in_progress;
+        let master_busy = rt.m.master.flags.o_down || rt.m.master.flags.failover_in_progress;
         let inst = rt.inst(slot);
         if inst.link.disconnected || inst.link.pending_commands >= MAX_PENDING {
             return;
@@ -134,6 +134,9 @@ impl Sentinel {
     /// The connection `conn` of some instance, and whether it is the pub/sub one.
     fn slot_of(&mut self, conn: ConnId) -> Option<(Slot, bool)> {
         let rt = self.rt();
+        if rt.several() {
+            rt.focus_where(|e| e.owns(conn));
+        }
         rt.slots().find_map(|s| {
             let l = &rt.inst(s).link;
             if l.cc.as_ref().is_some_and(|c| c.id == conn) {
@@ -247,7 +250,7 @@ impl Sentinel {
             cfg.info_period_ms as i64,
         );
         let (down_after, reboot_after) =
-            (cfg.down_after_ms as i64, cfg.master_reboot_down_after_ms as i64);
+            (self.mc().down_after_ms as i64, self.mc().master_reboot_down_after_ms as i64);
         let rt = self.rt();
         let inst = rt.inst(slot);
         let l = &inst.link;
@@ -309,7 +312,7 @@ impl Sentinel {
     /// `sentinelMasterLooksSane`.
     fn master_looks_sane(&mut self, now: i64) -> bool {
         let info_period = self.config.info_period_ms as i64;
-        let m = &self.rt().master;
+        let m = &self.rt().m.master;
         m.role_reported == Role::Master
             && !m.flags.s_down
             && !m.flags.o_down
@@ -319,7 +322,7 @@ impl Sentinel {
     /// `sentinelRefreshInstanceInfo`: record what INFO says, then act on it (outside TILT).
     fn refresh_info(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot, info: &ServerInfo) {
         let now = mstime(ctx);
-        let reboot_period = self.config.master_reboot_down_after_ms as i64;
+        let reboot_period = self.mc().master_reboot_down_after_ms as i64;
         let inst = self.rt().inst_mut(slot);
         inst.master_link_down_time = 0;
         let mut rebooted = false;
@@ -341,10 +344,10 @@ impl Sentinel {
         if slot == Slot::Master {
             for line in &info.slaves {
                 let name = format!("{}:{}", line.ip, line.port);
-                if !self.rt().replicas.iter().any(|r| r.name == name) {
+                if !self.rt().m.replicas.iter().any(|r| r.name == name) {
                     let rt = self.rt();
                     let id = rt.new_id();
-                    rt.replicas.push(super::Instance::new(
+                    rt.m.replicas.push(super::Instance::new(
                         id,
                         Kind::Replica,
                         name,
@@ -353,7 +356,7 @@ impl Sentinel {
                         now,
                     ));
                     rt.flush = true;
-                    let i = rt.replicas.len() - 1;
+                    let i = rt.m.replicas.len() - 1;
                     self.event(ctx, Level::Notice, "+slave", Some(Slot::Replica(i)), "");
                 }
             }
@@ -415,14 +418,14 @@ impl Sentinel {
     fn replica_reports_master(&mut self, ctx: &mut NodeCtx<'_>, ri: usize, now: i64) {
         let wait = self.config.publish_period_ms as i64 * 4;
         let rt = self.rt();
-        let inst = &rt.replicas[ri];
+        let inst = &rt.m.replicas[ri];
         if inst.flags.promoted
-            && rt.master.flags.failover_in_progress
-            && rt.ms.failover_state == super::FailoverState::WaitPromotion
+            && rt.m.master.flags.failover_in_progress
+            && rt.m.ms.failover_state == super::FailoverState::WaitPromotion
         {
-            rt.ms.config_epoch = rt.ms.failover_epoch;
-            rt.ms.failover_state = super::FailoverState::ReconfSlaves;
-            rt.ms.failover_state_change_time = now;
+            rt.m.ms.config_epoch = rt.m.ms.failover_epoch;
+            rt.m.ms.failover_state = super::FailoverState::ReconfSlaves;
+            rt.m.ms.failover_state_change_time = now;
             rt.flush = true;
             self.event(ctx, Level::Warning, "+promoted-slave", Some(Slot::Replica(ri)), "");
             self.event(
@@ -438,10 +441,10 @@ impl Sentinel {
         let (promoted, no_down, reported_for) =
             (inst.flags.promoted, inst.no_down_for(wait, now), now - inst.role_reported_time);
         if !promoted && self.master_looks_sane(now) && no_down && reported_for > wait {
-            let m = &self.rt().master;
+            let m = &self.rt().m.master;
             let (host, port) = (m.host.clone(), m.port);
             if self.send_slaveof(ctx, Slot::Replica(ri), Some((host.clone(), port))) {
-                let instance = self.rt().replicas[ri].addr();
+                let instance = self.rt().m.replicas[ri].addr();
                 ctx.note(Note::Why(Why::Reconfigured {
                     instance,
                     master: format!("{host}:{port}"),
@@ -455,10 +458,10 @@ impl Sentinel {
     /// A replica in our table says it is a replica: of the wrong master (`+fix-slave-config`), or
     /// progressing in a reconfiguration we asked for (`+slave-reconf-inprog`, `-done`).
     fn replica_reports_slave(&mut self, ctx: &mut NodeCtx<'_>, ri: usize, now: i64) {
-        let wait = self.config.failover_timeout_ms as i64;
+        let wait = self.mc().failover_timeout_ms as i64;
         let rt = self.rt();
-        let (mhost, mport) = (rt.master.host.clone(), rt.master.port);
-        let inst = &rt.replicas[ri];
+        let (mhost, mport) = (rt.m.master.host.clone(), rt.m.master.port);
+        let inst = &rt.m.replicas[ri];
         let wrong_master = inst.slave_master_port != mport
             || !inst.slave_master_host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&mhost));
         if wrong_master {
@@ -469,7 +472,7 @@ impl Sentinel {
                 && changed_for > wait
                 && self.send_slaveof(ctx, Slot::Replica(ri), Some((mhost.clone(), mport)))
             {
-                let instance = self.rt().replicas[ri].addr();
+                let instance = self.rt().m.replicas[ri].addr();
                 ctx.note(Note::Why(Why::Reconfigured {
                     instance,
                     master: format!("{mhost}:{mport}"),
@@ -479,8 +482,9 @@ impl Sentinel {
             }
         }
         let rt = self.rt();
-        let promoted = rt.promoted().map(|p| (rt.replicas[p].host.clone(), rt.replicas[p].port));
-        let inst = &mut rt.replicas[ri];
+        let promoted =
+            rt.promoted().map(|p| (rt.m.replicas[p].host.clone(), rt.m.replicas[p].port));
+        let inst = &mut rt.m.replicas[ri];
         if !(inst.flags.reconf_sent || inst.flags.reconf_inprog) {
             return;
         }
@@ -493,7 +497,7 @@ impl Sentinel {
             inst.flags.reconf_inprog = true;
             self.event(ctx, Level::Notice, "+slave-reconf-inprog", Some(Slot::Replica(ri)), "");
         }
-        let inst = &mut self.rt().replicas[ri];
+        let inst = &mut self.rt().m.replicas[ri];
         if inst.flags.reconf_inprog && inst.slave_master_link_up {
             inst.flags.reconf_inprog = false;
             inst.flags.reconf_done = true;
@@ -533,14 +537,14 @@ impl Sentinel {
     /// `SENTINEL is-master-down-by-addr` for our master, to sentinel `slot`.
     pub(crate) fn send_is_master_down(&mut self, ctx: &mut NodeCtx<'_>, slot: Slot) {
         let rt = self.rt();
-        let runid = if rt.ms.failover_state > super::FailoverState::None {
+        let runid = if rt.m.ms.failover_state > super::FailoverState::None {
             rt.my_id.clone()
         } else {
             "*".to_string()
         };
         let cmd = Command::Sentinel(SentinelCmd::IsMasterDownByAddr {
-            ip: rt.master.host.clone(),
-            port: rt.master.port,
+            ip: rt.m.master.host.clone(),
+            port: rt.m.master.port,
             epoch: rt.current_epoch,
             runid,
         });

@@ -49,8 +49,8 @@ fn add_peer(s: &mut Sentinel, host: &str, runid: &str) -> usize {
     let id = rt.new_id();
     let mut p = Instance::new(id, Kind::Sentinel, runid.into(), host.into(), 26379, BASE_MS);
     p.runid = Some(runid.into());
-    rt.sentinels.push(p);
-    rt.sentinels.len() - 1
+    rt.m.sentinels.push(p);
+    rt.m.sentinels.len() - 1
 }
 
 fn is_master_down(s: &mut Sentinel, out: &mut Out, epoch: u64, runid: &str) -> Reply {
@@ -98,7 +98,7 @@ fn one_vote_per_epoch_first_requester_wins() {
 fn a_sentinel_in_tilt_still_votes_but_never_says_down() {
     let (mut s, mut out) = started(2);
     s.rt().tilt = true;
-    s.rt().master.flags.s_down = true;
+    s.rt().m.master.flags.s_down = true;
     assert_eq!(is_master_down(&mut s, &mut out, 1, "aaaa"), vote_reply(0, "aaaa", 1));
     s.rt().tilt = false;
     assert_eq!(is_master_down(&mut s, &mut out, 1, "aaaa"), vote_reply(1, "aaaa", 1));
@@ -114,7 +114,7 @@ fn a_leader_needs_a_majority_of_known_sentinels_and_the_quorum() {
     }
     s.rt().current_epoch = 1;
     let mut leader = |s: &mut Sentinel, votes_for_me: usize| {
-        for (i, p) in s.rt().sentinels.iter_mut().enumerate() {
+        for (i, p) in s.rt().m.sentinels.iter_mut().enumerate() {
             p.leader = (i < votes_for_me).then(|| me.clone());
             p.leader_epoch = 1;
         }
@@ -123,7 +123,7 @@ fn a_leader_needs_a_majority_of_known_sentinels_and_the_quorum() {
     assert_eq!(leader(&mut s, 1), None, "2 of 5 is no majority");
     assert_eq!(leader(&mut s, 2), Some(me.clone()), "3 of 5");
     // With quorum 4, three votes are not enough.
-    s.config.quorum = 4;
+    s.rt().m.conf.quorum = 4;
     assert_eq!(leader(&mut s, 2), None);
     assert_eq!(leader(&mut s, 3), Some(me));
 }
@@ -132,14 +132,14 @@ fn a_leader_needs_a_majority_of_known_sentinels_and_the_quorum() {
 fn odown_needs_this_sentinels_own_sdown() {
     let (mut s, mut out) = started(2);
     let p = add_peer(&mut s, "s2", "peer");
-    s.rt().sentinels[p].flags.master_down = true;
+    s.rt().m.sentinels[p].flags.master_down = true;
     s.check_odown(&mut out.ctx(at(10)));
-    assert!(!s.rt().master.flags.o_down, "a peer alone does not make ODOWN");
-    s.rt().master.flags.s_down = true;
+    assert!(!s.rt().m.master.flags.o_down, "a peer alone does not make ODOWN");
+    s.rt().m.master.flags.s_down = true;
     s.check_odown(&mut out.ctx(at(11)));
-    assert!(s.rt().master.flags.o_down);
+    assert!(s.rt().m.master.flags.o_down);
     assert!(events(&out.take()).contains(&"+odown master mymaster m 6379 #quorum 2/2".to_string()));
-    s.rt().sentinels[p].flags.master_down = false;
+    s.rt().m.sentinels[p].flags.master_down = false;
     s.check_odown(&mut out.ctx(at(12)));
     assert_eq!(events(&out.take()), ["-odown master mymaster m 6379"]);
 }
@@ -148,12 +148,12 @@ fn odown_needs_this_sentinels_own_sdown() {
 fn sdown_comes_strictly_after_down_after_milliseconds_of_silence() {
     let (mut s, mut out) = started(2);
     // The link was created at start: "last heard from" is the start.
-    s.rt().master.link.disconnected = false;
-    s.rt().master.link.act_ping_time = BASE_MS;
+    s.rt().m.master.link.disconnected = false;
+    s.rt().m.master.link.act_ping_time = BASE_MS;
     s.check_sdown(&mut out.ctx(at(5000)), Slot::Master);
-    assert!(!s.rt().master.flags.s_down, "5000 ms is not more than 5000 ms");
+    assert!(!s.rt().m.master.flags.s_down, "5000 ms is not more than 5000 ms");
     s.check_sdown(&mut out.ctx(at(5001)), Slot::Master);
-    assert!(s.rt().master.flags.s_down);
+    assert!(s.rt().m.master.flags.s_down);
     assert_eq!(events(&out.take()), ["+sdown master mymaster m 6379"]);
 }
 
@@ -163,7 +163,7 @@ fn a_clock_jump_enters_tilt_and_tilt_skips_the_acting_half() {
     s.handle(&mut out.ctx(at(1)), Input::Timer(Timer::SentinelTick));
     out.take();
     // The master has been silent long enough for SDOWN, but the clock jumped: TILT first.
-    s.rt().master.link.act_ping_time = BASE_MS;
+    s.rt().m.master.link.act_ping_time = BASE_MS;
     out.wall_base_us += 10_000_000;
     s.handle(&mut out.ctx(at(80)), Input::Timer(Timer::SentinelTick));
     let ev = events(&out.take());
@@ -251,7 +251,7 @@ fn a_failover_goes_through_every_state_one_step_per_tick() {
     for (i, (h, run)) in [("r1", "bbbb"), ("r2", "aaaa")].iter().enumerate() {
         let rt = s.rt();
         let id = rt.new_id();
-        rt.replicas.push(Instance::new(
+        rt.m.replicas.push(Instance::new(
             id,
             Kind::Replica,
             format!("{h}:6379"),
@@ -264,12 +264,12 @@ fn a_failover_goes_through_every_state_one_step_per_tick() {
             info.replica.as_mut().unwrap().repl_offset = 90;
         }
         feed_info(&mut s, &mut out, now - 100, Slot::Replica(i), info);
-        let r = &mut s.rt().replicas[i];
+        let r = &mut s.rt().m.replicas[i];
         r.link.last_avail_time = BASE_MS + now as i64 - 100;
         r.link.pc = Some(super::instance::Conn::new(sim::ConnId(700 + i as u32)));
     }
-    s.rt().master.flags.s_down = true;
-    s.rt().master.s_down_since_time = BASE_MS + now as i64 - 1000;
+    s.rt().m.master.flags.s_down = true;
+    s.rt().m.master.s_down_since_time = BASE_MS + now as i64 - 1000;
     out.take();
     let step = |s: &mut Sentinel, out: &mut Out, ms: u64| {
         let ctx = &mut out.ctx(at(ms));
@@ -285,13 +285,13 @@ fn a_failover_goes_through_every_state_one_step_per_tick() {
     assert_eq!(ev[0], "+odown master mymaster m 6379 #quorum 1/1");
     assert!(ev.contains(&"+try-failover master mymaster m 6379".to_string()));
     assert!(ev.contains(&"+elected-leader master mymaster m 6379".to_string()), "{ev:?}");
-    assert_eq!(s.rt().ms.failover_state, FailoverState::SelectSlave);
+    assert_eq!(s.rt().m.ms.failover_state, FailoverState::SelectSlave);
     // Equal priority: the higher offset (r2, run id aaaa) wins.
     let ev = step(&mut s, &mut out, now + 60);
     assert_eq!(ev[0], "+selected-slave slave r2:6379 r2 6379 @ mymaster m 6379");
     let ev = step(&mut s, &mut out, now + 120);
     assert_eq!(ev, ["+failover-state-wait-promotion slave r2:6379 r2 6379 @ mymaster m 6379"]);
-    let promote = &s.rt().replicas[1];
+    let promote = &s.rt().m.replicas[1];
     assert_eq!(
         promote.link.cc.as_ref().unwrap().callbacks.len(),
         6,
@@ -306,8 +306,8 @@ fn a_failover_goes_through_every_state_one_step_per_tick() {
         ev.contains(&"+promoted-slave slave r2:6379 r2 6379 @ mymaster m 6379".to_string()),
         "{ev:?}"
     );
-    assert_eq!(s.rt().ms.failover_state, FailoverState::ReconfSlaves);
-    assert_eq!(s.rt().ms.config_epoch, 1);
+    assert_eq!(s.rt().m.ms.failover_state, FailoverState::ReconfSlaves);
+    assert_eq!(s.rt().m.ms.config_epoch, 1);
     assert_eq!(
         s.reported_master(),
         Some(("r2".into(), 6379)),
@@ -342,8 +342,8 @@ fn a_failover_goes_through_every_state_one_step_per_tick() {
             "+slave slave m:6379 m 6379 @ mymaster r2 6379",
         ]
     );
-    assert_eq!(s.rt().master.role_reported, Role::Master);
-    assert!(!s.rt().master.flags.o_down && !s.rt().master.flags.failover_in_progress);
+    assert_eq!(s.rt().m.master.role_reported, Role::Master);
+    assert!(!s.rt().m.master.flags.o_down && !s.rt().m.master.flags.failover_in_progress);
 }
 
 #[test]
@@ -351,7 +351,7 @@ fn a_hello_with_a_newer_config_epoch_switches_an_observer() {
     let (mut s, mut out) = started(2);
     let rt = s.rt();
     let id = rt.new_id();
-    rt.replicas.push(Instance::new(
+    rt.m.replicas.push(Instance::new(
         id,
         Kind::Replica,
         "r1:6379".into(),

@@ -251,6 +251,8 @@ impl Server {
             Command::Sentinel(_) => {
                 Reply::err("ERR unknown command 'SENTINEL', with args beginning with: ".to_string())
             }
+            // Only sentinels' event channels are pattern-subscribed to in the model.
+            Command::PSubscribe(_) => Reply::err("ERR PSUBSCRIBE on a data server is not modelled"),
             Command::Invalid { error, .. } => Reply::err(error),
         };
         if write {

@@ -12,6 +12,7 @@
 mod backlog;
 mod commands;
 pub mod config;
+pub mod fsync;
 mod master;
 mod persist;
 mod replica;
@@ -169,6 +170,7 @@ impl Server {
         let pid = 1000 + ctx.rng().below(60_000) as u32;
         let cfg = self.conf.clone();
         let (data, mut repl, loaded_from) = persist::load(&self.disk, &cfg, self.build, ctx.rng());
+        self.disk.aof_sync.started(ctx.wall_us());
         // `initServer`: no replicas since now (the backlog's time to live counts from here).
         repl.no_slaves_since_unix = unixtime(ctx);
         // The mass lives in RDB files only (an AOF holds the commands of clients).
@@ -211,6 +213,17 @@ impl Server {
     /// The process dies: memory is gone, the disk stays.
     pub fn crash(&mut self) {
         self.rt = None;
+    }
+
+    /// The host loses power at `now` (wall clock `wall_us`): memory is gone, and so is whatever
+    /// of the files had not reached the disk (see [`fsync`]). The RDB file and the config file are
+    /// fsynced before they replace the old ones (`rdbSave`, `rewriteConfig`), so they stay whole.
+    pub fn power_loss(&mut self, now: sim::Instant, wall_us: u64) {
+        if let Some(rt) = &self.rt {
+            let policy = fsync::Policy::of(&rt.cfg.appendfsync);
+            self.disk.power_loss(policy, now, wall_us);
+        }
+        self.crash();
     }
 
     /// One input.

@@ -9,10 +9,14 @@
 //!   RDB keeps its replication id and offset (it may partially resync); a master starts a new
 //!   history, with the RDB's id as `master_replid2` on 7.0 and Valkey, without it on 6.2.
 //! - AOF (`appendonly yes`): every write, appended before the reply is sent, so a killed process
-//!   loses nothing (the write is in the kernel's page cache; `appendfsync` only matters to a host
-//!   crash, which the model does not simulate). No replication id: a new history.
+//!   loses nothing (the write is in the kernel's page cache). A host that loses power keeps only
+//!   what `appendfsync` had synced ([`super::fsync`]). No replication id: a new history.
+//! - Power loss: the RDB file is written to a temporary file, fsynced, renamed and its directory
+//!   fsynced (`rdbSave`; a replica's received payload likewise, `readSyncBulkPayload`), so the last
+//!   completed save survives whole; the AOF is cut back to its synced part.
 
 use super::backlog::Backlog;
+use super::fsync::{AofSync, Policy};
 use super::replication::{MasterLink, Repl};
 use super::{Server, config::ServerConfig, unixtime};
 use crate::build::ServerBuild;
@@ -20,7 +24,7 @@ use crate::dataset::{Dataset, Snapshot, apply};
 use crate::observe::Level;
 use crate::resp::Command;
 use crate::wire::NodeCtx;
-use sim::Rng;
+use sim::{Instant, Rng};
 
 /// A server's disk.
 #[derive(Clone, Debug, Default)]
@@ -29,6 +33,17 @@ pub struct Disk {
     pub rdb: Option<Snapshot>,
     /// `appendonly.aof`, as the commands it holds.
     pub aof: Option<Vec<Command>>,
+    /// How much of `aof` is on the disk rather than only in the page cache.
+    pub aof_sync: AofSync,
+}
+
+impl Disk {
+    /// The host loses power at `now`: the AOF keeps only its synced head.
+    pub fn power_loss(&mut self, policy: Policy, now: Instant, wall_us: u64) {
+        let Some(aof) = &mut self.aof else { return };
+        self.aof_sync.catch_up(policy, aof.len(), now, wall_us);
+        aof.truncate(self.aof_sync.synced);
+    }
 }
 
 /// What a starting server of `build` loads: its dataset, replication state, and where the data
@@ -69,11 +84,14 @@ pub(crate) fn load(
 
 impl Server {
     /// A write reached the dataset: count it for the save points and append it to the AOF.
-    pub(crate) fn persist_write(&mut self, cmd: &Command) {
+    pub(crate) fn persist_write(&mut self, ctx: &NodeCtx<'_>, cmd: &Command) {
         let rt = self.rt.as_mut().expect("running");
         rt.dirty += 1;
         if rt.cfg.appendonly {
-            self.disk.aof.get_or_insert_with(Vec::new).push(cmd.clone());
+            let aof = self.disk.aof.get_or_insert_with(Vec::new);
+            aof.push(cmd.clone());
+            let policy = Policy::of(&rt.cfg.appendfsync);
+            self.disk.aof_sync.written(policy, aof.len(), ctx.now(), ctx.wall_us());
         }
     }
 
@@ -91,7 +109,8 @@ impl Server {
                     cond: crate::resp::SetCond::Always,
                     get: false,
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            self.disk.aof_sync.all_synced(cmds.len());
             self.disk.aof = Some(cmds);
         }
         self.disk.rdb = Some(snap);

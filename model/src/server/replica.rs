@@ -357,7 +357,7 @@ impl Server {
                     self.rt().mass = crate::dataset::Mass::default();
                 }
                 crate::dataset::apply(&mut self.rt().data, &cmd);
-                self.persist_write(&cmd);
+                self.persist_write(ctx, &cmd);
             }
             Command::Publish { channel, message } => {
                 self.publish_local(ctx, channel, message);

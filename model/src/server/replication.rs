@@ -199,7 +199,7 @@ impl Server {
 
     /// A client's write: to the append-only file, the dirty counter, and the stream.
     pub(crate) fn propagate_write(&mut self, ctx: &mut NodeCtx<'_>, _conn: ConnId, cmd: Command) {
-        self.persist_write(&cmd);
+        self.persist_write(ctx, &cmd);
         self.propagate(ctx, cmd);
     }
 

@@ -293,11 +293,11 @@
       const [lane, at, label] = f;
       if (at < t0 || at > t1) return;
       const r = laneRows[lane], X = x(at), cy = r.y + r.h / 2;
-      const kill = label === "SIGKILL";
+      const crash = label === "power loss", kill = crash || label === "SIGKILL";
       out.push('<g class="fault"' + tipAttr(D.lanes[lane].id + ": " + label + " at " + secs(at)) + ">");
       out.push('<line x1="' + X + '" x2="' + X + '" y1="' + (r.y + 2) + '" y2="' + (r.y + r.h - 2) + '" stroke="#111827" stroke-width="1.5"/>');
-      out.push('<circle cx="' + X + '" cy="' + cy + '" r="7" fill="' + (kill ? "#111827" : "#fff") + '" stroke="#111827"/>');
-      out.push('<text x="' + X + '" y="' + (cy + 3.5) + '" text-anchor="middle" style="font-size:9px;font-weight:700;fill:' + (kill ? "#fff" : "#111827") + '">' + (kill ? "✕" : label === "started" ? "▶" : label === "SIGSTOP" ? "‖" : "•") + "</text></g>");
+      out.push('<circle cx="' + X + '" cy="' + cy + '" r="7" fill="' + (crash ? "#b91c1c" : kill ? "#111827" : "#fff") + '" stroke="#111827"/>');
+      out.push('<text x="' + X + '" y="' + (cy + 3.5) + '" text-anchor="middle" style="font-size:9px;font-weight:700;fill:' + (kill ? "#fff" : "#111827") + '">' + (crash ? "↯" : kill ? "✕" : label === "started" ? "▶" : label === "SIGSTOP" ? "‖" : "•") + "</text></g>");
     });
   }
 

@@ -1,12 +1,12 @@
 //! The ioredis client driven by hand with no world: each rule of the source leads where the
 //! source says.
 
-use super::super::tests::{Out, connects, dir, sends};
+use super::super::tests::{Out, closes, connects, dir, library_notes, records, sends};
 use super::settings::{Ioredis, ReconnectOnError};
 use super::*;
 use crate::client::ClientKind;
 use crate::info::{Info, ReplicaFields, ServerInfo};
-use crate::observe::{OpRecord, OpResult};
+use crate::observe::OpResult;
 use crate::resp::{Reply, SentinelCmd};
 use sim::{CloseReason, ConnectError, Duration, Effect, HostId, Instant, Outbox, ProcessId};
 
@@ -73,24 +73,6 @@ fn info(replica: bool) -> Reply {
         keys: 0,
         used_memory: None,
     })))
-}
-
-fn records(e: &[Effect<Msg, Timer, Note>]) -> Vec<OpRecord> {
-    e.iter()
-        .filter_map(|x| if let Effect::Note(Note::Op(r)) = x { Some(r.clone()) } else { None })
-        .collect()
-}
-
-fn library_notes(e: &[Effect<Msg, Timer, Note>]) -> Vec<String> {
-    e.iter()
-        .filter_map(|x| {
-            if let Effect::Note(Note::Library(n)) = x { Some(n.text.clone()) } else { None }
-        })
-        .collect()
-}
-
-fn closes(e: &[Effect<Msg, Timer, Note>]) -> Vec<ConnId> {
-    e.iter().filter_map(|x| if let Effect::Close(c) = x { Some(*c) } else { None }).collect()
 }
 
 fn timers(e: &[Effect<Msg, Timer, Note>]) -> Vec<(Timer, Duration)> {

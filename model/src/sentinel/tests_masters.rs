@@ -1,0 +1,133 @@
+//! Several masters on one sentinel: each master's state (SDOWN, votes, config epoch, address,
+//! settings) is its own; the current epoch is the sentinel's.
+
+use super::*;
+use crate::resp::{Command, Reply, SentinelCmd};
+use crate::wire::Directory;
+use sim::{Addr, Effect, HostId, Instant, Outbox, ProcessId};
+
+type Out = Outbox<Msg, Timer, Note>;
+
+const BASE_MS: i64 = 1_795_478_400_000;
+
+fn two_masters() -> (Sentinel, Out) {
+    let dir = Directory::new(["m", "r1", "n", "r2", "s1", "s2"].map(String::from).to_vec());
+    let mut cfg = SentinelConfig::empty();
+    cfg.set("sentinel monitor", "sessions n 6380 2\ncache m 6379 2").unwrap();
+    cfg.set("sentinel down-after-milliseconds", "cache 5000\nsessions 8000").unwrap();
+    let mut s = Sentinel::new(dir, 26379, cfg, ServerBuild::default());
+    let mut out = Outbox::new(1, ProcessId(0), Addr::new(HostId(4), 26379));
+    out.wall_base_us = BASE_MS as u64 * 1000;
+    s.start(&mut out.ctx(Instant::ZERO));
+    (s, out)
+}
+
+fn ask(s: &mut Sentinel, out: &mut Out, cmd: SentinelCmd) -> Reply {
+    let conn = sim::ConnId(901);
+    s.handle(
+        &mut out.ctx(Instant::from_millis(1)),
+        Input::Accepted(conn, Addr::new(HostId(5), 4000)),
+    );
+    s.handle(
+        &mut out.ctx(Instant::from_millis(2)),
+        Input::Message(conn, Msg::Cmd(Command::Sentinel(cmd))),
+    );
+    out.take()
+        .into_iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::Send(c, Msg::Reply(r)) if c == conn => Some(r),
+            _ => None,
+        })
+        .expect("a reply")
+}
+
+fn addr(s: &mut Sentinel, out: &mut Out, name: &str) -> Reply {
+    ask(s, out, SentinelCmd::GetMasterAddrByName(name.into()))
+}
+
+#[test]
+fn each_monitor_line_is_a_master_with_its_own_settings() {
+    let (mut s, mut out) = two_masters();
+    let monitors: Vec<String> = out
+        .take()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Note(Note::Log { event: Some(ev), text, .. }) if ev == "+monitor" => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(monitors, ["master cache m 6379 quorum 2", "master sessions n 6380 quorum 2"]);
+    assert_eq!(s.monitored(), ["cache", "sessions"]);
+    assert_eq!(addr(&mut s, &mut out, "cache"), Reply::strings(["m".to_string(), "6379".into()]));
+    assert_eq!(
+        addr(&mut s, &mut out, "sessions"),
+        Reply::strings(["n".to_string(), "6380".into()])
+    );
+    assert_eq!(addr(&mut s, &mut out, "other"), Reply::Array(None));
+    let Reply::Array(Some(all)) = ask(&mut s, &mut out, SentinelCmd::Masters) else { panic!() };
+    assert_eq!(all.len(), 2, "SENTINEL MASTERS lists both");
+    let rt = s.rt();
+    assert_eq!(rt.entry("cache").unwrap().conf.down_after_ms, 5000);
+    assert_eq!(rt.entry("sessions").unwrap().conf.down_after_ms, 8000);
+}
+
+#[test]
+fn a_vote_for_one_master_leaves_the_other_unvoted() {
+    let (mut s, mut out) = two_masters();
+    let vote = |epoch| SentinelCmd::IsMasterDownByAddr {
+        ip: "n".into(),
+        port: 6380,
+        epoch,
+        runid: "peer".into(),
+    };
+    let r = ask(&mut s, &mut out, vote(3));
+    assert_eq!(r, Reply::Array(Some(vec![Reply::Int(0), Reply::bulk("peer"), Reply::Int(3)])));
+    let rt = s.rt();
+    assert_eq!(rt.current_epoch, 3, "the current epoch is the sentinel's");
+    let sessions = rt.entry("sessions").unwrap();
+    assert_eq!((sessions.ms.leader.as_deref(), sessions.ms.leader_epoch), (Some("peer"), 3));
+    let cache = rt.entry("cache").unwrap();
+    assert_eq!((cache.ms.leader.as_deref(), cache.ms.leader_epoch), (None, 0));
+    // The same epoch for the other master: a vote of its own (leader_epoch is per master).
+    let r = ask(
+        &mut s,
+        &mut out,
+        SentinelCmd::IsMasterDownByAddr {
+            ip: "m".into(),
+            port: 6379,
+            epoch: 3,
+            runid: "other".into(),
+        },
+    );
+    assert_eq!(r, Reply::Array(Some(vec![Reply::Int(0), Reply::bulk("other"), Reply::Int(3)])));
+}
+
+#[test]
+fn a_switch_of_one_master_moves_only_that_one_and_survives_a_restart() {
+    let (mut s, mut out) = two_masters();
+    s.rt().focus("cache");
+    s.rt().m.master.flags.s_down = true;
+    // A peer's hello for `sessions` with a newer configuration: only sessions switches.
+    s.process_hello(&mut out.ctx(Instant::from_millis(50)), "s2,26379,peer,4,sessions,r2,6380,4");
+    assert_eq!(
+        addr(&mut s, &mut out, "sessions"),
+        Reply::strings(["r2".to_string(), "6380".into()])
+    );
+    assert_eq!(addr(&mut s, &mut out, "cache"), Reply::strings(["m".to_string(), "6379".into()]));
+    let rt = s.rt();
+    let (cache, sessions) = (rt.entry("cache").unwrap(), rt.entry("sessions").unwrap());
+    assert_eq!((cache.ms.config_epoch, sessions.ms.config_epoch), (0, 4));
+    assert!(cache.master.flags.s_down, "the other master's SDOWN is untouched");
+    assert!(cache.sentinels.is_empty(), "the peer was discovered for sessions only");
+    assert_eq!(sessions.sentinels.len(), 1);
+    // The flush wrote both masters; a restart reads them back.
+    s.crash();
+    s.start(&mut out.ctx(Instant::from_millis(100)));
+    assert_eq!(
+        addr(&mut s, &mut out, "sessions"),
+        Reply::strings(["r2".to_string(), "6380".into()])
+    );
+    assert_eq!(addr(&mut s, &mut out, "cache"), Reply::strings(["m".to_string(), "6379".into()]));
+    assert_eq!(s.rt().entry("sessions").unwrap().ms.config_epoch, 4);
+}
