@@ -69,15 +69,6 @@ pub fn data_memory(data: &Dataset, mass: Mass) -> u64 {
     exact + mass.bytes + mass.keys * KEY_OVERHEAD_BYTES
 }
 
-/// Bytes as Redis's `bytesToHuman` writes them: `875.00K`, `9.54G` (powers of 1024).
-pub fn human_bytes(n: u64) -> String {
-    let units = [(1u64 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
-    match units.iter().find(|(scale, _)| n >= *scale) {
-        Some((scale, unit)) => format!("{:.2}{unit}", n as f64 / *scale as f64),
-        None => format!("{n}B"),
-    }
-}
-
 /// Applies a write that is known to succeed (from the replication stream or the append-only
 /// file) to `data`; other commands change nothing.
 pub(crate) fn apply(data: &mut Dataset, cmd: &Command) {

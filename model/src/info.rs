@@ -245,7 +245,7 @@ impl Info {
                 out.push_str("\r\n");
                 out.push_str(&i.replication());
                 if let Some(m) = i.used_memory {
-                    let human = crate::dataset::human_bytes(m);
+                    let human = human_bytes(m);
                     let _ = write!(
                         out,
                         "\r\n# Memory\r\nused_memory:{m}\r\nused_memory_human:{human}\r\n"
@@ -281,5 +281,14 @@ impl Info {
     /// As redis-cli shows it: `\n` line ends.
     pub fn render_cli(&self) -> String {
         self.render().replace("\r\n", "\n")
+    }
+}
+
+/// Bytes as Redis's `bytesToHuman` writes them: `875.00K`, `9.54G` (powers of 1024).
+pub fn human_bytes(n: u64) -> String {
+    let units = [(1u64 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    match units.iter().find(|(scale, _)| n >= *scale) {
+        Some((scale, unit)) => format!("{:.2}{unit}", n as f64 / *scale as f64),
+        None => format!("{n}B"),
     }
 }

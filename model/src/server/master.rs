@@ -33,6 +33,7 @@ impl Server {
                 r.ack_off = r.ack_off.max(off);
                 r.ack_unix = unix;
                 r.last_interaction_unix = unix;
+                r.sync_buffer = None;
                 if r.sync == ReplicaSync::WaitBgsaveEnd {
                     r.sync = ReplicaSync::Online;
                     let name = self.name_of(&self.rt.as_ref().expect("running").clients[&conn]);
@@ -81,6 +82,7 @@ impl Server {
                 ack_off: offset - 1,
                 ack_unix: unix,
                 last_interaction_unix: unix,
+                sync_buffer: None,
             });
             rt.repl.replicas.push(conn);
             let replid = rt.repl.replid.clone();
@@ -118,6 +120,7 @@ impl Server {
             ack_off: 0,
             ack_unix: unix,
             last_interaction_unix: unix,
+            sync_buffer: None,
         });
         rt.repl.replicas.push(conn);
         if rt.repl.replicas.len() == 1 && rt.repl.backlog.is_none() {
@@ -169,6 +172,7 @@ impl Server {
         let waiting = rt.replicas_where(|r| r.sync == ReplicaSync::WaitBgsaveStart);
         for &c in &waiting {
             let r = rt.clients.get_mut(&c).expect("listed").replica.as_mut().expect("a replica");
+            r.sync_buffer = Some(super::obuf::SyncBuffer::default());
             if diskless {
                 r.sync = ReplicaSync::WaitBgsaveEnd;
             } else {

@@ -14,6 +14,7 @@ mod commands;
 pub mod config;
 pub mod fsync;
 mod master;
+pub mod obuf;
 mod persist;
 mod replica;
 mod replication;

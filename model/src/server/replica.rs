@@ -81,8 +81,13 @@ impl Server {
         let offset = rt.repl.offset;
         let link = rt.repl.link.as_mut().expect("a replica");
         let was_up = link.is_up();
+        let in_transfer = matches!(link.state, LinkState::Transfer { .. });
         link.state = LinkState::Connect;
         if !was_up {
+            if in_transfer {
+                let line = "I/O error trying to sync with MASTER: connection lost";
+                self.log(ctx, Level::Warning, line);
+            }
             return;
         }
         link.down_since_unix = Some(unix);
