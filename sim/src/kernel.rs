@@ -572,6 +572,9 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         }
         self.forget_end(id);
         self.trace_msg(|t| TraceEvent::Closed { t, conn: id, reason: CloseReason::Eof });
+        // What a bandwidth-limited link had not sent yet is dropped with the socket (the model
+        // has no socket buffer size: the queue stands for the process's own output buffer).
+        self.purge_pipe(id);
         self.fin(id);
     }
 
