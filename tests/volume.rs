@@ -62,4 +62,13 @@ fn the_restarted_master_of_a_large_dataset_loads_for_its_bytes() {
     // 10 GB at 1 Gbit/s: 80 s on the wire; loaded at 300 MB/s: about 34 s.
     assert!((80_000..84_000).contains(&(loading[0] - full[0])), "{full:?} {loading:?}");
     assert!((33_000..35_000).contains(&(done[0] - loading[0])), "{loading:?} {done:?}");
+    // Meanwhile (150 s) a GET gets -LOADING and INFO says loading:1.
+    let (_, out, _) = redsim(&["run", "traces/large-dataset-failover.toml", "--trace", "-"]);
+    let ops: Vec<&str> =
+        out.lines().filter(|l| l.contains("\"client\":\"redis-cli@app\"")).collect();
+    assert!(
+        ops.iter()
+            .any(|l| l.contains("\"error\":\"LOADING Redis is loading the dataset in memory\""))
+    );
+    assert!(ops.iter().any(|l| l.contains("loading:1")));
 }

@@ -95,6 +95,10 @@ pub struct ServerInfo {
     /// `used_memory` of `# Memory`, shown only for a server holding a preloaded dataset (the
     /// section is left out otherwise, as before datasets existed).
     pub used_memory: Option<u64>,
+    /// `loading:1` of `# Persistence`: loading the RDB of a full sync (the section is shown only
+    /// for a server with a preloaded dataset or loading one).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub loading: bool,
 }
 
 /// One monitored master in a sentinel's `INFO`.
@@ -244,6 +248,9 @@ impl Info {
                 server_section(&mut out, i.build, id, port, up, "standalone");
                 out.push_str("\r\n");
                 out.push_str(&i.replication());
+                if i.used_memory.is_some() || i.loading {
+                    let _ = write!(out, "\r\n# Persistence\r\nloading:{}\r\n", u8::from(i.loading));
+                }
                 if let Some(m) = i.used_memory {
                     let human = human_bytes(m);
                     let _ = write!(

@@ -221,6 +221,7 @@ fn replica_info(
         backlog_histlen: offset,
         keys: 0,
         used_memory: None,
+        loading: false,
     }
 }
 

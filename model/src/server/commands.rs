@@ -419,6 +419,7 @@ impl Server {
             used_memory: (rt.mass.keys > 0).then(|| {
                 crate::info::BASELINE_USED_MEMORY + crate::dataset::data_memory(&rt.data, rt.mass)
             }),
+            loading: rt.loading.is_some(),
         }
     }
 

@@ -72,6 +72,7 @@ fn info(replica: bool) -> Reply {
         backlog_histlen: 0,
         keys: 0,
         used_memory: None,
+        loading: false,
     })))
 }
 
