@@ -68,6 +68,15 @@ impl Deployment {
             net.connect(a, b, lat, loss);
         }
         net.full_mesh(scenario.latency, scenario.loss);
+        if scenario.bandwidth.is_some() || !scenario.link_bandwidths.is_empty() {
+            net.set_mesh_bandwidth(scenario.bandwidth);
+            for &(a, b, _, _) in &scenario.links {
+                net.set_bandwidth(a, b, scenario.bandwidth);
+            }
+            for &(a, b, bw) in &scenario.link_bandwidths {
+                net.set_bandwidth(a, b, Some(bw));
+            }
+        }
         let mut world = World::new(net, seed);
         world.set_wall_clock_base(WALL_CLOCK_BASE_US);
         world.set_syn_schedule(SynSchedule::linux(scenario.syn_linear_timeouts));
@@ -76,7 +85,11 @@ impl Deployment {
             .redis
             .iter()
             .map(|r| {
-                let server = Server::new(dir.clone(), r.addr.port, r.config.clone(), r.server);
+                let mut server = Server::new(dir.clone(), r.addr.port, r.config.clone(), r.server);
+                if let Some(mass) = r.dataset {
+                    // One history for every preloaded server: the deployment starts in sync.
+                    server.preload(mass, sim::Rng::stream(seed, "dataset").hex40());
+                }
                 let node = Node::Server(Box::new(server));
                 world.add_process(r.addr.host, Some(r.addr.port), &name(r.addr), node)
             })

@@ -9,6 +9,9 @@ use crate::build::ServerBuild;
 use serde::Serialize;
 use std::fmt::Write;
 
+/// `used_memory` of an empty Redis 7.0 (about what a fresh `redis-server` reports).
+pub const BASELINE_USED_MEMORY: u64 = 875_000;
+
 /// One `slave<i>:` line of a master's INFO.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SlaveLine {
@@ -89,6 +92,13 @@ pub struct ServerInfo {
     pub backlog_histlen: i64,
     /// Keys in database 0.
     pub keys: usize,
+    /// `used_memory` of `# Memory`, shown only for a server holding a preloaded dataset (the
+    /// section is left out otherwise, as before datasets existed).
+    pub used_memory: Option<u64>,
+    /// `loading:1` of `# Persistence`: loading the RDB of a full sync (the section is shown only
+    /// for a server with a preloaded dataset or loading one).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub loading: bool,
 }
 
 /// One monitored master in a sentinel's `INFO`.
@@ -238,6 +248,16 @@ impl Info {
                 server_section(&mut out, i.build, id, port, up, "standalone");
                 out.push_str("\r\n");
                 out.push_str(&i.replication());
+                if i.used_memory.is_some() || i.loading {
+                    let _ = write!(out, "\r\n# Persistence\r\nloading:{}\r\n", u8::from(i.loading));
+                }
+                if let Some(m) = i.used_memory {
+                    let human = human_bytes(m);
+                    let _ = write!(
+                        out,
+                        "\r\n# Memory\r\nused_memory:{m}\r\nused_memory_human:{human}\r\n"
+                    );
+                }
                 out.push_str("\r\n# Keyspace\r\n");
                 if i.keys > 0 {
                     let _ = write!(out, "db0:keys={},expires=0,avg_ttl=0\r\n", i.keys);
@@ -268,5 +288,14 @@ impl Info {
     /// As redis-cli shows it: `\n` line ends.
     pub fn render_cli(&self) -> String {
         self.render().replace("\r\n", "\n")
+    }
+}
+
+/// Bytes as Redis's `bytesToHuman` writes them: `875.00K`, `9.54G` (powers of 1024).
+pub fn human_bytes(n: u64) -> String {
+    let units = [(1u64 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
+    match units.iter().find(|(scale, _)| n >= *scale) {
+        Some((scale, unit)) => format!("{:.2}{unit}", n as f64 / *scale as f64),
+        None => format!("{n}B"),
     }
 }

@@ -41,6 +41,11 @@ impl Actor for Node {
         }
     }
 
+    #[inline]
+    fn msg_size(msg: &Msg) -> u64 {
+        msg.wire_size()
+    }
+
     fn crash(&mut self) {
         match self {
             Node::Server(s) => s.crash(),

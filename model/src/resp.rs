@@ -568,6 +568,22 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// The length of the reply in RESP (an `INFO` reply counted at a typical 4 kB).
+    pub fn resp_len(&self) -> u64 {
+        let bulk = |n: usize| 1 + digits(n) + 2 + n as u64 + 2;
+        match self {
+            Reply::Ok => 5,
+            Reply::Status(s) | Reply::Error(s) => s.len() as u64 + 3,
+            Reply::Int(i) => decimal_len(*i) as u64 + 3,
+            Reply::Bulk(None) | Reply::Array(None) => 5,
+            Reply::Bulk(Some(s)) => bulk(s.len()),
+            Reply::Array(Some(items)) => {
+                1 + digits(items.len()) + 2 + items.iter().map(Reply::resp_len).sum::<u64>()
+            }
+            Reply::Info(_) => bulk(4096),
+        }
+    }
+
     /// An error reply from text (with or without the leading `-`).
     pub fn err(text: impl Into<String>) -> Reply {
         let t: String = text.into();

@@ -47,6 +47,8 @@ pub enum Msg {
     Stream(Command),
     /// A full resynchronisation payload (diskless RDB transfer).
     Rdb(Box<Snapshot>),
+    /// A piece of a full sync's payload that carries a preloaded mass: only its size travels.
+    RdbChunk(u64),
 }
 
 impl Serialize for Msg {
@@ -62,8 +64,24 @@ impl Serialize for Msg {
                 "rdb",
                 &format!("{} keys @ {}:{}", snap.data.len(), snap.replid, snap.offset),
             )?,
+            Msg::RdbChunk(n) => m.serialize_entry("rdb-chunk", n)?,
         }
         m.end()
+    }
+}
+
+impl Msg {
+    /// Its size on the wire in bytes: the RESP encoding of commands and replies (an `INFO` reply
+    /// counted at a typical 4 kB), the RDB payload's size for a full sync.
+    pub fn wire_size(&self) -> u64 {
+        match self {
+            Msg::Cmd(c) | Msg::Stream(c) => c.resp_len(),
+            Msg::Reply(r) => r.resp_len(),
+            // *3 $7 message $<channel> $<message>
+            Msg::Push { channel, message } => 30 + (channel.len() + message.len()) as u64,
+            Msg::Rdb(snap) => snap.rdb_bytes() - snap.mass_rdb_bytes(),
+            Msg::RdbChunk(n) => *n,
+        }
     }
 }
 
@@ -77,6 +95,8 @@ pub enum Timer {
     WaitTimeout(ConnId),
     /// Sentinel's `sentinelTimer`.
     SentinelTick,
+    /// A replica finished loading the RDB of a full sync.
+    RdbLoaded,
     /// A client's next operation is due.
     ClientNext,
     /// A client's socket timeout for operation number `n`.

@@ -31,6 +31,12 @@ pub trait Actor {
     /// The process was killed: drop everything in memory, keep what persistence would have kept.
     fn crash(&mut self);
 
+    /// The size of `msg` on the wire in bytes, which links with a finite bandwidth take time to
+    /// carry. The default, 0, makes every message take its latency alone.
+    fn msg_size(_msg: &Self::Msg) -> u64 {
+        0
+    }
+
     /// The host lost power at `now` (this process's wall clock: `wall_us`): as [`Actor::crash`],
     /// but only what reached the disk survives, not what was still in the operating system's page
     /// cache. The default treats it as a kill, right for an actor whose files are all synced.

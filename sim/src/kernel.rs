@@ -7,6 +7,7 @@ use crate::actor::{CloseReason, ConnectError, Effect, Input};
 use crate::filter::{Packet, RejectWith};
 use crate::ids::{Addr, ConnId, ProcessId};
 use crate::net::{Network, RTO_MIN, Verdict};
+use crate::pipe::Pipe;
 use crate::queue::EventQueue;
 use crate::tcp::{
     Connection, End, Flow, Handshake, Payload, SynSchedule, TCP_RETRIES2, rto_backoff,
@@ -15,6 +16,8 @@ use crate::time::{Duration, Instant};
 use crate::trace::{TraceEvent, Tracer};
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+mod pipes;
 
 /// A note an actor recorded, with when and who.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +87,11 @@ pub(crate) enum Event<M, T> {
     Wake {
         pid: ProcessId,
     },
+    /// The next message of a pipe (a link direction with a finite bandwidth) has left.
+    PipeDone {
+        pipe: u32,
+        generation: u32,
+    },
     /// Sends and closes a busy step made (kept in [`Kernel::deferred`] so that events own
     /// nothing that needs dropping), leaving now that it is done.
     Deferred {
@@ -137,10 +145,16 @@ pub(crate) struct Kernel<M, T, N> {
     /// Socket operations of busy steps, by slot, until they leave; free slots are reused.
     deferred: Vec<Vec<SocketOp<M>>>,
     free_deferred: Vec<u32>,
+    /// A message's size in bytes, for links with a finite bandwidth ([`crate::Actor::msg_size`]).
+    size_of: fn(&M) -> u64,
+    /// The link directions with a finite bandwidth that carried something, and their index by
+    /// [`Network::direction`].
+    pipes: Vec<Pipe<Payload<M>>>,
+    pipe_of: BTreeMap<u64, u32>,
 }
 
 impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
-    pub fn new(net: Network) -> Self {
+    pub fn new(net: Network, size_of: fn(&M) -> u64) -> Self {
         let hosts = net.host_count();
         Kernel {
             now: Instant::ZERO,
@@ -159,6 +173,9 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             timer_gen: 0,
             deferred: Vec::new(),
             free_deferred: Vec::new(),
+            size_of,
+            pipes: Vec::new(),
+            pipe_of: BTreeMap::new(),
         }
     }
 
@@ -264,6 +281,10 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             Event::Refused { conn } => self.connect_failed(conn, ConnectError::Refused),
             Event::ConnectTimeout { conn } => self.connect_failed(conn, ConnectError::TimedOut),
             Event::Retransmit { from, generation, k } => self.retransmit(from, generation, k),
+            Event::PipeDone { pipe, generation } => {
+                self.pipe_done(pipe, generation);
+                None
+            }
             Event::Deferred { pid, slot } => {
                 let ops = std::mem::take(&mut self.deferred[slot as usize]);
                 self.free_deferred.push(slot);
@@ -321,6 +342,8 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         task.timers.clear();
         let ends = std::mem::take(&mut task.open_ends);
         for end in ends {
+            // What the process had not written yet dies with it.
+            self.purge_pipe(end);
             self.end_mut(end).open = false;
             self.fin(end);
         }
@@ -516,7 +539,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
 
     #[inline]
     fn send(&mut self, pid: ProcessId, id: ConnId, msg: M) {
-        let slow = self.net.slow_path() || self.trace_messages;
+        let slow = self.net.slow_path() || self.trace_messages || self.net.shaped();
         let Some(c) = self.conns.get_mut(id.index()) else { return };
         let [a, b] = &mut c.ends;
         let me = if id.side() == 0 { a } else { b };
@@ -549,6 +572,9 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
         }
         self.forget_end(id);
         self.trace_msg(|t| TraceEvent::Closed { t, conn: id, reason: CloseReason::Eof });
+        // What a bandwidth-limited link had not sent yet is dropped with the socket (the model
+        // has no socket buffer size: the queue stands for the process's own output buffer).
+        self.purge_pipe(id);
         self.fin(id);
     }
 
@@ -632,7 +658,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
 
     /// Puts a payload on the wire: it arrives after the link's latency, never before the previous
     /// payload of the same direction.
-    fn deliver(&mut self, from: ConnId, n: u32, payload: Payload<M>) {
+    fn put_on_wire(&mut self, from: ConnId, n: u32, payload: Payload<M>) {
         let c = &mut self.conns[from.index()];
         let d = c.link.map_or(Duration::ZERO, |link| self.net.delay_on(link));
         let me = &mut c.ends[from.side()];
@@ -673,6 +699,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
             // tcp_retries2 exhausted: the sender's socket fails; the peer never hears of it.
             flow.acknowledged();
             flow.held.clear();
+            self.purge_pipe(from);
             if !self.end(from).open {
                 return None;
             }
@@ -722,6 +749,7 @@ impl<M: Serialize, T: Copy + Eq + Serialize, N: Serialize> Kernel<M, T, N> {
                     CloseReason::Reset
                 };
                 self.forget_end(to);
+                self.purge_pipe(to);
                 self.trace_msg(|t| TraceEvent::Closed { t, conn: to, reason });
                 Some((pid, Input::Closed(to, reason)))
             }

@@ -7,6 +7,7 @@
 //! - [`actor`]: the [`Actor`] trait: sans-IO state machines writing effects into a [`Ctx`].
 //! - [`ids`]: typed ids for hosts, processes and connection ends.
 //! - [`net`]: hosts and links on a `petgraph` graph, latency and loss.
+//! - [`pipe`]: link bandwidth ([`Bandwidth`]), shared by the connections using it.
 //! - [`filter`]: iptables-like INPUT/OUTPUT chains and the command-line parser.
 //! - [`tcp`]: connection state as Linux TCP behaves under packet filters.
 //! - `kernel`: the event queue, sockets, timers, trace, notes ([`Noted`]) and counters ([`Stats`])
@@ -24,6 +25,7 @@ pub mod filter;
 pub mod ids;
 mod kernel;
 pub mod net;
+pub mod pipe;
 pub mod queue;
 pub mod rng;
 pub mod tcp;
@@ -35,6 +37,7 @@ pub use actor::{Actor, CloseReason, ConnectError, Ctx, Effect, Input, Outbox};
 pub use ids::{Addr, ConnId, HostId, ProcessId};
 pub use kernel::{Noted, Stats};
 pub use net::Network;
+pub use pipe::Bandwidth;
 pub use rng::{Probability, Rng};
 pub use time::{Duration, DurationRange, Instant};
 pub use trace::{TraceEvent, TraceHeader, TraceLevel};

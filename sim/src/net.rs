@@ -9,6 +9,7 @@
 
 use crate::filter::{Chain, FilterCommand, FilterError, FilterTable, Packet, Target};
 use crate::ids::HostId;
+use crate::pipe::Bandwidth;
 use crate::rng::{Probability, Rng};
 use crate::time::{Duration, DurationRange};
 use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
@@ -31,6 +32,8 @@ pub struct Link {
     pub latency: DurationRange,
     /// Probability that a packet is lost (and retransmitted after [`RTO_MIN`]).
     pub loss: Probability,
+    /// The rate of each direction (`None`: unlimited, a message takes its latency alone).
+    pub bandwidth: Option<Bandwidth>,
     rng: Rng,
 }
 
@@ -66,6 +69,8 @@ pub struct Network {
     mesh: Option<Mesh>,
     filters: Vec<FilterTable>,
     rules_installed: usize,
+    /// Some link has a finite bandwidth: sends must ask the link for it.
+    shaped: bool,
     /// Distinct pairs linked one by one (outside the mesh rule), for counting missing links.
     explicit_pairs: usize,
     /// Pairs of distinct hosts with no link between them, counted whenever hosts or links change
@@ -84,6 +89,7 @@ struct Mesh {
     hosts: u32,
     latency: DurationRange,
     loss: Probability,
+    bandwidth: Option<Bandwidth>,
 }
 
 impl Network {
@@ -96,6 +102,7 @@ impl Network {
             mesh: None,
             filters: Vec::new(),
             rules_installed: 0,
+            shaped: false,
             explicit_pairs: 0,
             missing: 0,
             down: Vec::new(),
@@ -118,7 +125,7 @@ impl Network {
 
     fn new_link(&self, a: HostId, b: HostId, latency: DurationRange, loss: Probability) -> Link {
         let name = format!("link/{}/{}", self.host(a).name, self.host(b).name);
-        Link { latency, loss, rng: Rng::stream(self.seed, &name) }
+        Link { latency, loss, bandwidth: None, rng: Rng::stream(self.seed, &name) }
     }
 
     /// Adds (or replaces) the link between `a` and `b`.
@@ -153,7 +160,7 @@ impl Network {
         let hosts = self.graph.node_count() as u32;
         // Pairs linked one by one that the mesh now covers no longer count as explicit.
         self.explicit_pairs = self.edges.keys().filter(|(a, b)| a < b && *b >= hosts).count();
-        self.mesh = Some(Mesh { hosts, latency, loss });
+        self.mesh = Some(Mesh { hosts, latency, loss, bandwidth: None });
         self.missing = self.missing_links();
     }
 
@@ -177,8 +184,43 @@ impl Network {
         }
         let m = self.mesh.filter(|_| self.in_mesh(a, b))?;
         let (lo, hi) = if a.0 < b.0 { (a, b) } else { (b, a) };
-        let link = self.new_link(lo, hi, m.latency, m.loss);
+        let link = Link { bandwidth: m.bandwidth, ..self.new_link(lo, hi, m.latency, m.loss) };
         Some(self.insert_edge(lo, hi, link))
+    }
+
+    /// Sets the bandwidth of the link between `a` and `b` (`None`: unlimited); false if there is
+    /// none.
+    pub fn set_bandwidth(&mut self, a: HostId, b: HostId, bandwidth: Option<Bandwidth>) -> bool {
+        let Some(e) = self.link_index(a, b) else { return false };
+        self.graph[e].bandwidth = bandwidth;
+        self.shaped |= bandwidth.is_some();
+        true
+    }
+
+    /// Sets the bandwidth of the links the full-mesh rule creates (call after
+    /// [`Network::full_mesh`]; links created already keep theirs).
+    pub fn set_mesh_bandwidth(&mut self, bandwidth: Option<Bandwidth>) {
+        if let Some(m) = &mut self.mesh {
+            m.bandwidth = bandwidth;
+            self.shaped |= bandwidth.is_some();
+        }
+    }
+
+    /// True when some link has a finite bandwidth.
+    #[inline]
+    pub fn shaped(&self) -> bool {
+        self.shaped
+    }
+
+    /// The bandwidth of `link` (`None`: unlimited).
+    #[inline]
+    pub fn bandwidth_on(&self, link: LinkId) -> Option<Bandwidth> {
+        self.graph[link.0].bandwidth
+    }
+
+    /// A number for `link` and the direction `a` -> `b`, to key per-direction state.
+    pub fn direction(&self, link: LinkId, a: HostId, b: HostId) -> u64 {
+        (link.0.index() as u64) << 1 | u64::from(a.0 > b.0)
     }
 
     /// Changes the latency range of an existing link; false if there is none.

@@ -74,7 +74,7 @@ impl<A: Actor> World<A> {
         World {
             procs: Vec::new(),
             out: Vec::new(),
-            k: Kernel::new(net),
+            k: Kernel::new(net, A::msg_size),
             seed,
             wall_base_us: 0,
             faults: Vec::new(),

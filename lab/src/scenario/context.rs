@@ -104,6 +104,28 @@ impl<'a> Ctx<'a> {
             .or_else(|e: sim::time::TimeParseError| self.err(s.span(), e.to_string()))
     }
 
+    /// A link rate such as `"1Gbit"`.
+    pub fn bandwidth(&self, s: &Spanned<String>) -> Result<sim::Bandwidth, ScenarioError> {
+        s.get_ref()
+            .parse()
+            .or_else(|e: sim::pipe::BandwidthError| self.err(s.span(), e.to_string()))
+    }
+
+    /// `dataset = { keys = ..., value-size = "1KB" }`: the preloaded mass.
+    pub fn dataset(
+        &self,
+        d: &Spanned<raw::Dataset>,
+    ) -> Result<model::dataset::Mass, ScenarioError> {
+        let d = d.get_ref();
+        let size = model::server::config::memory("value-size", d.value_size.get_ref())
+            .or_else(|e| self.err(d.value_size.span(), e.message))?;
+        let keys = *d.keys.get_ref();
+        match keys.checked_mul(size).filter(|&b| b <= 1 << 50) {
+            Some(bytes) => Ok(model::dataset::Mass { keys, bytes }),
+            None => self.err(d.keys.span(), "the dataset is larger than 1 PB"),
+        }
+    }
+
     pub fn probability(&self, p: &Spanned<f64>) -> Result<Probability, ScenarioError> {
         let v = *p.get_ref();
         if !(0.0..=1.0).contains(&v) {

@@ -25,6 +25,7 @@ pub fn tables() -> Vec<Table> {
         t("`[[host]]`", fields::<raw::Host>()),
         t("`[[link]]`", fields::<raw::Link>()),
         t("`[[redis]]`", fields::<raw::Process>()),
+        t("`dataset`", fields::<raw::Dataset>()),
         t("`[[client]]`", fields::<raw::Client>()),
         t("`workload`", fields::<raw::Workload>()),
         t("`[[event]]`", fields::<raw::Event>()),

@@ -98,6 +98,8 @@ pub struct RedisSpec {
     /// When it is first started (drawn from this range by its own stream; default
     /// [`REDIS_START`]).
     pub start: DurationRange,
+    /// `dataset`: the preloaded mass it starts with (`None`: only the keys clients write).
+    pub dataset: Option<model::dataset::Mass>,
 }
 
 /// A sentinel of the deployment.
@@ -184,6 +186,10 @@ pub struct Scenario {
     pub hosts: Vec<String>,
     /// `[[link]]` overrides: (a, b, latency, loss).
     pub links: Vec<(HostId, HostId, DurationRange, Probability)>,
+    /// `[network] bandwidth`: every link's rate in each direction (`None`: unlimited).
+    pub bandwidth: Option<sim::Bandwidth>,
+    /// `[[link]] bandwidth` overrides: (a, b, rate).
+    pub link_bandwidths: Vec<(HostId, HostId, sim::Bandwidth)>,
     /// `[[redis]]`.
     pub redis: Vec<RedisSpec>,
     /// `[[sentinel]]`.

@@ -112,6 +112,7 @@ pub struct Network {
     pub loss: Option<Spanned<f64>>,
     pub tcp_syn_linear_timeouts: Option<Spanned<u32>>,
     pub loopback_latency: Option<Spanned<String>>,
+    pub bandwidth: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +127,7 @@ pub struct Link {
     pub between: Spanned<Vec<Spanned<String>>>,
     pub latency: Option<Spanned<String>>,
     pub loss: Option<Spanned<f64>>,
+    pub bandwidth: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +139,15 @@ pub struct Process {
     pub server: Option<Spanned<String>>,
     #[serde(default)]
     pub config: BTreeMap<Spanned<String>, Spanned<Value>>,
+    pub dataset: Option<Spanned<Dataset>>,
+}
+
+/// `dataset = { keys = 2_000_000, value-size = "1KB" }` of a `[[redis]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Dataset {
+    pub keys: Spanned<u64>,
+    pub value_size: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]

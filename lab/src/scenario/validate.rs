@@ -57,6 +57,8 @@ impl Scenario {
             Some(v) => *v.get_ref(),
             None => 4,
         };
+        let bandwidth = net.bandwidth.as_ref().map(|b| cx.bandwidth(b)).transpose()?;
+        let mut link_bandwidths = Vec::new();
         let mut links = Vec::new();
         for l in &raw.link {
             let ends: Vec<HostId> =
@@ -73,6 +75,9 @@ impl Scenario {
                 None => loss,
             };
             links.push((a, b, lat, lo));
+            if let Some(bw) = l.bandwidth.as_ref().map(|b| cx.bandwidth(b)).transpose()? {
+                link_bandwidths.push((a, b, bw));
+            }
         }
         let server = cx.server(raw.server.as_ref(), ServerBuild::default())?;
         let mut taken: BTreeSet<Addr> = BTreeSet::new();
@@ -113,12 +118,17 @@ impl Scenario {
                 }
             }
             let start = cx.start(p.start.as_ref(), REDIS_START, duration)?;
-            redis.push(RedisSpec { addr, server: build, config, directives, start });
+            let dataset = p.dataset.as_ref().map(|d| cx.dataset(d)).transpose()?;
+            redis.push(RedisSpec { addr, server: build, config, directives, start, dataset });
         }
         let mut sentinels = Vec::new();
         for p in &raw.sentinel {
             let addr = cx.listen(p, &mut taken)?;
             let build = cx.server(p.server.as_ref(), server)?;
+            if let Some(d) = &p.dataset {
+                return cx
+                    .err(d.span(), "a sentinel holds no dataset: `dataset` is for a [[redis]]");
+            }
             let mut config = SentinelConfig::empty();
             // `sentinel monitor` first, so per-master directives can check the name.
             let mut entries: Vec<_> = p.config.iter().collect();
@@ -476,6 +486,8 @@ impl Scenario {
             syn_linear_timeouts,
             hosts: cx.hosts,
             links,
+            bandwidth,
+            link_bandwidths,
             redis,
             sentinels,
             clients,

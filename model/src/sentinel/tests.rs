@@ -220,6 +220,8 @@ fn replica_info(
         backlog_first_byte_offset: 1,
         backlog_histlen: offset,
         keys: 0,
+        used_memory: None,
+        loading: false,
     }
 }
 

@@ -101,6 +101,9 @@ impl Server {
                 "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
             ));
         }
+        if rt.loading.is_some() && !super::volume::allowed_loading(cmd) {
+            return Some(Reply::err(super::volume::LOADING_ERROR));
+        }
         if peer.replica.is_some() && (write || matches!(cmd, Command::Get(_) | Command::Exists(_)))
         {
             return Some(Reply::err("ERR Replica can't interact with the keyspace"));
@@ -176,6 +179,7 @@ impl Server {
             Command::DbSize => Reply::Int(self.rt().data.len() as i64),
             Command::FlushAll => {
                 self.rt().data.clear();
+                self.rt().mass = crate::dataset::Mass::default();
                 self.propagate_write(ctx, conn, Command::FlushAll);
                 Reply::Ok
             }
@@ -411,7 +415,11 @@ impl Server {
             backlog_size: rt.cfg.repl_backlog_size,
             backlog_first_byte_offset: repl.backlog.as_ref().map_or(0, |b| b.first_byte()),
             backlog_histlen: repl.backlog.as_ref().map_or(0, |b| b.histlen()),
-            keys: rt.data.len(),
+            keys: rt.data.len() + rt.mass.keys as usize,
+            used_memory: (rt.mass.keys > 0).then(|| {
+                crate::info::BASELINE_USED_MEMORY + crate::dataset::data_memory(&rt.data, rt.mass)
+            }),
+            loading: rt.loading.is_some(),
         }
     }
 

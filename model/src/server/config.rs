@@ -2,6 +2,7 @@
 //! (another build's are [`ServerConfig::defaults`]). Any other directive is an error that names
 //! it: a silent no-op would mislead.
 
+use super::obuf::ObufLimit;
 use crate::build::ServerBuild;
 use std::fmt;
 
@@ -67,6 +68,8 @@ pub struct ServerConfig {
     pub appendonly: bool,
     /// `appendfsync` (`always`, `everysec`, `no`).
     pub appendfsync: String,
+    /// `client-output-buffer-limit replica <hard> <soft> <soft-seconds>`.
+    pub replica_obuf_limit: ObufLimit,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +97,7 @@ impl Default for ServerConfig {
             ],
             appendonly: false,
             appendfsync: "everysec".to_string(),
+            replica_obuf_limit: ObufLimit::REPLICA_DEFAULT,
         }
     }
 }
@@ -124,6 +128,7 @@ pub const DIRECTIVES: &[&str] = &[
     "save",
     "appendonly",
     "appendfsync",
+    "client-output-buffer-limit",
 ];
 
 fn yes_no(d: &str, v: &str) -> Result<bool, DirectiveError> {
@@ -138,6 +143,45 @@ fn number<T: std::str::FromStr>(d: &str, v: &str) -> Result<T, DirectiveError> {
     v.trim().parse().map_err(|_| {
         DirectiveError::new(d, format!("argument must be a non-negative integer, not `{v}`"))
     })
+}
+
+/// `client-output-buffer-limit <class> <hard> <soft> <soft-seconds>`, one or more groups: the
+/// `replica` class (`slave` is its old name) is modelled; `normal` and `pubsub` are not.
+fn obuf_limit(d: &str, v: &str) -> Result<ObufLimit, DirectiveError> {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    if words.is_empty() || words.len() % 4 != 0 {
+        return Err(DirectiveError::new(
+            d,
+            format!(
+                "expected `<class> <hard> <soft> <soft-seconds>` (`replica 256mb 64mb 60`), not `{v}`"
+            ),
+        ));
+    }
+    let mut limit = None;
+    for g in words.chunks(4) {
+        match g[0].to_ascii_lowercase().as_str() {
+            "replica" | "slave" => {
+                limit = Some(ObufLimit {
+                    hard: memory(d, g[1])?,
+                    soft: memory(d, g[2])?,
+                    soft_seconds: number(d, g[3])?,
+                })
+            }
+            "normal" | "pubsub" => {
+                return Err(DirectiveError::new(
+                    d,
+                    format!("only the `replica` class is modelled, not `{}`", g[0]),
+                ));
+            }
+            other => {
+                return Err(DirectiveError::new(
+                    d,
+                    format!("Invalid client class specified: {other}"),
+                ));
+            }
+        }
+    }
+    limit.ok_or_else(|| DirectiveError::new(d, "no `replica` class given"))
 }
 
 /// `1mb`, `10kb`, `1gb`, `1048576`: Redis's memory units (k = 1000, kb = 1024, ...).
@@ -215,6 +259,7 @@ impl ServerConfig {
                 self.repl_backlog_size = n;
             }
             "repl-backlog-ttl" => self.repl_backlog_ttl = number(d, value)?,
+            "client-output-buffer-limit" => self.replica_obuf_limit = obuf_limit(d, value)?,
             "repl-timeout" => {
                 self.repl_timeout = number(d, value)?;
                 if self.repl_timeout == 0 {
@@ -284,6 +329,13 @@ impl ServerConfig {
             "min-replicas-max-lag" | "min-slaves-max-lag" => self.min_replicas_max_lag.to_string(),
             "repl-backlog-size" => self.repl_backlog_size.to_string(),
             "repl-backlog-ttl" => self.repl_backlog_ttl.to_string(),
+            "client-output-buffer-limit" => {
+                let l = self.replica_obuf_limit;
+                format!(
+                    "normal 0 0 0 slave {} {} {} pubsub 33554432 8388608 60",
+                    l.hard, l.soft, l.soft_seconds
+                )
+            }
             "repl-timeout" => self.repl_timeout.to_string(),
             "repl-ping-replica-period" | "repl-ping-slave-period" => {
                 self.repl_ping_replica_period.to_string()
@@ -357,5 +409,25 @@ mod tests {
         assert!(c.set("replica-read-only", "maybe").is_err());
         assert!(c.set("replicaof", "host").is_err());
         assert!(c.set("save", "60").is_err());
+    }
+
+    #[test]
+    fn the_replica_output_buffer_limit_parses_as_redis_writes_it() {
+        let mut c = ServerConfig::default();
+        assert_eq!(c.replica_obuf_limit, ObufLimit::REPLICA_DEFAULT);
+        assert_eq!(
+            c.get("client-output-buffer-limit").unwrap(),
+            "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+        );
+        c.set("client-output-buffer-limit", "slave 1mb 512kb 10").unwrap();
+        assert_eq!(
+            c.replica_obuf_limit,
+            ObufLimit { hard: 1 << 20, soft: 512 << 10, soft_seconds: 10 }
+        );
+        c.set("client-output-buffer-limit", "replica 0 0 0").unwrap();
+        assert_eq!(c.replica_obuf_limit.hard, 0);
+        for bad in ["replica 1mb", "normal 0 0 0", "bogus 1 1 1", "replica x 1 1", ""] {
+            assert!(c.set("client-output-buffer-limit", bad).is_err(), "{bad}");
+        }
     }
 }

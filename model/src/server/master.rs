@@ -33,6 +33,7 @@ impl Server {
                 r.ack_off = r.ack_off.max(off);
                 r.ack_unix = unix;
                 r.last_interaction_unix = unix;
+                r.sync_buffer = None;
                 if r.sync == ReplicaSync::WaitBgsaveEnd {
                     r.sync = ReplicaSync::Online;
                     let name = self.name_of(&self.rt.as_ref().expect("running").clients[&conn]);
@@ -81,6 +82,7 @@ impl Server {
                 ack_off: offset - 1,
                 ack_unix: unix,
                 last_interaction_unix: unix,
+                sync_buffer: None,
             });
             rt.repl.replicas.push(conn);
             let replid = rt.repl.replid.clone();
@@ -118,6 +120,7 @@ impl Server {
             ack_off: 0,
             ack_unix: unix,
             last_interaction_unix: unix,
+            sync_buffer: None,
         });
         rt.repl.replicas.push(conn);
         if rt.repl.replicas.len() == 1 && rt.repl.backlog.is_none() {
@@ -151,11 +154,13 @@ impl Server {
             let rt = self.rt.as_ref().expect("running");
             super::Snapshot {
                 data: rt.data.clone(),
+                mass: rt.mass,
                 replid: rt.repl.replid.clone(),
                 offset: rt.repl.offset,
             }
         };
         let target = if diskless { "replicas sockets" } else { "disk" };
+        self.fork_cost(ctx);
         self.log(ctx, Level::Notice, format!("Starting BGSAVE for SYNC with target: {target}"));
         if !diskless {
             let pid = self.rt().pid + 1;
@@ -167,6 +172,7 @@ impl Server {
         let waiting = rt.replicas_where(|r| r.sync == ReplicaSync::WaitBgsaveStart);
         for &c in &waiting {
             let r = rt.clients.get_mut(&c).expect("listed").replica.as_mut().expect("a replica");
+            r.sync_buffer = Some(super::obuf::SyncBuffer::default());
             if diskless {
                 r.sync = ReplicaSync::WaitBgsaveEnd;
             } else {
@@ -177,6 +183,7 @@ impl Server {
                 c,
                 Msg::Reply(Reply::Status(format!("FULLRESYNC {} {}", snap.replid, snap.offset))),
             );
+            Self::send_rdb_chunks(ctx, c, &snap);
             ctx.send(c, Msg::Rdb(Box::new(snap.clone())));
         }
         // The stream after a fork starts with a SELECT (replicationSetupSlaveForFullResync).

@@ -14,15 +14,17 @@ mod commands;
 pub mod config;
 pub mod fsync;
 mod master;
+pub mod obuf;
 mod persist;
 mod replica;
 mod replication;
+mod volume;
 
 #[cfg(test)]
 mod tests;
 
 use crate::build::ServerBuild;
-pub use crate::dataset::{Dataset, Snapshot};
+pub use crate::dataset::{Dataset, Mass, Snapshot};
 use crate::info::Info;
 use crate::observe::{Level, Note, ReplNote, log};
 use crate::resp::{ClientType, Command, Reply};
@@ -70,6 +72,10 @@ pub(crate) struct Runtime {
     /// The running configuration (REPLICAOF changes it; CONFIG REWRITE saves it).
     pub cfg: ServerConfig,
     pub data: Dataset,
+    /// The preloaded mass next to `data` (zero unless the scenario gives a `dataset`).
+    pub mass: Mass,
+    /// Loading the RDB of a full sync since then: commands get `-LOADING`.
+    pub loading: Option<sim::Instant>,
     pub repl: Repl,
     pub clients: BTreeMap<ConnId, Peer>,
     pub dirty: u64,
@@ -100,6 +106,13 @@ impl Server {
     /// yet.
     pub fn new(dir: Arc<Directory>, port: u16, conf: ServerConfig, build: ServerBuild) -> Self {
         Server { dir, port, build, conf, disk: Disk::default(), rt: None }
+    }
+
+    /// Puts a preloaded dataset of `mass` on the disk as `dump.rdb` of history `replid` at
+    /// offset 0, as a deployment already in service has: servers preloaded with the same id start
+    /// in sync (a replica continues the master's history with a partial resync).
+    pub fn preload(&mut self, mass: Mass, replid: String) {
+        self.disk.rdb = Some(Snapshot { data: Dataset::new(), mass, replid, offset: 0 });
     }
 
     // ---------------------------------------------------------------- observers
@@ -157,15 +170,22 @@ impl Server {
         let run_id = ctx.rng().hex40();
         let pid = 1000 + ctx.rng().below(60_000) as u32;
         let cfg = self.conf.clone();
-        let (data, repl, loaded_from) = persist::load(&self.disk, &cfg, self.build, ctx.rng());
+        let (data, mut repl, loaded_from) = persist::load(&self.disk, &cfg, self.build, ctx.rng());
         self.disk.aof_sync.started(ctx.wall_us());
-        let keys = data.len();
+        // `initServer`: no replicas since now (the backlog's time to live counts from here).
+        repl.no_slaves_since_unix = unixtime(ctx);
+        // The mass lives in RDB files only (an AOF holds the commands of clients).
+        let mass =
+            self.disk.rdb.as_ref().filter(|_| !cfg.appendonly).map_or(Mass::default(), |r| r.mass);
+        let keys = data.len() + mass.keys as usize;
         let rt = Runtime {
             run_id,
             pid,
             started: ctx.now(),
             cfg,
             data,
+            mass,
+            loading: None,
             repl,
             clients: BTreeMap::new(),
             dirty: 0,
@@ -215,6 +235,7 @@ impl Server {
                 ctx.set_timer(Timer::ServerCron, Duration::from_secs(1));
             }
             Input::Timer(Timer::WaitTimeout(conn)) => self.wait_timeout(ctx, conn),
+            Input::Timer(Timer::RdbLoaded) => self.finish_loading(ctx),
             Input::Timer(_) => {}
             Input::Accepted(conn, addr) => {
                 let rt = self.rt.as_mut().expect("running");

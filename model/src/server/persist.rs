@@ -127,8 +127,12 @@ pub(crate) fn cron(server: &mut Server, ctx: &mut NodeCtx<'_>) {
     else {
         return;
     };
-    let snap =
-        Snapshot { data: rt.data.clone(), replid: rt.repl.replid.clone(), offset: rt.repl.offset };
+    let snap = Snapshot {
+        data: rt.data.clone(),
+        mass: rt.mass,
+        replid: rt.repl.replid.clone(),
+        offset: rt.repl.offset,
+    };
     rt.dirty = 0;
     rt.last_save_unix = unix;
     let pid = rt.pid + 1;

@@ -81,8 +81,13 @@ impl Server {
         let offset = rt.repl.offset;
         let link = rt.repl.link.as_mut().expect("a replica");
         let was_up = link.is_up();
+        let in_transfer = matches!(link.state, LinkState::Transfer { .. });
         link.state = LinkState::Connect;
         if !was_up {
+            if in_transfer {
+                let line = "I/O error trying to sync with MASTER: connection lost";
+                self.log(ctx, Level::Warning, line);
+            }
             return;
         }
         link.down_since_unix = Some(unix);
@@ -168,6 +173,12 @@ impl Server {
                 self.set_link_state(LinkState::AwaitPsync(c), unix);
             }
             (LinkState::AwaitPsync(c), Msg::Reply(r)) => self.psync_reply(ctx, c, r, unix),
+            (LinkState::Transfer { .. }, Msg::RdbChunk(n)) => self.rdb_chunk(ctx, n),
+            (LinkState::Transfer { conn: c, replid, offset }, Msg::Rdb(rdb))
+                if rdb.mass.keys > 0 && !self.build.loads_rdb_in_background() =>
+            {
+                self.start_loading(ctx, c, replid, offset, rdb);
+            }
             (LinkState::Transfer { conn: c, replid, offset }, Msg::Rdb(rdb)) => {
                 let keys = rdb.data.len();
                 if self.build.loads_rdb_in_background() {
@@ -187,7 +198,7 @@ impl Server {
                     let state = LinkState::Downloaded { conn: c, replid, offset, rdb, queued };
                     self.set_link_state(state, unix);
                 } else {
-                    self.load_rdb(ctx, c, replid, offset, *rdb, unix);
+                    self.load_rdb(ctx, c, replid, offset, *rdb, false);
                 }
             }
             (LinkState::Connected(c), Msg::Stream(cmd)) => {
@@ -202,6 +213,7 @@ impl Server {
         let link = self.rt().repl.link.as_mut().expect("a replica");
         link.state = state;
         link.transfer_lastio_unix = unix;
+        link.transfer_read = 0;
     }
 
     pub(super) fn psync_reply(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, r: Reply, unix: u64) {
@@ -272,7 +284,7 @@ impl Server {
 
     /// Valkey's main thread finds the background download complete and loads it, then reads what
     /// the master streamed meanwhile.
-    pub(super) fn load_downloaded(&mut self, ctx: &mut NodeCtx<'_>, unix: u64) {
+    pub(super) fn load_downloaded(&mut self, ctx: &mut NodeCtx<'_>) {
         let link = self.rt().repl.link.as_mut().expect("a replica");
         let LinkState::Downloaded { conn, replid, offset, rdb, queued } =
             std::mem::replace(&mut link.state, LinkState::Connect)
@@ -285,7 +297,7 @@ impl Server {
             "Replica main thread detected RDB download completion in Bio thread",
         );
         self.log(ctx, Level::Notice, "Loading the RDB and finalizing primary-replica sync...");
-        self.load_rdb(ctx, conn, replid, offset, *rdb, unix);
+        self.load_rdb(ctx, conn, replid, offset, *rdb, false);
         for cmd in queued {
             self.apply_stream(ctx, conn, cmd);
         }
@@ -299,8 +311,9 @@ impl Server {
         replid: String,
         offset: i64,
         snap: super::Snapshot,
-        unix: u64,
+        loaded: bool,
     ) {
+        let unix = unixtime(ctx);
         let keys = snap.data.len();
         self.disconnect_replicas(ctx);
         // Valkey checks the file before it flushes: its lines come the other way round.
@@ -308,10 +321,13 @@ impl Server {
         if valkey_order {
             self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
         }
-        self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
+        if !loaded {
+            self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
+        }
         let rt = self.rt();
         let flushed = rt.data.len();
         rt.data = snap.data.clone();
+        rt.mass = snap.mass;
         rt.repl.replid = replid.clone();
         rt.repl.replid2 = NO_REPLID.to_string();
         rt.repl.second_offset = -1;
@@ -323,7 +339,7 @@ impl Server {
         link.last_io_unix = unix;
         let from = format!("{}:{}", link.host, link.port);
         self.persist_full_sync(snap);
-        if !valkey_order {
+        if !valkey_order && !loaded {
             self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
         }
         self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Finished with success");
@@ -342,6 +358,9 @@ impl Server {
     pub(super) fn apply_stream(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId, cmd: Command) {
         match &cmd {
             Command::Set { .. } | Command::Del(_) | Command::Incr(_) | Command::FlushAll => {
+                if matches!(cmd, Command::FlushAll) {
+                    self.rt().mass = crate::dataset::Mass::default();
+                }
                 crate::dataset::apply(&mut self.rt().data, &cmd);
                 self.persist_write(ctx, &cmd);
             }

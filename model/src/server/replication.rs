@@ -8,6 +8,7 @@
 //! becomes `master_replid2`, valid up to `second_repl_offset = master_repl_offset + 1`.
 
 use super::backlog::Backlog;
+use super::obuf::SyncBuffer;
 use super::{Peer, Server, Snapshot, unixtime};
 
 use crate::observe::{Level, Note, ReplNote};
@@ -87,6 +88,8 @@ pub(crate) struct MasterLink {
     pub last_io_unix: u64,
     /// Last progress of the handshake or transfer (`repl_transfer_lastio`).
     pub transfer_lastio_unix: u64,
+    /// Bytes of the current RDB transfer read so far (`repl_transfer_read`).
+    pub transfer_read: u64,
 }
 
 impl MasterLink {
@@ -98,6 +101,7 @@ impl MasterLink {
             down_since_unix: None,
             last_io_unix: 0,
             transfer_lastio_unix: 0,
+            transfer_read: 0,
         }
     }
 
@@ -126,6 +130,8 @@ pub(crate) struct ReplicaPeer {
     pub ack_off: i64,
     pub ack_unix: u64,
     pub last_interaction_unix: u64,
+    /// The output buffer of a full sync in progress (from the fork to the first ACK).
+    pub sync_buffer: Option<SyncBuffer>,
 }
 
 impl ReplicaPeer {
@@ -220,18 +226,19 @@ impl Server {
         let len = cmd.resp_len() as i64;
         let first_byte = rt.repl.offset + 1;
         rt.repl.offset += len;
+        let mut syncing = false;
         for &c in &rt.repl.replicas {
-            let waiting = rt
-                .clients
-                .get(&c)
-                .and_then(|p| p.replica.as_ref())
-                .is_some_and(|r| r.sync == ReplicaSync::WaitBgsaveStart);
-            if !waiting {
+            let r = rt.clients.get(&c).and_then(|p| p.replica.as_ref());
+            syncing |= r.is_some_and(|r| r.sync_buffer.is_some());
+            if !r.is_some_and(|r| r.sync == ReplicaSync::WaitBgsaveStart) {
                 ctx.send(c, Msg::Stream(cmd.clone()));
             }
         }
         if let Some(b) = &mut rt.repl.backlog {
             b.push(first_byte, len, cmd);
+        }
+        if syncing {
+            self.grow_sync_buffers(ctx, len as u64);
         }
     }
 
@@ -325,8 +332,11 @@ impl Server {
         let unix = unixtime(ctx);
         let rt = self.rt();
         let timeout = rt.cfg.repl_timeout;
-        if matches!(rt.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Downloaded { .. })) {
-            self.load_downloaded(ctx, unix);
+        let downloaded =
+            matches!(rt.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Downloaded { .. }));
+        // A load in progress (a preloaded mass) ends on its own timer.
+        if downloaded && rt.loading.is_none() {
+            self.load_downloaded(ctx);
         }
         let rt = self.rt();
         if let Some(link) = &rt.repl.link {

@@ -151,7 +151,15 @@ impl Actor for Chatter {
     fn crash(&mut self) {
         self.out.clear();
     }
+
+    fn msg_size(_msg: &Msg) -> u64 {
+        MSG_BYTES
+    }
 }
+
+/// Every message's size on the wire: one millisecond at 1 Gbit/s (it matters only on links with a
+/// bandwidth).
+pub const MSG_BYTES: u64 = 125_000;
 
 pub const PORT: u16 = 5000;
 

@@ -53,6 +53,8 @@ fn info(replica: bool) -> Reply {
         backlog_first_byte_offset: 0,
         backlog_histlen: 0,
         keys: 0,
+        used_memory: None,
+        loading: false,
     })))
 }
 

@@ -1,0 +1,74 @@
+//! The byte-sized scenarios do what their descriptions say: the log lines of each phase, at the
+//! times the bytes give (read from the recorded trace of a run of the binary).
+
+mod common;
+
+use common::redsim;
+
+/// (time in ms, process index, log text) of every log line of a run of `scenario`.
+fn logs(scenario: &str) -> Vec<(u64, u64, String)> {
+    let (code, out, err) = redsim(&["run", scenario, "--trace", "-"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["note"]["note"] == "log")
+        .map(|v| {
+            let t = v["t"].as_u64().unwrap() / 1000;
+            (t, v["pid"].as_u64().unwrap(), v["note"]["text"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn times(logs: &[(u64, u64, String)], pid: u64, text: &str) -> Vec<u64> {
+    logs.iter().filter(|(_, p, l)| *p == pid && l.contains(text)).map(|(t, ..)| *t).collect()
+}
+
+#[test]
+fn heavy_writes_restart_the_full_sync_until_they_stop() {
+    let l = logs("traces/sync-loop.toml");
+    let closed =
+        times(&l, 0, "scheduled to be closed ASAP for overcoming of output buffer limits.");
+    let cut = times(&l, 1, "I/O error trying to sync with MASTER: connection lost");
+    assert!(closed.len() >= 5, "{closed:?}");
+    assert_eq!(closed.len(), cut.len());
+    // Never done while the writes go on (until 120 s); done once, after.
+    let done = times(&l, 1, "MASTER <-> REPLICA sync: Finished with success");
+    assert_eq!(done.len(), 1);
+    assert!(done[0] > 120_000 && closed.iter().all(|&t| t < done[0]));
+    // The RDB of 1 GB takes about 80 s at 100 Mbit/s and 3.4 s to load at 300 MB/s.
+    let loading = times(&l, 1, "MASTER <-> REPLICA sync: Loading DB in memory");
+    assert!((3_000..4_000).contains(&(done[0] - loading[0])), "{loading:?} {done:?}");
+}
+
+#[test]
+fn a_backlog_too_small_for_the_cut_forces_a_full_resync() {
+    let l = logs("traces/backlog-overrun.toml");
+    assert_eq!(times(&l, 0, "for lack of backlog").len(), 1);
+    assert_eq!(times(&l, 1, "Full resync from master").len(), 1);
+    assert_eq!(
+        times(&l, 2, "Partial resynchronization request from 10.0.0.4:6379 accepted").len(),
+        2
+    );
+    assert!(times(&l, 3, "Full resync from master").is_empty());
+}
+
+#[test]
+fn the_restarted_master_of_a_large_dataset_loads_for_its_bytes() {
+    let l = logs("traces/large-dataset-failover.toml");
+    let full = times(&l, 0, "Full resync from master");
+    let loading = times(&l, 0, "MASTER <-> REPLICA sync: Loading DB in memory");
+    let done = times(&l, 0, "MASTER <-> REPLICA sync: Finished with success");
+    assert_eq!((full.len(), loading.len(), done.len()), (1, 1, 1));
+    // 10 GB at 1 Gbit/s: 80 s on the wire; loaded at 300 MB/s: about 34 s.
+    assert!((80_000..84_000).contains(&(loading[0] - full[0])), "{full:?} {loading:?}");
+    assert!((33_000..35_000).contains(&(done[0] - loading[0])), "{loading:?} {done:?}");
+    // Meanwhile (150 s) a GET gets -LOADING and INFO says loading:1.
+    let (_, out, _) = redsim(&["run", "traces/large-dataset-failover.toml", "--trace", "-"]);
+    let ops: Vec<&str> =
+        out.lines().filter(|l| l.contains("\"client\":\"redis-cli@app\"")).collect();
+    assert!(
+        ops.iter()
+            .any(|l| l.contains("\"error\":\"LOADING Redis is loading the dataset in memory\""))
+    );
+    assert!(ops.iter().any(|l| l.contains("loading:1")));
+}
