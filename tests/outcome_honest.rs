@@ -53,3 +53,25 @@ fn a_paused_master_with_a_long_socket_timeout_is_unavailability() {
     let (_, summary, _) = redsim(&["run", "tests/paused-master.toml"]);
     assert!(summary.contains("clients:       app1: unavailable 15.0"), "{summary}");
 }
+
+/// With several masters, a client connecting straight to a server (no Sentinel) is that
+/// master's client: its writes count under `masters.<name>` and in the total, not nowhere.
+#[test]
+fn a_plain_client_counts_under_the_master_it_connects_to() {
+    let text = std::fs::read_to_string("traces/two-masters.toml").unwrap();
+    let text = text[..text.find("[expect]").unwrap_or(text.len())].replacen(
+        "sentinels = [\"h1:26379\", \"h2:26379\", \"h3:26379\"]\nservice = \"sessions\"",
+        "connect = \"h2:6380\"",
+        1,
+    );
+    assert!(text.contains("connect = \"h2:6380\""), "the sessions client is plain");
+    let file = tmp("two-masters-plain.toml");
+    std::fs::write(&file, &text).unwrap();
+    let (code, json, err) = redsim(&["run", &file, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let o: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let acked = |v: &serde_json::Value| v["writes"]["acked"].as_u64().unwrap();
+    let sessions = acked(&o["masters"]["sessions"]);
+    assert!(sessions > 0, "{json}");
+    assert_eq!(acked(&o), sessions + acked(&o["masters"]["cache"]), "{json}");
+}

@@ -1,7 +1,8 @@
 //! Several monitored masters: which servers and clients belong to which master, and each
 //! master's outcome (`masters.<name>` in the report). A master's group is the server its
 //! `sentinel monitor` line names and every server whose `replicaof` chain leads there at the
-//! start; its clients are those whose `service` is its name.
+//! start; its clients are those whose `service` is its name, and those connecting straight to
+//! one of its servers.
 
 use crate::outcome::{ClientOutcome, MasterOutcome, Promotion, Writes};
 use crate::run::Deployment;
@@ -67,7 +68,10 @@ pub(crate) fn outcomes(
             let mine: BTreeSet<&str> = s
                 .clients
                 .iter()
-                .filter(|c| matches!(&c.mode, ClientMode::Sentinel { service, .. } if *service == **master))
+                .filter(|c| match &c.mode {
+                    ClientMode::Sentinel { service, .. } => service == master,
+                    ClientMode::Plain(addr) => members.iter().any(|&i| s.redis[i].addr == *addr),
+                })
                 .map(|c| c.name.as_str())
                 .collect();
             let ops: Vec<OpRecord> =

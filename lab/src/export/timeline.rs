@@ -240,8 +240,11 @@ pub struct Timeline {
     pub marks: Vec<Mark>,
     /// Filter rules over time.
     pub bands: Vec<Band>,
-    /// Split-brain windows.
+    /// Split-brain windows, in time order. With several monitored masters, each master's servers
+    /// are counted apart: two masters of different services are not a split brain.
     pub split_brain: Vec<Window>,
+    /// The split-brain time of the worst master (µs): the outcome's `split_brain_ms`.
+    split_brain_us: u64,
     /// Client writes, in history order.
     pub writes: Vec<WriteMark>,
     /// Kills, starts after the first, pauses, resumes and clock jumps.
@@ -293,7 +296,7 @@ impl Timeline {
                 ProcKind::Client | ProcKind::Cli => {}
             }
         }
-        let split_brain = split_brain(&roles);
+        let (split_brain, split_brain_us) = split_brain_by_master(r, &roles);
         Timeline {
             end_us,
             lanes: lanes(r),
@@ -302,14 +305,16 @@ impl Timeline {
             marks: marks(r),
             bands: bands(r, end_us),
             split_brain,
+            split_brain_us,
             writes: writes(r),
             faults: faults(r),
         }
     }
 
-    /// Total split-brain time (µs).
+    /// Split-brain time (µs): the total, or with several masters the worst master's total, as
+    /// the outcome counts it.
     pub fn split_brain_us(&self) -> u64 {
-        self.split_brain.iter().map(|w| w.to_us - w.from_us).sum()
+        self.split_brain_us
     }
 }
 
@@ -545,6 +550,32 @@ fn bands(r: &Record, end_us: u64) -> Vec<Band> {
     }
     out.sort_by_key(|b| (b.from_us, b.host, b.to_us));
     out
+}
+
+/// The split-brain windows of each monitored master's servers (all servers when one master is
+/// monitored), merged in time order, and the worst master's total time (µs).
+fn split_brain_by_master(r: &Record, roles: &[RoleSpan]) -> (Vec<Window>, u64) {
+    let s = &r.scenario;
+    if !crate::masters::several(s) {
+        let windows = split_brain(roles);
+        let total = windows.iter().map(|w| w.to_us - w.from_us).sum();
+        return (windows, total);
+    }
+    let pid_of = |i: usize| {
+        let a = s.redis[i].addr;
+        r.pid(&format!("{}:{}", s.hosts[a.host.0 as usize], a.port))
+    };
+    let mut all = Vec::new();
+    let mut worst = 0;
+    for members in crate::masters::groups(s).values() {
+        let pids: Vec<usize> = members.iter().filter_map(|&i| pid_of(i)).collect();
+        let own: Vec<RoleSpan> = roles.iter().filter(|x| pids.contains(&x.pid)).cloned().collect();
+        let windows = split_brain(&own);
+        worst = worst.max(windows.iter().map(|w| w.to_us - w.from_us).sum());
+        all.extend(windows);
+    }
+    all.sort_by(|a, b| (a.from_us, a.to_us, &a.masters).cmp(&(b.from_us, b.to_us, &b.masters)));
+    (all, worst)
 }
 
 /// Windows with two or more writable masters, from the role spans.
