@@ -42,4 +42,5 @@ fn moving_the_history_out_of_the_notes_changes_no_outcome() {
                 .all(|(a, b)| a.at == b.at && a.pid == b.pid && a.note == b.note)
         );
     }
+    assert!(records > 0, "the bundled scenarios moved some history");
 }

@@ -62,8 +62,11 @@ pub(crate) fn outcomes(
         .map(|(master, members)| {
             let pids: BTreeSet<ProcessId> = members.iter().map(|&i| d.redis[i]).collect();
             let names: BTreeSet<String> = pids.iter().map(|&p| w.name(p).to_string()).collect();
-            let roles: BTreeMap<String, Role> =
-                roles.iter().filter(|(n, _)| names.contains(*n)).map(|(n, r)| (n.clone(), *r)).collect();
+            let roles: BTreeMap<String, Role> = roles
+                .iter()
+                .filter(|(n, _)| names.contains(*n))
+                .map(|(n, r)| (n.clone(), *r))
+                .collect();
             let fm = final_master(d, &roles, Some(master));
             let mine: BTreeSet<&str> = s
                 .clients
@@ -82,10 +85,16 @@ pub(crate) fn outcomes(
                 .and_then(|&p| w.actor(p).as_server()?.data());
             let writes = count_writes(&ops, |key| match data {
                 Some(data) => data.contains_key(key),
-                None => pids.iter().any(|&p| w.actor(p).as_server().is_some_and(|x| x.get(key).is_some())),
+                None => pids
+                    .iter()
+                    .any(|&p| w.actor(p).as_server().is_some_and(|x| x.get(key).is_some())),
             });
             let outcome = MasterOutcome {
-                promotions: promotions.iter().filter(|p| names.contains(&p.node)).cloned().collect(),
+                promotions: promotions
+                    .iter()
+                    .filter(|p| names.contains(&p.node))
+                    .cloned()
+                    .collect(),
                 final_master: fm,
                 writes,
                 split_brain_ms: split_brain(d, &pids, end),
