@@ -334,3 +334,42 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
         assert!(stderr.contains(want), "{name}: {stderr}");
     }
 }
+
+/// With several monitored masters, whatever means "the master" is ambiguous and refused where it
+/// is written, naming the masters: a `sentinel-failover`, `on = "master"` of a command or a
+/// read, and a `final-master` that is not a table by master name.
+#[test]
+fn a_step_meaning_the_master_is_refused_with_several_masters() {
+    let text = std::fs::read_to_string("traces/two-masters.toml").unwrap();
+    let body = &text[..text.find("[expect]").unwrap()];
+    for (name, extra, says) in [
+        (
+            "failover",
+            "[[event]]\nat = \"30s\"\nsentinel-failover = \"h2:26379\"\n",
+            "`sentinel-failover`: `h2:26379` monitors several masters (cache, sessions)",
+        ),
+        (
+            "command",
+            "[[event]]\nat = \"30s\"\ncommand = [\"INFO\"]\non = \"master\"\nfrom = \"app\"\n",
+            "`on = \"master\"` is ambiguous: the sentinels monitor several masters (cache, sessions)",
+        ),
+        (
+            "get",
+            "[expect]\nget = [{ on = \"master\", key = \"k\", value = false }]\n",
+            "`on = \"master\"` is ambiguous",
+        ),
+        (
+            "final",
+            "[expect]\nfinal-master = \"h2:6379\"\n",
+            "final-master: the sentinels monitor several masters (cache, sessions)",
+        ),
+    ] {
+        let path = common::tmp(&format!("several-{name}.toml"));
+        std::fs::write(&path, format!("{body}{extra}")).unwrap();
+        let (code, _, stderr) = redsim(&["run", &path]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(first.starts_with(&format!("error: {path}:")), "{name}: {first}");
+        assert!(first.contains(says), "{name}: {first}");
+    }
+}

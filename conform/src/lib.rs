@@ -82,6 +82,20 @@ fn line(release: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unable(pub String);
 
+/// Refuses a scenario whose sentinels monitor several masters: the real run renders, drives and
+/// observes one master (its `sentinel.conf`, its `SENTINEL FAILOVER`, the final master it asks
+/// for), so its comparison of several would be wrong.
+fn one_master(scenario: &Scenario) -> Result<(), Unable> {
+    if !lab::masters::several(scenario) {
+        return Ok(());
+    }
+    Err(Unable(
+        "conform cannot run this scenario: its sentinels monitor several masters, and the real \
+         run renders, drives and observes one"
+            .to_string(),
+    ))
+}
+
 /// The real runs and the simulated seeds of `scenario`, compared. `stop` is set by a signal;
 /// everything created is cleaned up whatever happens.
 pub fn conform(
@@ -89,6 +103,7 @@ pub fn conform(
     opts: &Options,
     stop: &AtomicBool,
 ) -> Result<compare::Comparison, Unable> {
+    one_master(scenario)?;
     let missing = preflight::missing(opts.server.as_deref());
     if !missing.is_empty() {
         return Err(Unable(format!("conform cannot run here:\n  {}", missing.join("\n  "))));
@@ -235,4 +250,20 @@ fn venvs(plan: &plan::Plan, override_release: Option<&str>) -> Result<Drivers, U
         }
     }
     Ok(Drivers { pythons, node, native })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scenario with two monitored masters is refused before anything is installed or started;
+    /// one with a single master passes the check.
+    #[test]
+    fn several_masters_are_refused() {
+        let two = Scenario::load("../traces/two-masters.toml").unwrap();
+        let err = one_master(&two).unwrap_err();
+        assert!(err.0.contains("several masters"), "{}", err.0);
+        let one = Scenario::load("../traces/blog-partition.toml").unwrap();
+        assert_eq!(one_master(&one), Ok(()));
+    }
 }

@@ -418,6 +418,17 @@ impl Scenario {
                         "`command` needs `on = \"<host:port>\"` (or \"master\")",
                     );
                 };
+                let is_master = on.get_ref() == "master" || on.get_ref().starts_with("master@");
+                if let Some(names) = several_masters(&sentinels).filter(|_| is_master) {
+                    return cx.err(
+                        on.span(),
+                        format!(
+                            "`on = \"{}\"` is ambiguous: the sentinels monitor several masters \
+                             ({names}); name the server (`on = \"<host:port>\"`)",
+                            on.get_ref()
+                        ),
+                    );
+                }
                 let target = if on.get_ref() == "master" {
                     if sentinels.is_empty() {
                         return cx.err(
@@ -445,7 +456,22 @@ impl Scenario {
                 };
                 Action::Command { argv: argv.get_ref().clone(), on: target, from }
             } else if let Some(s) = &e.sentinel_failover {
-                Action::SentinelFailover(sentinel_index(s)?)
+                let i = sentinel_index(s)?;
+                if sentinels[i].config.masters.len() > 1 {
+                    let names: Vec<&str> =
+                        sentinels[i].config.masters.iter().map(|m| m.name.as_str()).collect();
+                    return cx.err(
+                        s.span(),
+                        format!(
+                            "`sentinel-failover`: `{}` monitors several masters ({}); send \
+                             `command = [\"SENTINEL\", \"FAILOVER\", \"<name>\"]` with `on = \"{}\"`",
+                            s.get_ref(),
+                            names.join(", "),
+                            s.get_ref()
+                        ),
+                    );
+                }
+                Action::SentinelFailover(i)
             } else {
                 unreachable!("exactly one action was found above")
             };
@@ -542,6 +568,16 @@ impl Scenario {
                 .map(|v| v.iter().map(redis_name).collect())
                 .transpose()?,
             final_master: match e.final_master.as_ref().map(|fm| (fm, fm.get_ref())) {
+                Some((fm, FinalMaster::Any(_))) if several_masters(sentinels).is_some() => {
+                    let names = several_masters(sentinels).unwrap_or_default();
+                    return cx.err(
+                        fm.span(),
+                        format!(
+                            "final-master: the sentinels monitor several masters ({names}): \
+                             name each, as a table (`final-master = {{ <name> = \"<host:port>\" }}`)"
+                        ),
+                    );
+                }
                 Some((fm, FinalMaster::Any(any))) => Some(nodes(fm.span(), any)?),
                 _ => None,
             },
@@ -613,6 +649,17 @@ impl Scenario {
                 .iter()
                 .flatten()
                 .map(|g| {
+                    if let Some(names) =
+                        several_masters(sentinels).filter(|_| g.on.get_ref() == "master")
+                    {
+                        return cx.err(
+                            g.on.span(),
+                            format!(
+                                "`on = \"master\"` is ambiguous: the sentinels monitor several \
+                                 masters ({names}); name the server (`on = \"<host:port>\"`)"
+                            ),
+                        );
+                    }
                     Ok(GetExpect {
                         on: if g.on.get_ref() == "master" {
                             None
@@ -643,4 +690,16 @@ impl Scenario {
             },
         })
     }
+}
+
+/// With several monitored masters, their names (in order of first mention, each once, joined
+/// for a message); `None` with one. A step meaning "the master" is ambiguous then.
+fn several_masters(sentinels: &[SentinelSpec]) -> Option<String> {
+    let mut names: Vec<&str> = Vec::new();
+    for m in sentinels.iter().flat_map(|s| &s.config.masters) {
+        if !names.contains(&m.name.as_str()) {
+            names.push(&m.name);
+        }
+    }
+    (names.len() > 1).then(|| names.join(", "))
 }
