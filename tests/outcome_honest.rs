@@ -75,3 +75,20 @@ fn a_plain_client_counts_under_the_master_it_connects_to() {
     assert!(sessions > 0, "{json}");
     assert_eq!(acked(&o), sessions + acked(&o["masters"]["cache"]), "{json}");
 }
+
+/// With several masters, the writes of a client that belongs to no master (its service is
+/// monitored by no sentinel) still count in the total: failed, not vanished.
+#[test]
+fn a_client_of_no_master_counts_in_the_total() {
+    let text = std::fs::read_to_string("traces/two-masters.toml").unwrap();
+    let body = &text[..text.find("[[event]]").unwrap()];
+    let rest = &text[text.find("[[event]]").unwrap()..];
+    let stray = "[[client]]\nname = \"stray-app\"\nhost = \"app\"\nsentinels = [\"h1:26379\"]\nservice = \"nothing\"\nworkload = { writes-per-sec = 10, start = \"5s\" }\n\n";
+    let file = tmp("two-masters-stray.toml");
+    std::fs::write(&file, format!("{body}{stray}{rest}")).unwrap();
+    let (_, json, err) = redsim(&["run", &file, "--json"]);
+    let o: serde_json::Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let failed = |v: &serde_json::Value| v["writes"]["failed"].as_u64().unwrap();
+    let of_masters = failed(&o["masters"]["cache"]) + failed(&o["masters"]["sessions"]);
+    assert!(failed(&o) > of_masters, "{json}");
+}

@@ -121,7 +121,13 @@ fn outcome_of(
         BTreeMap::new()
     };
     // With several masters, the writes are each master's, counted against its own final master.
-    let writes = if masters.is_empty() { writes } else { crate::masters::total(&masters) };
+    let writes = if masters.is_empty() {
+        writes
+    } else {
+        let rest = crate::masters::of_no_master(scenario, &history);
+        let rest = count_writes(&rest, |key| d.redis.iter().any(|&p| server(p).get(key).is_some()));
+        crate::masters::total(&masters, rest)
+    };
     let split_brain_ms = masters.values().map(|m| m.split_brain_ms).max().unwrap_or(split_brain_ms);
     let mut out = Outcome {
         scenario: scenario.name.clone(),

@@ -68,15 +68,7 @@ pub(crate) fn outcomes(
                 .map(|(n, r)| (n.clone(), *r))
                 .collect();
             let fm = final_master(d, &roles, Some(master));
-            let mine: BTreeSet<&str> = s
-                .clients
-                .iter()
-                .filter(|c| match &c.mode {
-                    ClientMode::Sentinel { service, .. } => service == master,
-                    ClientMode::Plain(addr) => members.iter().any(|&i| s.redis[i].addr == *addr),
-                })
-                .map(|c| c.name.as_str())
-                .collect();
+            let mine = clients_of(s, master, members);
             let ops: Vec<OpRecord> =
                 history.iter().filter(|o| mine.contains(o.client.as_ref())).cloned().collect();
             let data = fm
@@ -110,9 +102,30 @@ pub(crate) fn outcomes(
         .collect()
 }
 
-/// The writes of every master together.
-pub(crate) fn total(masters: &BTreeMap<String, MasterOutcome>) -> Writes {
-    let mut t = Writes::default();
+/// The clients of master `master`, whose servers are `members`: those naming its service, and
+/// plain clients connecting straight to one of its servers.
+fn clients_of<'a>(s: &'a Scenario, master: &str, members: &BTreeSet<usize>) -> BTreeSet<&'a str> {
+    s.clients
+        .iter()
+        .filter(|c| match &c.mode {
+            ClientMode::Sentinel { service, .. } => service == master,
+            ClientMode::Plain(addr) => members.iter().any(|&i| s.redis[i].addr == *addr),
+        })
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+/// The operations of no master's clients (a client naming a service no sentinel monitors, a
+/// plain client of a server in no group, redis-cli's commands): counted in the total only.
+pub(crate) fn of_no_master(s: &Scenario, history: &[OpRecord]) -> Vec<OpRecord> {
+    let assigned: BTreeSet<&str> =
+        groups(s).iter().flat_map(|(master, members)| clients_of(s, master, members)).collect();
+    history.iter().filter(|o| !assigned.contains(o.client.as_ref())).cloned().collect()
+}
+
+/// The writes of every master together, and `rest` (the writes of no master's clients).
+pub(crate) fn total(masters: &BTreeMap<String, MasterOutcome>, rest: Writes) -> Writes {
+    let mut t = rest;
     for w in masters.values().map(|m| &m.writes) {
         t.acked += w.acked;
         t.failed += w.failed;
