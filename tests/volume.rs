@@ -72,3 +72,31 @@ fn the_restarted_master_of_a_large_dataset_loads_for_its_bytes() {
     );
     assert!(ops.iter().any(|l| l.contains("loading:1")));
 }
+
+/// `logs` of `traces/large-dataset-failover.toml` with `extra` top-level lines and no `[expect]`
+/// (the story differs), run from `name`.
+fn logs_of_variant(name: &str, extra: &str) -> Vec<(u64, u64, String)> {
+    let text = std::fs::read_to_string("traces/large-dataset-failover.toml").unwrap();
+    let text = text.split("[expect]").next().unwrap();
+    let path = common::tmp(name);
+    std::fs::write(&path, format!("{extra}\n{text}")).unwrap();
+    logs(&path)
+}
+
+#[test]
+fn a_disk_based_sync_of_10_gb_is_online_after_the_transfer_and_pinged_during_the_load() {
+    // redis-6.2 syncs through the disk: 80 s on the wire plus 34 s of load exceed repl-timeout
+    // (60 s), yet the loading replica's newlines keep the master from timing it out.
+    let l = logs_of_variant("disk-sync-10gb.toml", "server = \"redis-6.2\"");
+    assert!(times(&l, 1, "Disconnecting timedout replica").is_empty());
+    assert!(times(&l, 2, "Disconnecting timedout replica").is_empty());
+    let full = times(&l, 0, "Full resync from master");
+    let done = times(&l, 0, "MASTER <-> REPLICA sync: Finished with success");
+    assert_eq!((full.len(), done.len()), (1, 1), "{full:?} {done:?}");
+    // The new master says the sync succeeded when the RDB has crossed (80 s), not at the fork.
+    let ok: Vec<u64> = (1..3)
+        .flat_map(|p| times(&l, p, "Synchronization with replica 10.0.0.1:6379 succeeded"))
+        .collect();
+    assert_eq!(ok.len(), 1, "{ok:?}");
+    assert!((80_000..84_000).contains(&(ok[0] - full[0])), "{full:?} {ok:?}");
+}

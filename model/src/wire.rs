@@ -49,6 +49,9 @@ pub enum Msg {
     Rdb(Box<Snapshot>),
     /// A piece of a full sync's payload that carries a preloaded mass: only its size travels.
     RdbChunk(u64),
+    /// The newline a replica loading a full sync's RDB sends its master, at most once a second
+    /// (`replicationSendNewlineToMaster`): it refreshes the master's `repl_ack_time`.
+    Newline,
 }
 
 impl Serialize for Msg {
@@ -65,6 +68,7 @@ impl Serialize for Msg {
                 &format!("{} keys @ {}:{}", snap.data.len(), snap.replid, snap.offset),
             )?,
             Msg::RdbChunk(n) => m.serialize_entry("rdb-chunk", n)?,
+            Msg::Newline => m.serialize_entry("newline", &1)?,
         }
         m.end()
     }
@@ -81,6 +85,7 @@ impl Msg {
             Msg::Push { channel, message } => 30 + (channel.len() + message.len()) as u64,
             Msg::Rdb(snap) => snap.rdb_bytes() - snap.mass_rdb_bytes(),
             Msg::RdbChunk(n) => *n,
+            Msg::Newline => 1,
         }
     }
 }

@@ -123,6 +123,7 @@ impl Server {
         rt.data.clear();
         rt.mass = Mass::default();
         rt.loading = Some(ctx.now());
+        ctx.send(conn, Msg::Newline);
         let state = LinkState::Downloaded { conn, replid, offset, rdb, queued: Vec::new() };
         let unix = unixtime(ctx);
         self.set_link_state(state, unix);
