@@ -100,3 +100,33 @@ fn a_disk_based_sync_of_10_gb_is_online_after_the_transfer_and_pinged_during_the
     assert_eq!(ok.len(), 1, "{ok:?}");
     assert!((80_000..84_000).contains(&(ok[0] - full[0])), "{full:?} {ok:?}");
 }
+
+#[test]
+fn a_flowing_transfer_on_a_slow_link_never_trips_the_replicas_repl_timeout() {
+    // 1 GB at 100 Mbit/s with repl-timeout 5: 80 s on the wire, bytes arriving all along.
+    let scenario = r#"
+name = "slow-transfer"
+duration = "100s"
+[network]
+bandwidth = "100Mbit"
+[[host]]
+name = "a"
+[[host]]
+name = "b"
+[[redis]]
+host = "a"
+port = 6379
+dataset = { keys = 1_000_000, value-size = "1kb" }
+[[redis]]
+host = "b"
+port = 6379
+config = { replicaof = "a 6379", repl-timeout = 5 }
+"#;
+    let path = common::tmp("slow-transfer.toml");
+    std::fs::write(&path, scenario).unwrap();
+    let l = logs(&path);
+    assert!(times(&l, 1, "Timeout receiving bulk data").is_empty(), "{l:?}");
+    let done = times(&l, 1, "MASTER <-> REPLICA sync: Finished with success");
+    assert_eq!(done.len(), 1, "{l:?}");
+    assert!((80_000..95_000).contains(&done[0]), "{done:?}");
+}

@@ -22,8 +22,9 @@ use sim::{ConnId, Duration};
 pub const FORK_US_PER_GB: u64 = 13_000;
 /// The replica's RDB load rate.
 pub const LOAD_BYTES_PER_SEC: u64 = 300_000_000;
-/// The size of the pieces the RDB of a mass travels in.
-pub const RDB_CHUNK_BYTES: u64 = 64 << 20;
+/// The size of the pieces the RDB of a mass travels in: small enough that the replica's
+/// `repl_transfer_lastio` moves on a slow link about as often as on every `read()` in Redis.
+pub const RDB_CHUNK_BYTES: u64 = 1 << 20;
 
 /// How long `fork()` keeps a master of `memory` bytes blocked.
 pub fn fork_time(memory: u64) -> Duration {
