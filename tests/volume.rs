@@ -130,3 +130,26 @@ config = { replicaof = "a 6379", repl-timeout = 5 }
     assert_eq!(done.len(), 1, "{l:?}");
     assert!((80_000..95_000).contains(&done[0]), "{done:?}");
 }
+
+#[test]
+fn redis_7_never_lets_a_replicas_hard_limit_be_below_the_backlog_size() {
+    let text = std::fs::read_to_string("traces/sync-loop.toml").unwrap();
+    let first_close = |name: &str, text: &str| {
+        let path = common::tmp(name);
+        std::fs::write(&path, text).unwrap();
+        let l = logs(&path);
+        times(&l, 0, "for overcoming of output buffer limits")[0]
+    };
+    // The scenario's 256kb backlog keeps the 256kb hard limit: closed once it fills (about 13 s).
+    let hard = first_close("sync-loop-256kb.toml", &text);
+    // With the default 1mb backlog the hard limit is 1mb: the soft limit (64kb for 10 s) closes
+    // it later.
+    let default_backlog = text.replace(", repl-backlog-size = \"256kb\"", "");
+    assert_ne!(default_backlog, text);
+    let soft = first_close("sync-loop-1mb.toml", &default_backlog);
+    assert!(soft > hard + 3_000, "{hard} {soft}");
+    // Redis 6.2 has no such floor: with the 1mb backlog its 256kb hard limit still closes early.
+    let old =
+        first_close("sync-loop-62.toml", &format!("server = \"redis-6.2\"\n{default_backlog}"));
+    assert!(old + 3_000 < soft, "{old} {soft}");
+}
