@@ -153,3 +153,21 @@ fn redis_7_never_lets_a_replicas_hard_limit_be_below_the_backlog_size() {
         first_close("sync-loop-62.toml", &format!("server = \"redis-6.2\"\n{default_backlog}"));
     assert!(old + 3_000 < soft, "{old} {soft}");
 }
+
+#[test]
+fn valkey_loads_a_downloaded_mass_for_its_bytes_answering_loading() {
+    let l = logs_of_variant("valkey-10gb.toml", "server = \"valkey-9.1\"");
+    let start = times(&l, 0, "Loading the RDB and finalizing primary-replica sync...");
+    // (The restarts at 0 s and 40 s load an RDB from disk too.)
+    let done: Vec<u64> =
+        times(&l, 0, "DB loaded from disk").into_iter().filter(|&t| t > 40_000).collect();
+    assert_eq!((start.len(), done.len()), (1, 1), "{start:?} {done:?}");
+    // 10 GB loaded at 300 MB/s: about 34 s after the main thread picks the download up.
+    assert!((33_000..35_000).contains(&(done[0] - start[0])), "{start:?} {done:?}");
+    let (_, out, _) = redsim(&["run", &common::tmp("valkey-10gb.toml"), "--trace", "-"]);
+    assert!(
+        out.lines().any(
+            |l| l.contains("\"client\":\"redis-cli@app\"") && l.contains("\"error\":\"LOADING")
+        )
+    );
+}

@@ -297,6 +297,11 @@ impl Server {
             "Replica main thread detected RDB download completion in Bio thread",
         );
         self.log(ctx, Level::Notice, "Loading the RDB and finalizing primary-replica sync...");
+        if rdb.mass.keys > 0 {
+            let state = LinkState::Downloaded { conn, replid, offset, rdb, queued };
+            self.timed_load(ctx, state);
+            return;
+        }
         self.load_rdb(ctx, conn, replid, offset, *rdb, false);
         for cmd in queued {
             self.apply_stream(ctx, conn, cmd);

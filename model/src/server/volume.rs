@@ -111,10 +111,18 @@ impl Server {
         offset: i64,
         rdb: Box<Snapshot>,
     ) {
-        let bytes = rdb.rdb_bytes();
-        let d = load_time(bytes);
         self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
         self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+        let state = LinkState::Downloaded { conn, replid, offset, rdb, queued: Vec::new() };
+        self.timed_load(ctx, state);
+    }
+
+    /// Loads the downloaded RDB of `state` (a [`LinkState::Downloaded`]) for [`load_time`] of
+    /// its bytes: the old data is gone, the master gets a first newline, [`Timer::RdbLoaded`]
+    /// ends it. Valkey's main thread does the same after its background download.
+    pub(super) fn timed_load(&mut self, ctx: &mut NodeCtx<'_>, state: LinkState) {
+        let LinkState::Downloaded { conn, rdb, .. } = &state else { return };
+        let (conn, d) = (*conn, load_time(rdb.rdb_bytes()));
         self.log(
             ctx,
             Level::Notice,
@@ -125,7 +133,6 @@ impl Server {
         rt.mass = Mass::default();
         rt.loading = Some(ctx.now());
         ctx.send(conn, Msg::Newline);
-        let state = LinkState::Downloaded { conn, replid, offset, rdb, queued: Vec::new() };
         let unix = unixtime(ctx);
         self.set_link_state(state, unix);
         ctx.set_timer(Timer::RdbLoaded, d);
