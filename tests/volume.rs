@@ -99,6 +99,13 @@ fn a_disk_based_sync_of_10_gb_is_online_after_the_transfer_and_pinged_during_the
         .collect();
     assert_eq!(ok.len(), 1, "{ok:?}");
     assert!((80_000..84_000).contains(&(ok[0] - full[0])), "{full:?} {ok:?}");
+    // A disk-based transfer announces its size (`$<count>`), not an EOF mark.
+    let sized = times(&l, 0, " bytes from master to disk");
+    assert_eq!(sized.len(), 1, "{l:?}");
+    assert!(times(&l, 0, "receiving streamed RDB from master with EOF").is_empty());
+    let line = &l.iter().find(|(_, p, t)| *p == 0 && t.contains("bytes from master")).unwrap().2;
+    let n: u64 = line.split_whitespace().nth(5).unwrap().parse().unwrap();
+    assert!(n > 10_000_000_000, "{line}");
 }
 
 #[test]

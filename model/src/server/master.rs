@@ -186,7 +186,7 @@ impl Server {
                 c,
                 Msg::Reply(Reply::Status(format!("FULLRESYNC {} {}", snap.replid, snap.offset))),
             );
-            Self::send_rdb_chunks(ctx, c, &snap);
+            Self::send_rdb_chunks(ctx, c, &snap, (!diskless).then(|| snap.rdb_bytes()));
             ctx.send(c, Msg::Rdb(Box::new(snap.clone())));
         }
         // The stream after a fork starts with a SELECT (replicationSetupSlaveForFullResync).

@@ -173,7 +173,9 @@ impl Server {
                 self.set_link_state(LinkState::AwaitPsync(c), unix);
             }
             (LinkState::AwaitPsync(c), Msg::Reply(r)) => self.psync_reply(ctx, c, r, unix),
-            (LinkState::Transfer { .. }, Msg::RdbChunk(n)) => self.rdb_chunk(ctx, n),
+            (LinkState::Transfer { .. }, Msg::RdbChunk { bytes, size }) => {
+                self.rdb_chunk(ctx, bytes, size)
+            }
             (LinkState::Transfer { conn: c, replid, offset }, Msg::Rdb(rdb))
                 if rdb.mass.keys > 0 && !self.build.loads_rdb_in_background() =>
             {

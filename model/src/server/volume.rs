@@ -73,27 +73,34 @@ impl Server {
         }
     }
 
-    /// Sends the mass part of `snap` to `conn` in chunks, ahead of the payload's last message.
-    pub(super) fn send_rdb_chunks(ctx: &mut NodeCtx<'_>, conn: ConnId, snap: &Snapshot) {
+    /// Sends the mass part of `snap` to `conn` in chunks, ahead of the payload's last message;
+    /// `size` is what a disk-based transfer announces (`None`: diskless, EOF-marked).
+    pub(super) fn send_rdb_chunks(
+        ctx: &mut NodeCtx<'_>,
+        conn: ConnId,
+        snap: &Snapshot,
+        size: Option<u64>,
+    ) {
         let mut left = snap.mass_rdb_bytes();
         while left > 0 {
             let n = left.min(RDB_CHUNK_BYTES);
-            ctx.send(conn, Msg::RdbChunk(n));
+            ctx.send(conn, Msg::RdbChunk { bytes: n, size });
             left -= n;
         }
     }
 
-    /// A chunk of the RDB arrived: the transfer is alive (`repl_transfer_lastio`).
-    pub(super) fn rdb_chunk(&mut self, ctx: &mut NodeCtx<'_>, bytes: u64) {
+    /// A chunk of the RDB arrived: the transfer is alive (`repl_transfer_lastio`). The first
+    /// logs what `readSyncBulkPayload` makes of the master's header.
+    pub(super) fn rdb_chunk(&mut self, ctx: &mut NodeCtx<'_>, bytes: u64, size: Option<u64>) {
         let unix = unixtime(ctx);
         let link = self.rt().repl.link.as_mut().expect("a replica");
         if matches!(link.state, LinkState::Transfer { .. }) {
             if link.transfer_read == 0 {
-                self.log(
-                    ctx,
-                    Level::Notice,
-                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
-                );
+                let line = match size {
+                    Some(n) => format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"),
+                    None => "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk".to_string(),
+                };
+                self.log(ctx, Level::Notice, line);
             }
             let link = self.rt().repl.link.as_mut().expect("a replica");
             link.transfer_read += bytes;
