@@ -178,3 +178,20 @@ fn valkey_loads_a_downloaded_mass_for_its_bytes_answering_loading() {
         )
     );
 }
+
+#[test]
+fn a_disk_based_replica_is_send_bulk_in_info_while_its_rdb_crosses() {
+    let text = std::fs::read_to_string("traces/large-dataset-failover.toml").unwrap();
+    let text = text.split("[expect]").next().unwrap();
+    let info = "[[event]]\nat = \"100s\"\ncommand = [\"INFO\", \"replication\"]\non = \"10.0.0.3:6379\"\nfrom = \"app\"\n";
+    let path = common::tmp("disk-sync-info.toml");
+    std::fs::write(&path, format!("server = \"redis-6.2\"\n{text}{info}")).unwrap();
+    let (code, out, err) = redsim(&["run", &path, "--trace", "-"]);
+    assert_eq!(code, 0, "{err}");
+    // At 100 s the restarted old master's RDB (from 50 s, 80 s on the wire) is still crossing.
+    let reply = out
+        .lines()
+        .find(|l| l.contains("\"client\":\"redis-cli@app\"") && l.contains("connected_slaves"))
+        .expect("the INFO reply");
+    assert!(reply.contains("ip=10.0.0.1,port=6379,state=send_bulk"), "{reply}");
+}
