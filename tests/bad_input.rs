@@ -373,3 +373,30 @@ fn a_step_meaning_the_master_is_refused_with_several_masters() {
         assert!(first.contains(says), "{name}: {first}");
     }
 }
+
+#[test]
+fn a_dataset_with_appendonly_is_refused_at_the_dataset() {
+    let extra =
+        "config = { appendonly = \"yes\" }\ndataset = { keys = 1000, value-size = \"1kb\" }\n";
+    let (code, stderr) = run_with("dataset-aof", extra);
+    assert_eq!(code, 2, "{stderr}");
+    let line = stderr.lines().next().unwrap_or_default();
+    assert!(line.contains("dataset-aof.toml:9:11:"), "{line}");
+    assert!(line.contains("`dataset` with `appendonly yes` is not modelled"), "{line}");
+}
+
+#[test]
+fn a_dataset_whose_per_key_overhead_overflows_is_refused() {
+    // value-size 0: the values weigh nothing, the 64 bytes of each key's overhead still count.
+    for (name, keys) in
+        [("dataset-huge", "18_446_744_073_709_551_615"), ("dataset-pb", "20_000_000_000_000")]
+    {
+        let extra = format!("dataset = {{ keys = {keys}, value-size = \"0\" }}\n");
+        let (code, stderr) = run_with(name, &extra);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        let line = stderr.lines().next().unwrap_or_default();
+        assert!(line.contains(&format!("{name}.toml:8:")), "{line}");
+        assert!(line.contains("the dataset is larger than 1 PB"), "{line}");
+    }
+}

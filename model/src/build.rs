@@ -99,6 +99,12 @@ impl ServerBuild {
         self != ServerBuild::Redis62
     }
 
+    /// A replica's output-buffer hard limit is never below `repl-backlog-size`: the buffer
+    /// shares the backlog's memory (7.0's `checkClientOutputBufferLimits`; not in 6.2).
+    pub fn replica_hard_limit_floors_at_backlog(self) -> bool {
+        self != ServerBuild::Redis62
+    }
+
     /// A server log line the model writes in Redis 7.0's words, in this build's words.
     pub(crate) fn words(self, text: String) -> String {
         if self != ServerBuild::Valkey91 {

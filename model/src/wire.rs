@@ -48,7 +48,16 @@ pub enum Msg {
     /// A full resynchronisation payload (diskless RDB transfer).
     Rdb(Box<Snapshot>),
     /// A piece of a full sync's payload that carries a preloaded mass: only its size travels.
-    RdbChunk(u64),
+    RdbChunk {
+        /// Its bytes.
+        bytes: u64,
+        /// The whole RDB's size a disk-based transfer announces (`$<count>`); `None` for a
+        /// diskless one, ended by an EOF mark.
+        size: Option<u64>,
+    },
+    /// The newline a replica loading a full sync's RDB sends its master, at most once a second
+    /// (`replicationSendNewlineToMaster`): it refreshes the master's `repl_ack_time`.
+    Newline,
 }
 
 impl Serialize for Msg {
@@ -64,7 +73,8 @@ impl Serialize for Msg {
                 "rdb",
                 &format!("{} keys @ {}:{}", snap.data.len(), snap.replid, snap.offset),
             )?,
-            Msg::RdbChunk(n) => m.serialize_entry("rdb-chunk", n)?,
+            Msg::RdbChunk { bytes, .. } => m.serialize_entry("rdb-chunk", bytes)?,
+            Msg::Newline => m.serialize_entry("newline", &1)?,
         }
         m.end()
     }
@@ -80,7 +90,8 @@ impl Msg {
             // *3 $7 message $<channel> $<message>
             Msg::Push { channel, message } => 30 + (channel.len() + message.len()) as u64,
             Msg::Rdb(snap) => snap.rdb_bytes() - snap.mass_rdb_bytes(),
-            Msg::RdbChunk(n) => *n,
+            Msg::RdbChunk { bytes, .. } => *bytes,
+            Msg::Newline => 1,
         }
     }
 }

@@ -120,9 +120,17 @@ impl<'a> Ctx<'a> {
         let size = model::server::config::memory("value-size", d.value_size.get_ref())
             .or_else(|e| self.err(d.value_size.span(), e.message))?;
         let keys = *d.keys.get_ref();
-        match keys.checked_mul(size).filter(|&b| b <= 1 << 50) {
-            Some(bytes) => Ok(model::dataset::Mass { keys, bytes }),
-            None => self.err(d.keys.span(), "the dataset is larger than 1 PB"),
+        // Its memory, each key's overhead included, bounds every byte count made of it.
+        let per_key = size.saturating_add(model::dataset::KEY_OVERHEAD_BYTES);
+        match keys.checked_mul(per_key).filter(|&b| b <= 1 << 50) {
+            Some(_) => Ok(model::dataset::Mass { keys, bytes: keys * size }),
+            None => self.err(
+                d.keys.span(),
+                format!(
+                    "the dataset is larger than 1 PB ({} bytes of overhead a key included)",
+                    model::dataset::KEY_OVERHEAD_BYTES
+                ),
+            ),
         }
     }
 

@@ -119,6 +119,12 @@ impl Scenario {
             }
             let start = cx.start(p.start.as_ref(), REDIS_START, duration)?;
             let dataset = p.dataset.as_ref().map(|d| cx.dataset(d)).transpose()?;
+            if let (Some(d), true) = (&p.dataset, config.appendonly) {
+                return cx.err(
+                    d.span(),
+                    "`dataset` with `appendonly yes` is not modelled (the append-only file would not hold the preloaded keys): drop one of them",
+                );
+            }
             redis.push(RedisSpec { addr, server: build, config, directives, start, dataset });
         }
         let mut sentinels = Vec::new();

@@ -168,26 +168,32 @@ impl Server {
             self.disk.rdb = Some(snap.clone());
             self.log(ctx, Level::Notice, "Background saving terminated with success");
         }
+        // A disk-based RDB that fits the socket's buffers is sent at once (`sendBulkToSlave`
+        // finishes in the same event loop); one carrying a mass is online when it has crossed.
+        let bulk = !diskless && snap.mass_rdb_bytes() > 0;
         let rt = self.rt();
         let waiting = rt.replicas_where(|r| r.sync == ReplicaSync::WaitBgsaveStart);
         for &c in &waiting {
             let r = rt.clients.get_mut(&c).expect("listed").replica.as_mut().expect("a replica");
             r.sync_buffer = Some(super::obuf::SyncBuffer::default());
-            if diskless {
-                r.sync = ReplicaSync::WaitBgsaveEnd;
-            } else {
-                r.sync = ReplicaSync::Online;
-                r.ack_unix = unix;
-            }
+            r.sync = match (diskless, bulk) {
+                (true, _) => ReplicaSync::WaitBgsaveEnd,
+                (false, true) => ReplicaSync::SendBulk,
+                (false, false) => ReplicaSync::Online,
+            };
+            r.ack_unix = unix;
             ctx.send(
                 c,
                 Msg::Reply(Reply::Status(format!("FULLRESYNC {} {}", snap.replid, snap.offset))),
             );
-            Self::send_rdb_chunks(ctx, c, &snap);
+            Self::send_rdb_chunks(ctx, c, &snap, (!diskless).then(|| snap.rdb_bytes()));
             ctx.send(c, Msg::Rdb(Box::new(snap.clone())));
         }
         // The stream after a fork starts with a SELECT (replicationSetupSlaveForFullResync).
         rt.repl.seldb_fed = false;
+        if bulk {
+            return;
+        }
         for c in waiting {
             let name = self.name_of(&self.rt.as_ref().expect("running").clients[&c]);
             let line = if diskless {
@@ -200,6 +206,22 @@ impl Server {
             self.log(ctx, Level::Notice, line);
         }
         if !diskless {
+            self.refresh_good(unix);
+        }
+    }
+
+    /// A newline from a replica (`processInlineBuffer`) refreshes its `repl_ack_time`; the first
+    /// after a disk-based RDB of a mass puts it online (`putSlaveOnline`).
+    pub(crate) fn replica_newline(&mut self, ctx: &mut NodeCtx<'_>, conn: ConnId) {
+        let unix = unixtime(ctx);
+        let rt = self.rt();
+        let Some(r) = rt.clients.get_mut(&conn).and_then(|p| p.replica.as_mut()) else { return };
+        r.ack_unix = unix;
+        r.last_interaction_unix = unix;
+        if r.sync == ReplicaSync::SendBulk {
+            r.sync = ReplicaSync::Online;
+            let name = self.name_of(&self.rt.as_ref().expect("running").clients[&conn]);
+            self.log(ctx, Level::Notice, format!("Synchronization with replica {name} succeeded"));
             self.refresh_good(unix);
         }
     }

@@ -259,6 +259,7 @@ impl Server {
                     // REPLCONF GETACK and friends arrive as stream items, never as commands.
                 }
             }
+            Input::Message(conn, Msg::Newline) => self.replica_newline(ctx, conn),
             Input::Message(conn, msg) => self.on_master_stream(ctx, conn, msg),
             Input::Connected(conn) => self.master_connected(ctx, conn),
             Input::ConnectFailed(conn, e) => self.master_connect_failed(ctx, conn, e),

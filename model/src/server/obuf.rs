@@ -4,6 +4,9 @@
 //! or over the soft limit for more than the soft seconds, gets the replica disconnected; the
 //! replica asks again and the sync starts over (the "sync loop" under heavy writes).
 //!
+//! In 7.0 the hard limit of a replica is at least `repl-backlog-size` (the buffer shares the
+//! backlog's memory); 6.2 takes the configured one as it is.
+//!
 //! The model counts a replica's buffer as the stream bytes fed since its full sync's fork, until
 //! its first `REPLCONF ACK` (the replica acks once the load is done); Redis checks the limits each
 //! time it appends to the buffer, so does the model.
@@ -48,6 +51,12 @@ impl ObufLimit {
         }
         hard || soft
     }
+
+    /// These limits with a hard limit (when set) of at least `floor` bytes.
+    pub fn with_hard_floor(self, floor: u64) -> ObufLimit {
+        let hard = if self.hard > 0 { self.hard.max(floor) } else { 0 };
+        ObufLimit { hard, ..self }
+    }
 }
 
 /// A replica's output buffer during a full sync.
@@ -64,8 +73,12 @@ impl Server {
     /// over the limit (`closeClientOnOutputBufferLimitReached`).
     pub(super) fn grow_sync_buffers(&mut self, ctx: &mut NodeCtx<'_>, len: u64) {
         let unix = unixtime(ctx);
+        let floors = self.build.replica_hard_limit_floors_at_backlog();
         let rt = self.rt();
-        let limit = rt.cfg.replica_obuf_limit;
+        let mut limit = rt.cfg.replica_obuf_limit;
+        if floors {
+            limit = limit.with_hard_floor(rt.cfg.repl_backlog_size);
+        }
         let mut over = Vec::new();
         for &c in &rt.repl.replicas {
             let Some(r) = rt.clients.get_mut(&c).and_then(|p| p.replica.as_mut()) else {
@@ -118,5 +131,15 @@ mod tests {
         assert!(l.reached(100, 30, &mut since));
         let none = ObufLimit { hard: 0, soft: 0, soft_seconds: 0 };
         assert!(!none.reached(u64::MAX, 1000, &mut None));
+    }
+
+    #[test]
+    fn the_backlog_size_floors_a_set_hard_limit_only() {
+        let l = ObufLimit { hard: 256 << 10, soft: 64 << 10, soft_seconds: 10 };
+        assert_eq!(l.with_hard_floor(1 << 20), ObufLimit { hard: 1 << 20, ..l });
+        assert_eq!(l.with_hard_floor(1 << 10), l);
+        let no_hard = ObufLimit { hard: 0, ..l };
+        assert_eq!(no_hard.with_hard_floor(1 << 20), no_hard);
+        assert!(!l.with_hard_floor(1 << 20).reached(512 << 10, 0, &mut Some(0)));
     }
 }

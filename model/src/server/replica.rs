@@ -173,7 +173,9 @@ impl Server {
                 self.set_link_state(LinkState::AwaitPsync(c), unix);
             }
             (LinkState::AwaitPsync(c), Msg::Reply(r)) => self.psync_reply(ctx, c, r, unix),
-            (LinkState::Transfer { .. }, Msg::RdbChunk(n)) => self.rdb_chunk(ctx, n),
+            (LinkState::Transfer { .. }, Msg::RdbChunk { bytes, size }) => {
+                self.rdb_chunk(ctx, bytes, size)
+            }
             (LinkState::Transfer { conn: c, replid, offset }, Msg::Rdb(rdb))
                 if rdb.mass.keys > 0 && !self.build.loads_rdb_in_background() =>
             {
@@ -297,6 +299,11 @@ impl Server {
             "Replica main thread detected RDB download completion in Bio thread",
         );
         self.log(ctx, Level::Notice, "Loading the RDB and finalizing primary-replica sync...");
+        if rdb.mass.keys > 0 {
+            let state = LinkState::Downloaded { conn, replid, offset, rdb, queued };
+            self.timed_load(ctx, state);
+            return;
+        }
         self.load_rdb(ctx, conn, replid, offset, *rdb, false);
         for cmd in queued {
             self.apply_stream(ctx, conn, cmd);

@@ -118,6 +118,9 @@ pub(crate) enum ReplicaSync {
     WaitBgsaveStart,
     /// RDB sent; waiting for its first ACK.
     WaitBgsaveEnd,
+    /// A disk-based RDB of a mass still crossing the link (`SLAVE_STATE_SEND_BULK`): online at
+    /// the replica's first newline, which it sends once the whole payload arrived.
+    SendBulk,
     /// Streaming.
     Online,
 }
@@ -142,6 +145,7 @@ impl ReplicaPeer {
     pub fn state_name(&self) -> &'static str {
         match self.sync {
             ReplicaSync::WaitBgsaveStart | ReplicaSync::WaitBgsaveEnd => "wait_bgsave",
+            ReplicaSync::SendBulk => "send_bulk",
             ReplicaSync::Online => "online",
         }
     }
@@ -332,11 +336,16 @@ impl Server {
         let unix = unixtime(ctx);
         let rt = self.rt();
         let timeout = rt.cfg.repl_timeout;
-        let downloaded =
-            matches!(rt.repl.link.as_ref().map(|l| &l.state), Some(LinkState::Downloaded { .. }));
-        // A load in progress (a preloaded mass) ends on its own timer.
-        if downloaded && rt.loading.is_none() {
-            self.load_downloaded(ctx);
+        let downloaded = match rt.repl.link.as_ref().map(|l| &l.state) {
+            Some(LinkState::Downloaded { conn, .. }) => Some(*conn),
+            _ => None,
+        };
+        // A load in progress (a preloaded mass) ends on its own timer, pinging the master back
+        // with a newline once a second meanwhile (`rdbLoadProgressCallback`).
+        match downloaded {
+            Some(_) if rt.loading.is_none() => self.load_downloaded(ctx),
+            Some(conn) => ctx.send(conn, Msg::Newline),
+            None => {}
         }
         let rt = self.rt();
         if let Some(link) = &rt.repl.link {

@@ -22,8 +22,9 @@ use sim::{ConnId, Duration};
 pub const FORK_US_PER_GB: u64 = 13_000;
 /// The replica's RDB load rate.
 pub const LOAD_BYTES_PER_SEC: u64 = 300_000_000;
-/// The size of the pieces the RDB of a mass travels in.
-pub const RDB_CHUNK_BYTES: u64 = 64 << 20;
+/// The size of the pieces the RDB of a mass travels in: small enough that the replica's
+/// `repl_transfer_lastio` moves on a slow link about as often as on every `read()` in Redis.
+pub const RDB_CHUNK_BYTES: u64 = 1 << 20;
 
 /// How long `fork()` keeps a master of `memory` bytes blocked.
 pub fn fork_time(memory: u64) -> Duration {
@@ -72,27 +73,34 @@ impl Server {
         }
     }
 
-    /// Sends the mass part of `snap` to `conn` in chunks, ahead of the payload's last message.
-    pub(super) fn send_rdb_chunks(ctx: &mut NodeCtx<'_>, conn: ConnId, snap: &Snapshot) {
+    /// Sends the mass part of `snap` to `conn` in chunks, ahead of the payload's last message;
+    /// `size` is what a disk-based transfer announces (`None`: diskless, EOF-marked).
+    pub(super) fn send_rdb_chunks(
+        ctx: &mut NodeCtx<'_>,
+        conn: ConnId,
+        snap: &Snapshot,
+        size: Option<u64>,
+    ) {
         let mut left = snap.mass_rdb_bytes();
         while left > 0 {
             let n = left.min(RDB_CHUNK_BYTES);
-            ctx.send(conn, Msg::RdbChunk(n));
+            ctx.send(conn, Msg::RdbChunk { bytes: n, size });
             left -= n;
         }
     }
 
-    /// A chunk of the RDB arrived: the transfer is alive (`repl_transfer_lastio`).
-    pub(super) fn rdb_chunk(&mut self, ctx: &mut NodeCtx<'_>, bytes: u64) {
+    /// A chunk of the RDB arrived: the transfer is alive (`repl_transfer_lastio`). The first
+    /// logs what `readSyncBulkPayload` makes of the master's header.
+    pub(super) fn rdb_chunk(&mut self, ctx: &mut NodeCtx<'_>, bytes: u64, size: Option<u64>) {
         let unix = unixtime(ctx);
         let link = self.rt().repl.link.as_mut().expect("a replica");
         if matches!(link.state, LinkState::Transfer { .. }) {
             if link.transfer_read == 0 {
-                self.log(
-                    ctx,
-                    Level::Notice,
-                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk",
-                );
+                let line = match size {
+                    Some(n) => format!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk"),
+                    None => "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk".to_string(),
+                };
+                self.log(ctx, Level::Notice, line);
             }
             let link = self.rt().repl.link.as_mut().expect("a replica");
             link.transfer_read += bytes;
@@ -110,10 +118,18 @@ impl Server {
         offset: i64,
         rdb: Box<Snapshot>,
     ) {
-        let bytes = rdb.rdb_bytes();
-        let d = load_time(bytes);
         self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Flushing old data");
         self.log(ctx, Level::Notice, "MASTER <-> REPLICA sync: Loading DB in memory");
+        let state = LinkState::Downloaded { conn, replid, offset, rdb, queued: Vec::new() };
+        self.timed_load(ctx, state);
+    }
+
+    /// Loads the downloaded RDB of `state` (a [`LinkState::Downloaded`]) for [`load_time`] of
+    /// its bytes: the old data is gone, the master gets a first newline, [`Timer::RdbLoaded`]
+    /// ends it. Valkey's main thread does the same after its background download.
+    pub(super) fn timed_load(&mut self, ctx: &mut NodeCtx<'_>, state: LinkState) {
+        let LinkState::Downloaded { conn, rdb, .. } = &state else { return };
+        let (conn, d) = (*conn, load_time(rdb.rdb_bytes()));
         self.log(
             ctx,
             Level::Notice,
@@ -123,7 +139,7 @@ impl Server {
         rt.data.clear();
         rt.mass = Mass::default();
         rt.loading = Some(ctx.now());
-        let state = LinkState::Downloaded { conn, replid, offset, rdb, queued: Vec::new() };
+        ctx.send(conn, Msg::Newline);
         let unix = unixtime(ctx);
         self.set_link_state(state, unix);
         ctx.set_timer(Timer::RdbLoaded, d);
