@@ -6,7 +6,7 @@
 
 use crate::outcome::{ClientOutcome, MasterOutcome, Promotion, Writes};
 use crate::run::Deployment;
-use crate::scenario::{ClientMode, Role, Scenario};
+use crate::scenario::{ClientMode, Role, Scenario, monitored};
 use crate::tally::{count_writes, final_master, split_brain};
 use model::observe::OpRecord;
 use sim::{Instant, ProcessId};
@@ -15,9 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// True when the sentinels monitor more than one master (and their servers form more than one
 /// group): the report then gives each master's part. Allocates nothing with one master.
 pub fn several(s: &Scenario) -> bool {
-    let mut names = s.sentinels.iter().flat_map(|x| &x.config.masters).map(|m| &m.name);
-    let first = names.next();
-    names.any(|n| Some(n) != first) && groups(s).len() > 1
+    monitored(&s.sentinels).nth(1).is_some() && groups(s).len() > 1
 }
 
 /// Each monitored master's servers (indexes into `scenario.redis`), by master name: the masters

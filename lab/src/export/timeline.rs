@@ -561,10 +561,7 @@ fn split_brain_by_master(r: &Record, roles: &[RoleSpan]) -> (Vec<Window>, u64) {
         let total = windows.iter().map(|w| w.to_us - w.from_us).sum();
         return (windows, total);
     }
-    let pid_of = |i: usize| {
-        let a = s.redis[i].addr;
-        r.pid(&format!("{}:{}", s.hosts[a.host.0 as usize], a.port))
-    };
+    let pid_of = |i: usize| r.pid(&s.name_of(crate::scenario::ProcRef::Redis(i)));
     let mut all = Vec::new();
     let mut worst = 0;
     for members in crate::masters::groups(s).values() {

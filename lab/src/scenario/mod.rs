@@ -260,3 +260,10 @@ impl Scenario {
         crate::digest::hex(sim::rng::fnv1a64(self.source.as_bytes()))
     }
 }
+
+/// The names of the masters `sentinels` monitor, each once, in order of first mention (no
+/// allocation: a name is kept when no earlier `sentinel monitor` line has it).
+pub fn monitored(sentinels: &[SentinelSpec]) -> impl Iterator<Item = &str> {
+    let all = || sentinels.iter().flat_map(|s| &s.config.masters).map(|m| m.name.as_str());
+    all().enumerate().filter(move |&(i, n)| !all().take(i).any(|m| m == n)).map(|(_, n)| n)
+}

@@ -698,14 +698,9 @@ impl Scenario {
     }
 }
 
-/// With several monitored masters, their names (in order of first mention, each once, joined
-/// for a message); `None` with one. A step meaning "the master" is ambiguous then.
+/// With several monitored masters, their names joined for a message; `None` with one. A step
+/// meaning "the master" is ambiguous then.
 fn several_masters(sentinels: &[SentinelSpec]) -> Option<String> {
-    let mut names: Vec<&str> = Vec::new();
-    for m in sentinels.iter().flat_map(|s| &s.config.masters) {
-        if !names.contains(&m.name.as_str()) {
-            names.push(&m.name);
-        }
-    }
+    let names: Vec<&str> = super::monitored(sentinels).collect();
     (names.len() > 1).then(|| names.join(", "))
 }
