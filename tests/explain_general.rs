@@ -1,6 +1,7 @@
 //! `explain` is not written around the blog alone: the field report's questions only for its
 //! scenarios (`field-report = true`), a line for a stop and a resume, what became of the writes
-//! sent to a stopped server, and `--json` with the same findings.
+//! sent to a stopped server, `--json` with the same findings, and the first question answered for
+//! each library the clients run.
 
 mod common;
 use common::redsim;
@@ -44,4 +45,22 @@ fn explain_json_holds_the_same_findings() {
     assert_eq!(stop["acknowledged_late"], 1);
     assert!(e["clients"]["app1"]["unavailable_ms"].as_u64().unwrap() >= 14_950);
     assert_eq!(e["reproduce"], "redsim run paused-master.toml --seed 1");
+}
+
+#[test]
+fn the_first_question_is_answered_for_each_library_the_clients_run() {
+    let (code, out, err) = redsim(&["explain", "traces/blog-partition-clients.toml"]);
+    assert_eq!(code, 0, "{err}");
+    let q1 = out.split("  1. ").nth(1).and_then(|q| q.split("  2. ").next()).unwrap_or_default();
+    assert!(!q1.contains("When redis-py opens a connection"), "{q1}");
+    for line in [
+        "redis-py (redis-py): when it opens a connection it asks them in turn (SENTINEL MASTERS)",
+        "ioredis (ioredis, ioredis-detector): each (re)connect asks them in list order",
+        "node-redis (node-redis): it asks the first sentinel that answers",
+        "redis-rs (redis-rs): each connection it is asked for asks them in list order",
+    ] {
+        assert!(q1.contains(line), "{line}\n{q1}");
+    }
+    let (_, blog, _) = redsim(&["explain", "traces/blog-partition.toml"]);
+    assert!(blog.contains("When redis-py opens a connection it asks them in turn"), "{blog}");
 }

@@ -5,7 +5,7 @@
 //
 // On load the first lesson (blog-partition, seed 1) runs: the timeline shows the promotion and
 // `iwas` lost, and #digest is filled. Setting min-replicas-to-write to 1 reruns and changes the
-// lost count; a bad edit shows the error at its line; each --digest scenario and seed run in the
+// lost count; switching the client library to ioredis and back reruns; a bad edit shows the error at its line; each --digest scenario and seed run in the
 // page gives the digest the CLI printed; a panic inside the module shows an error and the next
 // run still works; a share link reopens the same run; dragging a filter band rewrites the event's
 // time and reruns. It prints how long the 100 s blog scenario takes to run in the page (no timed
@@ -63,6 +63,17 @@ try {
   check(/min-replicas-to-write = 1/.test(fewer.text), "min-replicas-to-write was not written into the scenario");
   check(fewer.lost !== first.lost, `min-replicas-to-write 1 leaves the lost count at ${fewer.lost}`);
   console.log(`min-replicas-to-write 1: ${fewer.lost} lost (was ${first.lost})`);
+
+  // The client library switch: every sentinel client runs ioredis (its redis-py settings
+  // dropped), then redis-py again; each reruns without an error.
+  await setField(page, "#set-library", "ioredis");
+  const io = await state(page);
+  check(/library = "ioredis"/.test(io.text) && !/socket-timeout/.test(io.text), "the library switch did not rewrite the clients for ioredis");
+  check(!io.error && io.digest !== fewer.digest, `the ioredis run shows ${io.error ? "an error" : "the same digest"}`);
+  console.log(`library ioredis: ${io.lost} lost (redis-py ${fewer.lost})`);
+  await setField(page, "#set-library", "redis-py");
+  const py = await state(page);
+  check(!/^library = /m.test(py.text) && !py.error && py.digest !== io.digest, "switching back to redis-py did not rerun as redis-py");
 
   // A bad edit: the error at its line.
   const lines = blog.split("\n"), bad = lines.findIndex((l) => l.startsWith("duration = ")) + 1;

@@ -87,6 +87,39 @@
     });
     editor.value = ls.join("\n");
   }
+  // The library of the sentinel clients (the `[[client]]` blocks with `sentinels`): the one
+  // they share, "mixed", or "" when there is none.
+  function sentinelBlocks(ls) {
+    return blocks(ls, "[[client]]").filter(function (ab) { return ls.slice(ab[0], ab[1]).some(function (l) { return /^\s*sentinels\s*=/.test(l); }); });
+  }
+  function libraryOf(ls, ab) {
+    for (let i = ab[0]; i < ab[1]; i++) { const m = /^\s*library\s*=\s*"([^"]*)"/.exec(ls[i]); if (m) return m[1]; }
+    return "redis-py";
+  }
+  function readLibrary() {
+    const ls = lines(), libs = sentinelBlocks(ls).map(function (ab) { return libraryOf(ls, ab); });
+    if (!libs.length) return "";
+    return libs.every(function (l) { return l === libs[0]; }) ? libs[0] : "mixed";
+  }
+  // Every sentinel client runs `library`: its `library` line set (none for redis-py, the
+  // default), its `library-version` dropped, and so are the settings only another library takes.
+  function setLibrary(library) {
+    const ls = lines(), own = {}, foreign = {};
+    DATA.libraries.forEach(function (l) { l.keys.forEach(function (k) { (l.name === library ? own : foreign)[k] = true; }); });
+    const keyOf = function (l) { const m = /^\s*"?([A-Za-z0-9_.-]+)"?\s*=/.exec(l); return m ? m[1] : ""; };
+    sentinelBlocks(ls).reverse().forEach(function (ab) {
+      const keep = [];
+      for (let i = ab[0] + 1; i < ab[1]; i++) {
+        const k = keyOf(ls[i]);
+        if (k === "library" || k === "library-version" || (foreign[k] && !own[k])) continue;
+        keep.push(ls[i]);
+      }
+      const at = keep.findIndex(function (l) { return keyOf(l) === "host"; }) + 1;
+      if (library !== "redis-py") keep.splice(at, 0, 'library = "' + library + '"');
+      ls.splice.apply(ls, [ab[0] + 1, ab[1] - ab[0] - 1].concat(keep));
+    });
+    editor.value = ls.join("\n");
+  }
   function setQuorum(q) {
     editor.value = editor.value.replace(/("sentinel monitor"\s*=\s*"\s*\S+\s+\S+\s+\d+\s+)\d+/g, "$1" + q);
   }
@@ -160,8 +193,6 @@
   }
   // A lesson's text: `code` spans as code, the rest as text.
   function prose(s) { return esc(s.trim()).replace(/`([^`]*)`/g, "<code>$1</code>"); }
-  // A lesson's text: `code` spans as code, the rest as text.
-  function prose(s) { return esc(s.trim()).replace(/`([^`]*)`/g, "<code>$1</code>"); }
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;"); }
 
   function showSettings() {
@@ -169,6 +200,9 @@
     const monitor = /"sentinel monitor"\s*=\s*"\s*\S+\s+\S+\s+\d+\s+(\d+)/.exec(editor.value);
     $("set-quorum").value = monitor ? monitor[1] : "";
     $("set-min-replicas").value = read("[[redis]]", "min-replicas-to-write") || "0";
+    const library = readLibrary();
+    $("set-library").disabled = !library;
+    $("set-library").value = library;
     $("faults").innerHTML = events().map(function (ev, i) {
       return '<label><input type="number" min="0" step="500" data-event="' + i + '" value="' + ev.at / 1000 + '"> <code>' + esc(ev.what) + "</code>" +
         (ev.on ? " on " + esc(ev.on) : "") + "</label>";
@@ -283,6 +317,9 @@
     rerun();
   });
   $("set-down-after").addEventListener("change", function (e) { if (+e.target.value > 0) { setConfig("[[sentinel]]", "down-after-milliseconds", Math.floor(+e.target.value)); rerun(); } });
+  $("set-library").innerHTML = '<option value="" hidden>no sentinel client</option><option value="mixed" hidden>mixed</option>' +
+    DATA.libraries.map(function (l) { return '<option value="' + esc(l.name) + '">' + esc(l.name) + "</option>"; }).join("");
+  $("set-library").addEventListener("change", function (e) { if (e.target.value && e.target.value !== "mixed") { setLibrary(e.target.value); rerun(); } });
   $("set-quorum").addEventListener("change", function (e) { if (+e.target.value > 0) { setQuorum(Math.floor(+e.target.value)); rerun(); } });
   $("set-min-replicas").addEventListener("change", function (e) { if (+e.target.value >= 0) { setConfig("[[redis]]", "min-replicas-to-write", Math.floor(+e.target.value)); rerun(); } });
   $("faults").addEventListener("change", function (e) {

@@ -29,7 +29,13 @@ pub fn page(
     sorted.sort_by(|a, b| (rank(&a.0), &a.0).cmp(&(rank(&b.0), &b.0)));
     let list: Vec<_> =
         sorted.iter().map(|(name, text)| json!({ "name": name, "text": text })).collect();
-    let data = json!({ "scenarios": list, "lessons": lessons }).to_string().replace('<', "\\u003c");
+    let libraries: Vec<_> = lab::scenario::library_keys()
+        .into_iter()
+        .map(|(name, keys)| json!({ "name": name, "keys": keys }))
+        .collect();
+    let data = json!({ "scenarios": list, "lessons": lessons, "libraries": libraries })
+        .to_string()
+        .replace('<', "\\u003c");
     let fill = [
         ("{{TIMELINE_CSS}}", html::CSS),
         ("{{CSS}}", CSS),

@@ -14,12 +14,6 @@ use std::fmt::Write;
 pub(super) fn answers(r: &Record, out: &mut String) {
     let s = &r.scenario;
     let blog = s.field_report;
-    let sentinel_clients: Vec<&str> = s
-        .clients
-        .iter()
-        .filter(|c| matches!(c.mode, ClientMode::Sentinel { .. }))
-        .map(|c| c.name.as_str())
-        .collect();
     if !blog {
         return in_short(r, out);
     }
@@ -27,14 +21,28 @@ pub(super) fn answers(r: &Record, out: &mut String) {
         out,
         "  1. How does the application find the master, and where does its traffic go?"
     );
-    if sentinel_clients.is_empty() {
+    let libraries = sentinel_libraries(s);
+    if libraries.is_empty() {
         let _ =
             writeln!(out, "     Its clients connect to a fixed address: no sentinel is involved.");
     } else {
-        let _ = writeln!(
-            out,
-            "     Only discovery goes to the sentinels. When redis-py opens a connection it asks them in turn\n     (SENTINEL MASTERS), skips any that flags the master down, and connects to the address named:\n     the data goes straight to Redis, never through a sentinel."
-        );
+        match &libraries[..] {
+            [(name, _, _)] if *name == "redis-py" => {
+                let _ = writeln!(
+                    out,
+                    "     Only discovery goes to the sentinels. When redis-py opens a connection it asks them in turn\n     (SENTINEL MASTERS), skips any that flags the master down, and connects to the address named:\n     the data goes straight to Redis, never through a sentinel."
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "     Only discovery goes to the sentinels; the data goes straight to Redis, never through a sentinel."
+                );
+                for (name, how, clients) in &libraries {
+                    let _ = writeln!(out, "     {name} ({}): {how}.", clients.join(", "));
+                }
+            }
+        }
         for e in &r.entries {
             if let Note::Believe(b) = &e.note {
                 if let Some(m) = &b.master {
@@ -54,6 +62,22 @@ pub(super) fn answers(r: &Record, out: &mut String) {
         "  2. When the master becomes unreachable, how does it find the new one, and what about its writes?"
     );
     in_short(r, out);
+}
+
+/// The libraries the sentinel clients run, in the order they first appear, each with how it
+/// finds the master and the clients running it.
+fn sentinel_libraries(
+    s: &crate::scenario::Scenario,
+) -> Vec<(&'static str, &'static str, Vec<&str>)> {
+    let mut out: Vec<(&'static str, &'static str, Vec<&str>)> = Vec::new();
+    for c in s.clients.iter().filter(|c| matches!(c.mode, ClientMode::Sentinel { .. })) {
+        let name = super::library::library_name(c);
+        match out.iter_mut().find(|l| l.0 == name) {
+            Some(l) => l.2.push(&c.name),
+            None => out.push((name, super::library::discovery(c), vec![&c.name])),
+        }
+    }
+    out
 }
 
 /// Per client: where it wrote before and after the first fault, what made it switch, what of it

@@ -31,6 +31,25 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
     }
 }
 
+/// How the library finds the master through the sentinels, one sentence (the field report's
+/// first question, asked of each library a sentinel client runs).
+pub(super) fn discovery(c: &ClientSpec) -> &'static str {
+    match &c.library {
+        Library::RedisPy(_) => {
+            "when it opens a connection it asks them in turn (SENTINEL MASTERS), skips any that flags the master down, and connects to the address named"
+        }
+        Library::Ioredis(_) => {
+            "each (re)connect asks them in list order from the one after the sentinel that answered last (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag checked) and connects to the address named"
+        }
+        Library::NodeRedis(_) => {
+            "it asks the first sentinel that answers (SENTINEL SENTINELS, MASTER and REPLICAS), refuses a master flagged down or in failover, keeps its master clients connected, and asks again on any message its sentinel client's pattern subscription hears"
+        }
+        Library::RedisRs(_) => {
+            "each connection it is asked for asks them in list order (SENTINEL MASTERS, never reordered), checks the named master with ROLE and connects to it"
+        }
+    }
+}
+
 /// The client's own notes (any library's, named by it), consecutive repeats folded:
 /// `(time, line)`.
 pub(super) fn lines(r: &Record, c: &ClientSpec) -> Vec<(u64, String)> {

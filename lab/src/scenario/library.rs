@@ -170,6 +170,25 @@ impl Ctx<'_> {
     }
 }
 
+/// Each modelled library with the `[[client]]` keys only its clients take (every other client
+/// key is any library's): what the playground keeps and drops when it switches a client's
+/// library.
+pub fn library_keys() -> Vec<(&'static str, Vec<&'static str>)> {
+    let py = || ["socket-timeout"].into_iter().chain(REDIS_PY_SETTINGS).collect::<Vec<_>>();
+    MODELLED
+        .iter()
+        .map(|&name| {
+            let keys = match name {
+                "ioredis" => IOREDIS_SETTINGS.to_vec(),
+                "node-redis" => NODE_REDIS_SETTINGS.to_vec(),
+                "redis-rs" => REDIS_RS_SETTINGS.to_vec(),
+                _ => py(),
+            };
+            (name, keys)
+        })
+        .collect()
+}
+
 /// The redis-py settings a client sets, with where.
 fn py_keys(c: &raw::Client) -> Vec<(&'static str, Range<usize>)> {
     [
@@ -229,4 +248,44 @@ pub(super) fn unknown_client_key(message: String) -> String {
         NODE_REDIS_SETTINGS.join(", "),
         REDIS_RS_SETTINGS.join(", ")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::library_keys;
+    use crate::scenario::Scenario;
+
+    /// A one-server scenario whose sentinel client runs `library` with `line` among its keys.
+    fn client_with(library: &str, line: &str) -> Result<Scenario, String> {
+        let text = format!(
+            "name = \"t\"\nduration = \"10s\"\n[[host]]\nname = \"h\"\n[[redis]]\nhost = \"h\"\nport = 6379\n[[sentinel]]\nhost = \"h\"\nport = 26379\nconfig = {{ \"sentinel monitor\" = \"m h 6379 1\" }}\n[[client]]\nname = \"c\"\nhost = \"h\"\nlibrary = \"{library}\"\nsentinels = [\"h:26379\"]\nservice = \"m\"\n{line}\n"
+        );
+        Scenario::from_bytes("t.toml", text.as_bytes()).map_err(|e| e.to_string())
+    }
+
+    /// A value of `key` its own library takes: the first of a few shapes that parses.
+    fn accepted(library: &str, key: &str) -> String {
+        ["\"1s\"", "true", "3", "\"READONLY\""]
+            .iter()
+            .map(|v| format!("\"{key}\" = {v}"))
+            .find(|line| client_with(library, line).is_ok())
+            .unwrap_or_else(|| panic!("no value of `{key}` parses for {library}"))
+    }
+
+    #[test]
+    fn each_librarys_keys_are_its_own_and_refused_by_the_others() {
+        let table = library_keys();
+        for (name, keys) in &table {
+            for key in keys {
+                let line = accepted(name, key);
+                for (other, own) in &table {
+                    if own.contains(key) {
+                        continue;
+                    }
+                    let err = client_with(other, &line).expect_err(&line);
+                    assert!(err.contains(&format!("`{key}`")), "{other} with {line}: {err}");
+                }
+            }
+        }
+    }
 }

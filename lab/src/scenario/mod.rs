@@ -18,6 +18,7 @@ pub mod write;
 pub use error::ScenarioError;
 pub use expect::{Expect, GetExpect, Invariant, LostWrites, Role};
 pub use explore::{ExploreRule, ExploreSpace, FaultKind};
+pub use library::library_keys;
 pub use model::build::ServerBuild;
 use model::client::{Library, Workload};
 use model::sentinel::config::SentinelConfig;
