@@ -91,6 +91,11 @@ pub enum SentinelCmd {
     Reset(String),
     /// `MYID`.
     MyId,
+    /// `SET <name> <option> <value> [<option> <value> ...]`: the arguments after the name, as
+    /// typed (`sentinelSetCommand` walks them pair by pair).
+    Set { name: String, args: Vec<String> },
+    /// `FLUSHCONFIG`.
+    FlushConfig,
 }
 
 /// A decoded command.
@@ -337,6 +342,8 @@ impl Command {
             ("FAILOVER", 3) => cmd(SentinelCmd::Failover(arg(2))),
             ("RESET", 3) => cmd(SentinelCmd::Reset(arg(2))),
             ("MYID", 2) => cmd(SentinelCmd::MyId),
+            ("SET", 5..) => cmd(SentinelCmd::Set { name: arg(2), args: argv[3..].to_vec() }),
+            ("FLUSHCONFIG", 2) => cmd(SentinelCmd::FlushConfig),
             (
                 "GET-MASTER-ADDR-BY-NAME"
                 | "MASTERS"
@@ -348,7 +355,9 @@ impl Command {
                 | "CKQUORUM"
                 | "FAILOVER"
                 | "RESET"
-                | "MYID",
+                | "MYID"
+                | "SET"
+                | "FLUSHCONFIG",
                 _,
             ) => bad(format!(
                 "ERR wrong number of arguments for 'sentinel|{}' command",
@@ -506,6 +515,11 @@ impl Command {
                     SentinelCmd::Failover(m) => ["failover", m].into_iter().for_each(&mut str),
                     SentinelCmd::Reset(m) => ["reset", m].into_iter().for_each(&mut str),
                     SentinelCmd::MyId => str("myid"),
+                    SentinelCmd::Set { name, args } => {
+                        ["set", name].into_iter().for_each(&mut str);
+                        args.iter().for_each(|a| str(a));
+                    }
+                    SentinelCmd::FlushConfig => str("flushconfig"),
                 }
             }
             Command::Invalid { name, .. } => str(name),

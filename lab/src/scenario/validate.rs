@@ -460,6 +460,13 @@ impl Scenario {
                         }
                     },
                 };
+                let to_sentinel = matches!(target, CommandTarget::Node(ProcRef::Sentinel(_)));
+                if let Some(what) =
+                    unmodelled_sentinel_command(argv.get_ref()).filter(|_| to_sentinel)
+                {
+                    return cx
+                        .err(argv.span(), format!("`{what}` is not modelled: {}", UNMODELLED_WHY));
+                }
                 Action::Command { argv: argv.get_ref().clone(), on: target, from }
             } else if let Some(s) = &e.sentinel_failover {
                 let i = sentinel_index(s)?;
@@ -703,4 +710,39 @@ impl Scenario {
 fn several_masters(sentinels: &[SentinelSpec]) -> Option<String> {
     let names: Vec<&str> = super::monitored(sentinels).collect();
     (names.len() > 1).then(|| names.join(", "))
+}
+
+/// Why [`unmodelled_sentinel_command`] refuses a command, and what the model does take.
+const UNMODELLED_WHY: &str = "the model's sentinels take SENTINEL MASTERS, MASTER, REPLICAS, \
+     SENTINELS, GET-MASTER-ADDR-BY-NAME, CKQUORUM, FAILOVER, RESET, MYID, FLUSHCONFIG and SET \
+     (down-after-milliseconds, failover-timeout, parallel-syncs, quorum, \
+     master-reboot-down-after-period, and the script paths, which Sentinel denies by default); \
+     they have no AUTH and no renamed commands";
+
+/// The Sentinel command a `command` event sends that real Sentinel would carry out and the
+/// model would not (it would answer as if unknown): `SENTINEL MONITOR`, `SENTINEL SET auth-pass`.
+fn unmodelled_sentinel_command(argv: &[String]) -> Option<String> {
+    let word = |i: usize| argv.get(i).map(|a| a.to_ascii_uppercase());
+    if word(0).as_deref() != Some("SENTINEL") {
+        return None;
+    }
+    let sub = word(1)?;
+    match sub.as_str() {
+        "MONITOR"
+        | "REMOVE"
+        | "CONFIG"
+        | "SIMULATE-FAILURE"
+        | "DEBUG"
+        | "INFO-CACHE"
+        | "PENDING-SCRIPTS"
+        | "IS-MASTER-DOWN-BY-ADDR" => Some(format!("SENTINEL {sub}")),
+        "SET" => argv
+            .iter()
+            .skip(3)
+            .step_by(2)
+            .map(|o| o.to_ascii_lowercase())
+            .find(|o| matches!(o.as_str(), "auth-pass" | "auth-user" | "rename-command"))
+            .map(|o| format!("SENTINEL SET {o}")),
+        _ => None,
+    }
 }

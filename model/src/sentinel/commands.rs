@@ -6,6 +6,7 @@ use super::instance::{Instance, Kind, Role};
 use super::masters::MasterEntry;
 use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
 use crate::info::{Info, SentinelInfo, SentinelMasterLine};
+use crate::observe::Level;
 use crate::resp::{Command, Reply, SentinelCmd};
 use crate::wire::{Msg, NodeCtx};
 use sim::ConnId;
@@ -162,7 +163,8 @@ impl Sentinel {
         | SentinelCmd::Sentinels(n)
         | SentinelCmd::GetMasterAddrByName(n)
         | SentinelCmd::CkQuorum(n)
-        | SentinelCmd::Failover(n) = &sub
+        | SentinelCmd::Failover(n)
+        | SentinelCmd::Set { name: n, .. } = &sub
         {
             self.rt().focus(n);
         }
@@ -277,7 +279,61 @@ impl Sentinel {
                 Reply::Int(reset)
             }
             SentinelCmd::MyId => Reply::bulk(self.rt().my_id.clone()),
+            SentinelCmd::Set { name: n, args } if n == name => self.sentinel_set(ctx, &args),
+            SentinelCmd::Set { .. } => no_such(),
+            SentinelCmd::FlushConfig => {
+                self.rt().flush = true;
+                Reply::Ok
+            }
         }
+    }
+
+    /// `sentinelSetCommand` on the master in hand: each option and value in turn, logged as
+    /// `+set`; an error stops the walk with the options before it kept; whatever changed is
+    /// written to the config file (`sentinelFlushConfig`), so a restart keeps it.
+    fn sentinel_set(&mut self, ctx: &mut NodeCtx<'_>, args: &[String]) -> Reply {
+        let mut changes = false;
+        let mut j = 0;
+        let reply = loop {
+            let Some(option) = args.get(j) else { break Reply::Ok };
+            let value = args.get(j + 1);
+            let lower = option.to_ascii_lowercase();
+            let floor = match lower.as_str() {
+                "down-after-milliseconds" | "failover-timeout" | "parallel-syncs" | "quorum" => 1,
+                "master-reboot-down-after-period" => 0,
+                "notification-script" | "client-reconfig-script" if value.is_some() => {
+                    // `sentinel deny-scripts-reconfig yes`, the default.
+                    break Reply::err(
+                        "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration",
+                    );
+                }
+                _ => 2,
+            };
+            let Some(value) = value.filter(|_| floor < 2) else {
+                break Reply::err(format!(
+                    "ERR Unknown option or number of arguments for SENTINEL SET '{option}'"
+                ));
+            };
+            let fits = value.parse::<i64>().is_ok_and(|v| v >= floor);
+            if !fits || self.rt().m.conf.set_option(&lower, value).is_err() {
+                break Reply::err(format!(
+                    "ERR Invalid argument '{value}' for SENTINEL SET '{option}'"
+                ));
+            }
+            changes = true;
+            self.event(
+                ctx,
+                Level::Warning,
+                "+set",
+                Some(Slot::Master),
+                &format!("{option} {value}"),
+            );
+            j += 2;
+        };
+        if changes {
+            self.rt().flush = true;
+        }
+        reply
     }
 
     /// `SENTINEL RESET`: forget the replicas and the other sentinels (re-learned from the

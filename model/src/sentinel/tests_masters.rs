@@ -1,5 +1,6 @@
 //! Several masters on one sentinel: each master's state (SDOWN, votes, config epoch, address,
-//! settings) is its own; the current epoch is the sentinel's.
+//! settings) is its own; the current epoch is the sentinel's. `SENTINEL SET` changes one
+//! master's settings at run time and the config file keeps them.
 
 use super::*;
 use crate::resp::{Command, Reply, SentinelCmd};
@@ -23,6 +24,11 @@ fn two_masters() -> (Sentinel, Out) {
 }
 
 fn ask(s: &mut Sentinel, out: &mut Out, cmd: SentinelCmd) -> Reply {
+    ask_logged(s, out, cmd).0
+}
+
+/// The reply to `cmd` and the sentinel events it logged.
+fn ask_logged(s: &mut Sentinel, out: &mut Out, cmd: SentinelCmd) -> (Reply, Vec<String>) {
     let conn = sim::ConnId(901);
     s.handle(
         &mut out.ctx(Instant::from_millis(1)),
@@ -32,14 +38,27 @@ fn ask(s: &mut Sentinel, out: &mut Out, cmd: SentinelCmd) -> Reply {
         &mut out.ctx(Instant::from_millis(2)),
         Input::Message(conn, Msg::Cmd(Command::Sentinel(cmd))),
     );
-    out.take()
+    let effects = out.take();
+    let events = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Note(Note::Log { event: Some(ev), text, .. }) => Some(format!("{ev} {text}")),
+            _ => None,
+        })
+        .collect();
+    let reply = effects
         .into_iter()
         .rev()
         .find_map(|e| match e {
             Effect::Send(c, Msg::Reply(r)) if c == conn => Some(r),
             _ => None,
         })
-        .expect("a reply")
+        .expect("a reply");
+    (reply, events)
+}
+
+fn set(name: &str, args: &[&str]) -> SentinelCmd {
+    SentinelCmd::Set { name: name.into(), args: args.iter().map(|a| a.to_string()).collect() }
 }
 
 fn addr(s: &mut Sentinel, out: &mut Out, name: &str) -> Reply {
@@ -130,4 +149,95 @@ fn a_switch_of_one_master_moves_only_that_one_and_survives_a_restart() {
     );
     assert_eq!(addr(&mut s, &mut out, "cache"), Reply::strings(["m".to_string(), "6379".into()]));
     assert_eq!(s.rt().entry("sessions").unwrap().ms.config_epoch, 4);
+}
+
+#[test]
+fn sentinel_set_changes_one_master_logs_each_option_and_survives_a_restart() {
+    let (mut s, mut out) = two_masters();
+    out.take();
+    let (r, events) = ask_logged(
+        &mut s,
+        &mut out,
+        set("cache", &["down-after-milliseconds", "1000", "QUORUM", "1"]),
+    );
+    assert_eq!(r, Reply::Ok);
+    assert_eq!(
+        events,
+        [
+            "+set master cache m 6379 down-after-milliseconds 1000",
+            "+set master cache m 6379 QUORUM 1"
+        ]
+    );
+    let check = |s: &mut Sentinel| {
+        let rt = s.rt();
+        let (cache, sessions) =
+            (&rt.entry("cache").unwrap().conf, &rt.entry("sessions").unwrap().conf);
+        assert_eq!((cache.down_after_ms, cache.quorum), (1000, 1));
+        assert_eq!(
+            (sessions.down_after_ms, sessions.quorum),
+            (8000, 2),
+            "the other master keeps its own"
+        );
+    };
+    check(&mut s);
+    s.crash();
+    s.start(&mut out.ctx(Instant::from_millis(100)));
+    check(&mut s);
+}
+
+#[test]
+fn sentinel_set_stops_at_a_bad_option_keeping_the_ones_before() {
+    let (mut s, mut out) = two_masters();
+    out.take();
+    let (r, events) = ask_logged(
+        &mut s,
+        &mut out,
+        set("cache", &["failover-timeout", "9000", "parallel-syncs", "0"]),
+    );
+    assert_eq!(r, Reply::err("ERR Invalid argument '0' for SENTINEL SET 'parallel-syncs'"));
+    assert_eq!(events, ["+set master cache m 6379 failover-timeout 9000"]);
+    s.crash();
+    s.start(&mut out.ctx(Instant::from_millis(100)));
+    assert_eq!(
+        s.rt().entry("cache").unwrap().conf.failover_timeout_ms,
+        9000,
+        "written before the error"
+    );
+    for (args, error) in [
+        (
+            &["quorum", "2", "failover-timeout"][..],
+            "ERR Unknown option or number of arguments for SENTINEL SET 'failover-timeout'",
+        ),
+        (
+            &["no-such", "1"][..],
+            "ERR Unknown option or number of arguments for SENTINEL SET 'no-such'",
+        ),
+        (&["quorum", "many"][..], "ERR Invalid argument 'many' for SENTINEL SET 'quorum'"),
+        (
+            &["master-reboot-down-after-period", "-1"][..],
+            "ERR Invalid argument '-1' for SENTINEL SET 'master-reboot-down-after-period'",
+        ),
+        (
+            &["notification-script", "/bin/true"][..],
+            "ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration",
+        ),
+    ] {
+        assert_eq!(ask(&mut s, &mut out, set("cache", args)), Reply::err(error), "{args:?}");
+    }
+    assert_eq!(
+        ask(&mut s, &mut out, set("other", &["quorum", "1"])),
+        Reply::err("ERR No such master with that name")
+    );
+    assert_eq!(ask(&mut s, &mut out, SentinelCmd::FlushConfig), Reply::Ok);
+}
+
+#[test]
+fn sentinel_set_and_flushconfig_parse_as_typed() {
+    let argv = |a: &[&str]| Command::from_strs(a);
+    assert_eq!(
+        argv(&["sentinel", "set", "cache", "quorum", "2"]),
+        Command::Sentinel(set("cache", &["quorum", "2"]))
+    );
+    assert!(matches!(argv(&["SENTINEL", "SET", "cache", "quorum"]), Command::Invalid { .. }));
+    assert_eq!(argv(&["SENTINEL", "FLUSHCONFIG"]), Command::Sentinel(SentinelCmd::FlushConfig));
 }
