@@ -44,7 +44,10 @@ fn what_the_models_sentinels_would_not_do_is_refused_at_the_event() {
     for (argv, what) in [
         (r#"["SENTINEL", "MONITOR", "other", "10.0.0.2", "6379", "2"]"#, "`SENTINEL MONITOR`"),
         (r#"["sentinel", "remove", "mymaster"]"#, "`SENTINEL REMOVE`"),
-        (r#"["SENTINEL", "SET", "mymaster", "quorum", "2", "auth-pass", "x"]"#, "`SENTINEL SET auth-pass`"),
+        (
+            r#"["SENTINEL", "SET", "mymaster", "quorum", "2", "auth-pass", "x"]"#,
+            "`SENTINEL SET auth-pass`",
+        ),
     ] {
         let line = refused(argv);
         assert!(line.contains(":43:11:"), "{line}");

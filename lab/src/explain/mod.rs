@@ -134,6 +134,7 @@ fn deployment(r: &Record, out: &mut String) {
                 c.quorum,
                 (n / 2 + 1).max(c.quorum as usize)
             );
+            runtime_changes(r, &c.name, out);
         }
     }
     for c in &s.clients {
@@ -189,6 +190,34 @@ fn deployment(r: &Record, out: &mut String) {
         if retries::libraries_matter(s) {
             let _ = writeln!(out, "    {}.", retries::rules(c));
         }
+    }
+}
+
+/// The settings of master `name` that `SENTINEL SET` changed during the run (its `+set`
+/// events), each with when (the first of a round within a second) and on which sentinels: what the paragraph above no longer says.
+fn runtime_changes(r: &Record, name: &str, out: &mut String) {
+    let mut changes: Vec<(u64, &str, Vec<&str>)> = Vec::new();
+    for e in &r.entries {
+        let Note::Log { event: Some(ev), text, .. } = &e.note else { continue };
+        let mut words = text.splitn(5, ' ');
+        let (Some("master"), Some(master)) = (words.next(), words.next()) else { continue };
+        let Some(setting) = words.nth(2).filter(|_| ev == "+set" && master == name) else {
+            continue;
+        };
+        let at = e.at.as_micros();
+        // One operator's round of SENTINEL SET: the same setting within a second.
+        match changes.iter_mut().find(|(t, s, _)| at - *t < 1_000_000 && *s == setting) {
+            Some(c) => c.2.push(r.name(e.pid)),
+            None => changes.push((at, setting, vec![r.name(e.pid)])),
+        }
+    }
+    for (at, setting, sentinels) in changes {
+        let _ = writeln!(
+            out,
+            "  At {} SENTINEL SET made it {setting} on {}.",
+            t(at),
+            sentinels.join(", ")
+        );
     }
 }
 
