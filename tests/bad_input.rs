@@ -320,8 +320,33 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "redis-rs-unknown",
             "library = \"redis-rs\"\n",
             "max_delay = \"1s\"",
-            "nor a redis-rs setting (connection_timeout, response_timeout, reuse-connection)",
+            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection) nor a Jedis setting (connectionTimeout, soTimeout, sentinelConnectionTimeout, sentinelSoTimeout, sentinelReconnectDelay)",
         ),
+        (
+            "redis-rs-on-jedis",
+            "library = \"jedis\"\n",
+            "response_timeout = \"1s\"",
+            "`response_timeout` is not a Jedis setting; a Jedis client takes: connectionTimeout, soTimeout, sentinelConnectionTimeout, sentinelSoTimeout, sentinelReconnectDelay",
+        ),
+        (
+            "socket-timeout-on-jedis",
+            "library = \"jedis\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is not a Jedis setting",
+        ),
+        (
+            "jedis-on-redis-py",
+            "",
+            "soTimeout = \"1s\"",
+            "`soTimeout` is a Jedis setting, not one of redis-py's",
+        ),
+        (
+            "jedis-version",
+            "library = \"jedis\"\nlibrary-version = \"5.2\"\n",
+            "",
+            "Jedis `5.2` is not supported: the model follows Jedis 7.5.3",
+        ),
+        ("jedis-bad-duration", "library = \"jedis\"\n", "sentinelReconnectDelay = \"5 s\"", ""),
     ];
     for (name, lib, setting, want) in cases {
         let (code, stderr) = run_with(name, &client(lib, setting));

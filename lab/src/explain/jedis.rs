@@ -41,7 +41,7 @@ pub(super) fn trigger(r: &Record, c: &ClientSpec, before_us: u64) -> Option<Stri
         Note::Library(n)
             if n.client == c.name
                 && e.at.as_micros() <= before_us
-                && n.text.ends_with("created connection pool to master") =>
+                && n.text.contains("created a connection pool to master at") =>
         {
             Some((e.at.as_micros(), n.text.as_str()))
         }

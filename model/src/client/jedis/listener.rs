@@ -48,8 +48,7 @@ impl Client {
         if let Some(master) = self.jd_addr_reply(&r) {
             let sentinel = self.jd().listeners[i].sentinel;
             let sentinel = self.dir.addr(sentinel);
-            let via =
-                format!("SentinelListener on {sentinel} asked GET-MASTER-ADDR-BY-NAME: master at");
+            let via = format!("SentinelListener on {sentinel} asked GET-MASTER-ADDR-BY-NAME");
             self.jd_init_master(ctx, master, via);
         }
         ctx.send(conn, Msg::Cmd(Command::Subscribe(vec![CHANNEL.to_string()])));
@@ -82,10 +81,8 @@ impl Client {
             return;
         }
         let Some(master) = self.jd_addr(host, port) else { return };
-        let via = format!(
-            "SentinelListener on {} received {CHANNEL} {msg}: master at",
-            self.dir.addr(sentinel)
-        );
+        let via =
+            format!("SentinelListener on {} received {CHANNEL} {msg}", self.dir.addr(sentinel));
         self.jd_init_master(ctx, master, via);
     }
 

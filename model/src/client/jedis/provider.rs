@@ -41,7 +41,7 @@ impl Client {
             return self.jd_init(ctx, i.pos + 1, true);
         };
         let sentinel = self.jd().order[i.pos];
-        let via = format!("initSentinels: {} said the master is at", self.dir.addr(sentinel));
+        let via = format!("initSentinels asked {}", self.dir.addr(sentinel));
         self.jd().built = true;
         self.jd_init_master(ctx, master, via);
         self.jd_start_listeners(ctx);
@@ -85,7 +85,8 @@ impl Client {
         if self.jd().master == Some(master) {
             return;
         }
-        let text = format!("{via} {}: created connection pool to master", self.dir.addr(master));
+        let text =
+            format!("{via} and created a connection pool to master at {}", self.dir.addr(master));
         self.jd_note(ctx, text);
         let jd = self.jd();
         jd.master = Some(master);
