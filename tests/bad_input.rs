@@ -191,7 +191,7 @@ fn a_directive_the_build_does_not_have_is_refused() {
 fn a_library_not_modelled_yet_is_refused_never_run_as_redis_py() {
     let line = first_line("library-not-modelled.toml");
     assert!(line.starts_with("error: tests/bad/library-not-modelled.toml:21:11:"), "{line}");
-    assert!(line.contains("library `jedis` is not modelled yet; modelled: redis-py"), "{line}");
+    assert!(line.contains("library `lettuce` is not modelled yet; modelled: redis-py"), "{line}");
 }
 
 #[test]
@@ -207,7 +207,7 @@ fn an_unsupported_library_version_lists_the_supported_ones() {
 fn an_unknown_library_setting_is_named_with_the_librarys_known_ones() {
     let line = first_line("library-setting.toml");
     assert!(line.starts_with("error: tests/bad/library-setting.toml:21:1:"), "{line}");
-    for k in ["`soTimeout`", "library-version", "socket_connect_timeout", "retry_on_timeout"] {
+    for k in ["`readTimeout`", "library-version", "socket_connect_timeout", "retry_on_timeout"] {
         assert!(line.contains(k), "{line}");
     }
 }
@@ -346,7 +346,7 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "",
             "Jedis `5.2` is not supported: the model follows Jedis 7.5.3",
         ),
-        ("jedis-bad-duration", "library = \"jedis\"\n", "sentinelReconnectDelay = \"5 s\"", ""),
+        ("jedis-bad-duration", "library = \"jedis\"\n", "sentinelReconnectDelay = \"five\"", ""),
     ];
     for (name, lib, setting, want) in cases {
         let (code, stderr) = run_with(name, &client(lib, setting));
