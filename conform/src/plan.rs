@@ -68,10 +68,10 @@ pub struct Client {
 }
 
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
-/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`).
-fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
+/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot run here (Jedis).
+fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<String> {
     let ms = |d: sim::Duration| d.as_micros() / 1000;
-    match library {
+    let release = match library {
         Library::RedisPy(py) => {
             // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
             // `crate::REDIS_PY`).
@@ -136,7 +136,10 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
             });
             release
         }
-    }
+        // Model-only: no Maven Central here, no driver.
+        Library::Jedis(_) => return None,
+    };
+    Some(release)
 }
 
 /// What a real run does at a moment.
@@ -225,6 +228,14 @@ impl Plan {
             duration_ms: scenario.duration.as_millis(),
         };
         plan.clients = scenario.clients.iter().filter_map(|c| plan.client(c)).collect();
+        for c in &scenario.clients {
+            if matches!(c.library, Library::Jedis(_)) {
+                plan.caveats.push(format!(
+                    "client {}: Jedis cannot run here (model-only: no Maven Central); the real run leaves it out",
+                    c.name
+                ));
+            }
+        }
         plan.timeline(scenario);
         plan.network_caveats(scenario);
         plan
@@ -274,7 +285,7 @@ impl Plan {
             }
             ClientMode::Plain(a) => spec["plain"] = pair(*a),
         }
-        let release = library_spec(&c.library, &mut spec);
+        let release = library_spec(&c.library, &mut spec)?;
         Some(Client { name: c.name.clone(), host: c.host.0 as usize, release, spec })
     }
 

@@ -136,6 +136,10 @@ pub enum Timer {
     NodeRedisScan,
     /// redis-rs: the connect or the reply this connection waits for is late.
     RedisRsTimeout(ConnId),
+    /// Jedis: the connect or the sentinel's reply this connection waits for is late.
+    JedisTimeout(ConnId),
+    /// Jedis: sentinel listener `i`'s `resubscribeDelay` sleep is over.
+    JedisResubscribe(usize),
 }
 
 /// The context every model actor writes into.

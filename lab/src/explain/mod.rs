@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 mod answers;
 mod ioredis;
+mod jedis;
 mod library;
 mod node_redis;
 mod redis_rs;
@@ -159,6 +160,19 @@ fn deployment(r: &Record, out: &mut String) {
                         if *replica { "Replica" } else { "Master" },
                         list.join(", ")
                     ),
+                    model::client::Library::Jedis(_) => {
+                        let names: Vec<(&str, u16)> = sentinels
+                            .iter()
+                            .map(|a| (s.hosts[a.host.0 as usize].as_str(), a.port))
+                            .collect();
+                        let order = model::client::jedis::order::hash_set_order(&names);
+                        let walked: Vec<&str> = order.iter().map(|&i| list[i].as_str()).collect();
+                        format!(
+                            "a Jedis client (JedisSentineled) of [{}] for {service}, which its HashSet walks as [{}]",
+                            list.join(", "),
+                            walked.join(", ")
+                        )
+                    }
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -179,7 +193,8 @@ fn deployment(r: &Record, out: &mut String) {
         let timeout = match &c.library {
             model::client::Library::Ioredis(_)
             | model::client::Library::NodeRedis(_)
-            | model::client::Library::RedisRs(_) => String::new(),
+            | model::client::Library::RedisRs(_)
+            | model::client::Library::Jedis(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

@@ -202,6 +202,16 @@ pub struct Client {
     #[serde(rename = "response_timeout")]
     pub response_timeout: Option<Spanned<String>>,
     pub reuse_connection: Option<Spanned<bool>>,
+    #[serde(rename = "connectionTimeout")]
+    pub jedis_connection_timeout: Option<Spanned<String>>,
+    #[serde(rename = "soTimeout")]
+    pub so_timeout: Option<Spanned<String>>,
+    #[serde(rename = "sentinelConnectionTimeout")]
+    pub sentinel_connection_timeout: Option<Spanned<String>>,
+    #[serde(rename = "sentinelSoTimeout")]
+    pub sentinel_so_timeout: Option<Spanned<String>>,
+    #[serde(rename = "sentinelReconnectDelay")]
+    pub sentinel_reconnect_delay: Option<Spanned<String>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.
