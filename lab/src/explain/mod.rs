@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 mod answers;
+mod go_redis;
 mod ioredis;
 mod library;
 mod node_redis;
@@ -158,6 +159,10 @@ fn deployment(r: &Record, out: &mut String) {
                         if *replica { "Replica" } else { "Master" },
                         list.join(", ")
                     ),
+                    model::client::Library::GoRedis(_) => format!(
+                        "a go-redis NewFailoverClient asking [{}] for {service}",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -178,7 +183,8 @@ fn deployment(r: &Record, out: &mut String) {
         let timeout = match &c.library {
             model::client::Library::Ioredis(_)
             | model::client::Library::NodeRedis(_)
-            | model::client::Library::RedisRs(_) => String::new(),
+            | model::client::Library::RedisRs(_)
+            | model::client::Library::GoRedis(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

@@ -6,6 +6,7 @@ mod context;
 mod error;
 mod expect;
 mod explore;
+mod go_redis;
 pub mod keys;
 mod library;
 mod node_redis;

@@ -202,6 +202,22 @@ pub struct Client {
     #[serde(rename = "response_timeout")]
     pub response_timeout: Option<Spanned<String>>,
     pub reuse_connection: Option<Spanned<bool>>,
+    #[serde(rename = "MaxRetries")]
+    pub max_retries: Option<Spanned<i64>>,
+    #[serde(rename = "MinRetryBackoff")]
+    pub min_retry_backoff: Option<Spanned<String>>,
+    #[serde(rename = "MaxRetryBackoff")]
+    pub max_retry_backoff: Option<Spanned<String>>,
+    #[serde(rename = "DialTimeout")]
+    pub dial_timeout: Option<Spanned<String>>,
+    #[serde(rename = "ReadTimeout")]
+    pub read_timeout: Option<Spanned<String>>,
+    #[serde(rename = "DialerRetries")]
+    pub dialer_retries: Option<Spanned<i64>>,
+    #[serde(rename = "DialerRetryTimeout")]
+    pub dialer_retry_timeout: Option<Spanned<String>>,
+    #[serde(rename = "RouteByLatency")]
+    pub route_by_latency: Option<Spanned<bool>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

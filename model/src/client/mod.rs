@@ -16,6 +16,7 @@
 //! - `ioredis/`: the ioredis client, a state machine of its own inside the same process;
 //! - `node_redis/`: the node-redis client, another;
 //! - `redis_rs/`: the redis-rs client (`SentinelClient`), likewise;
+//! - `go_redis/`: the go-redis client (`NewFailoverClient`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -23,6 +24,7 @@
 //! - `reply.rs`: reading replies and connection errors.
 
 mod cli;
+pub mod go_redis;
 pub mod ioredis;
 pub mod library;
 pub mod node_redis;
@@ -32,6 +34,7 @@ mod reply;
 mod retry;
 mod workload;
 
+pub use go_redis::settings::GoRedis;
 pub use ioredis::settings::Ioredis;
 pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
@@ -136,6 +139,8 @@ pub struct Client {
     nr: Option<Box<node_redis::NrState>>,
     /// A redis-rs client's state (`None`: another library).
     rs: Option<Box<redis_rs::RsState>>,
+    /// A go-redis client's state (`None`: another library).
+    go: Option<Box<go_redis::GoState>>,
 }
 
 impl Client {
@@ -177,6 +182,7 @@ impl Client {
             io: None,
             nr: None,
             rs: None,
+            go: None,
         }
     }
 
@@ -187,6 +193,7 @@ impl Client {
             Library::Ioredis(io) => self.ioredis(io.clone()),
             Library::NodeRedis(nr) => self.node_redis(nr.clone()),
             Library::RedisRs(rs) => self.redis_rs(rs.clone()),
+            Library::GoRedis(go) => self.go_redis(go.clone()),
         }
     }
 
@@ -244,6 +251,9 @@ impl Client {
         if self.rs.is_some() {
             self.rs_crash();
         }
+        if self.go.is_some() {
+            self.go_crash();
+        }
     }
 
     /// One input.
@@ -256,6 +266,9 @@ impl Client {
         }
         if self.rs.is_some() {
             return self.rs_handle(ctx, input);
+        }
+        if self.go.is_some() {
+            return self.go_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -282,6 +295,9 @@ impl Client {
         }
         if self.rs.is_some() {
             return self.rs_send(ctx);
+        }
+        if self.go.is_some() {
+            return self.go_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
