@@ -67,6 +67,11 @@ pub struct Client {
     pub spec: serde_json::Value,
 }
 
+/// True if `library` can be installed and driven here (every modelled library but go-redis).
+pub(crate) fn runnable(library: &Library) -> bool {
+    !matches!(library, Library::GoRedis(_))
+}
+
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
 /// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot be installed
 /// here (go-redis: the Go module proxy is out of reach; its clients are model-only and the real

@@ -270,8 +270,9 @@ impl Client {
     pub(super) fn go_lookup_deadline(&mut self, ctx: &mut NodeCtx<'_>) {
         let err = GoErr::new("context deadline exceeded", Kind::Context);
         match self.go_stage().cloned() {
-            Some(Stage::Cached { conn, .. }) => {
-                // The timed-out connection is removed; the sentinel stays cached.
+            Some(Stage::Cached { conn, second }) => {
+                // The timed-out connection is removed; the sentinel stays cached unless this
+                // was the query under the lock, whose failure closes it first.
                 ctx.close(conn);
                 if let Some(s) = self.go().sentinel.as_mut() {
                     s.conn = None;
@@ -284,6 +285,9 @@ impl Client {
                         err.text
                     ),
                 );
+                if second {
+                    self.go_close_sentinel(ctx);
+                }
                 self.go_dial_failed(ctx, err);
             }
             Some(Stage::FanOut { asks, mut errors }) => {
