@@ -320,7 +320,55 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "redis-rs-unknown",
             "library = \"redis-rs\"\n",
             "max_delay = \"1s\"",
-            "nor a redis-rs setting (connection_timeout, response_timeout, reuse-connection)",
+            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection) nor a go-redis setting (MaxRetries, MinRetryBackoff",
+        ),
+        (
+            "redis-rs-on-go-redis",
+            "library = \"go-redis\"\n",
+            "response_timeout = \"1s\"",
+            "`response_timeout` is not a go-redis setting; a go-redis client takes: MaxRetries, MinRetryBackoff, MaxRetryBackoff, DialTimeout, ReadTimeout, DialerRetries, DialerRetryTimeout, RouteByLatency",
+        ),
+        (
+            "socket-timeout-on-go-redis",
+            "library = \"go-redis\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is not a go-redis setting",
+        ),
+        (
+            "go-redis-on-redis-rs",
+            "library = \"redis-rs\"\n",
+            "MaxRetries = 3",
+            "`MaxRetries` is a go-redis setting, not one of redis-rs'",
+        ),
+        (
+            "go-redis-version",
+            "library = \"go-redis\"\nlibrary-version = \"8.11\"\n",
+            "",
+            "go-redis `8.11` is not supported: the model follows go-redis v9.22.0",
+        ),
+        (
+            "go-redis-route-by-latency",
+            "library = \"go-redis\"\n",
+            "RouteByLatency = true",
+            "go-redis' NewFailoverClient panics",
+        ),
+        (
+            "go-redis-max-retries",
+            "library = \"go-redis\"\n",
+            "MaxRetries = -2",
+            "`MaxRetries` below -1",
+        ),
+        (
+            "go-redis-duration",
+            "library = \"go-redis\"\n",
+            "DialTimeout = \"five\"",
+            "five",
+        ),
+        (
+            "go-redis-unknown",
+            "library = \"go-redis\"\n",
+            "PoolSize = 10",
+            "nor a go-redis setting (MaxRetries, MinRetryBackoff",
         ),
     ];
     for (name, lib, setting, want) in cases {
