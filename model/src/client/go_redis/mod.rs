@@ -241,10 +241,8 @@ impl Client {
 
     /// `dial tcp <addr>: ` for a connection the client opened.
     fn go_dial_prefix(&self, conn: ConnId) -> String {
-        let addr = self.go.as_deref().and_then(|g| match (g.data, &g.op) {
-            (Some(d), _) if d.conn == conn => Some(d.addr),
-            _ => None,
-        });
+        let data = self.go.as_deref().and_then(|g| g.data).filter(|d| d.conn == conn);
+        let addr = data.map(|d| d.addr);
         let addr = addr.or_else(|| self.go_sentinel_of(conn).map(|i| self.sentinels()[i]));
         addr.map_or_else(
             || "dial tcp: ".to_string(),
