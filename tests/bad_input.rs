@@ -358,12 +358,7 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "MaxRetries = -2",
             "`MaxRetries` below -1",
         ),
-        (
-            "go-redis-duration",
-            "library = \"go-redis\"\n",
-            "DialTimeout = \"five\"",
-            "five",
-        ),
+        ("go-redis-duration", "library = \"go-redis\"\n", "DialTimeout = \"five\"", "five"),
         (
             "go-redis-unknown",
             "library = \"go-redis\"\n",
