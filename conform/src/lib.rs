@@ -116,6 +116,15 @@ pub fn conform(
     // them, so the seeds vary only timing, as real runs do.
     let mut scenario = scenario.for_seed(scenario.seed);
     scenario.explore = None;
+    // A model-only library (Jedis, go-redis: no Maven Central, no Go module proxy here) has no
+    // driver: its clients are left out of the real runs and the simulated ones alike.
+    let (kept, left): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut scenario.clients).into_iter().partition(|c| plan::runnable(&c.library));
+    scenario.clients = kept;
+    if !left.is_empty() {
+        let names: Vec<&str> = left.iter().map(|c| c.name.as_str()).collect();
+        say(format_args!("left out (model-only, no driver here): {}", names.join(", ")));
+    }
     let scenario = &scenario;
     let plan = plan::Plan::new(scenario);
     let python = preflight::venv(REDIS_PY).map_err(Unable)?;

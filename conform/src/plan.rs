@@ -67,11 +67,19 @@ pub struct Client {
     pub spec: serde_json::Value,
 }
 
+/// True if `library` can be installed and driven here (every modelled library but the
+/// model-only Jedis and go-redis, for which [`library_spec`] has no driver either).
+pub(crate) fn runnable(library: &Library) -> bool {
+    !matches!(library, Library::Jedis(_) | Library::GoRedis(_))
+}
+
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
-/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot run here (Jedis).
+/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot be installed
+/// here (Jedis: no Maven Central; go-redis: no Go module proxy): its clients are model-only and
+/// [`crate::conform`] leaves them out of the real and the simulated runs.
 fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<String> {
     let ms = |d: sim::Duration| d.as_micros() / 1000;
-    let release = match library {
+    match library {
         Library::RedisPy(py) => {
             // The exact release pip installs for the scenario's `library-version` (5.0: 5.0.8,
             // `crate::REDIS_PY`).
@@ -86,7 +94,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
                 None => py.version.release(),
             };
             spec["library_version"] = release.clone().into();
-            release
+            Some(release)
         }
         Library::Ioredis(io) => {
             let release = format!("ioredis-{IOREDIS_RELEASE}");
@@ -103,7 +111,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
                 "autoResendUnfulfilledCommands": io.auto_resend_unfulfilled_commands,
                 "enableReadyCheck": io.enable_ready_check,
             });
-            release
+            Some(release)
         }
         Library::NodeRedis(nr) => {
             let release = format!("node-redis-{NODE_REDIS_RELEASE}");
@@ -123,7 +131,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
                 "reconnectStrategy": strategy,
                 "commandTimeout": nr.command_timeout.map_or(0, ms),
             });
-            release
+            Some(release)
         }
         Library::RedisRs(rs) => {
             let release = format!("redis-rs-{REDIS_RS_RELEASE}");
@@ -134,12 +142,10 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
                 "response_timeout_ms": ms(rs.response_timeout),
                 "reuse_connection": rs.reuse_connection,
             });
-            release
+            Some(release)
         }
-        // Model-only: no Maven Central here, no driver.
-        Library::Jedis(_) => return None,
-    };
-    Some(release)
+        Library::Jedis(_) | Library::GoRedis(_) => None,
+    }
 }
 
 /// What a real run does at a moment.
@@ -228,14 +234,6 @@ impl Plan {
             duration_ms: scenario.duration.as_millis(),
         };
         plan.clients = scenario.clients.iter().filter_map(|c| plan.client(c)).collect();
-        for c in &scenario.clients {
-            if matches!(c.library, Library::Jedis(_)) {
-                plan.caveats.push(format!(
-                    "client {}: Jedis cannot run here (model-only: no Maven Central); the real run leaves it out",
-                    c.name
-                ));
-            }
-        }
         plan.timeline(scenario);
         plan.network_caveats(scenario);
         plan
@@ -521,6 +519,14 @@ workload = { writes-per-sec = 10 }
         assert_eq!(p.name_of("10.0.0.2:6379"), Some("10.0.0.2:6379"));
         assert_eq!(p.clients[0].spec["sentinels"], serde_json::json!([["10.0.0.2", 26379]]));
         assert_eq!(p.clients[0].spec["library_version"], crate::REDIS_PY);
+    }
+
+    #[test]
+    fn a_go_redis_client_is_model_only_and_gets_no_driver() {
+        let text = BASE.replace("service = \"m\"\n", "service = \"m\"\nlibrary = \"go-redis\"\n");
+        let s = scenario(&text);
+        assert!(!runnable(&s.clients[0].library));
+        assert!(Plan::new(&s).clients.is_empty());
     }
 
     #[test]

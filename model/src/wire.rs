@@ -140,6 +140,14 @@ pub enum Timer {
     JedisTimeout(ConnId),
     /// Jedis: sentinel listener `i`'s `resubscribeDelay` sleep is over.
     JedisResubscribe(usize),
+    /// go-redis: a retry backoff or `DialerRetryTimeout` is over.
+    GoRedisWait,
+    /// go-redis: dial attempt number `n`'s `DialTimeout` deadline.
+    GoRedisDial(u64),
+    /// go-redis: `DialTimeout` of the `+switch-master` subscription's connect.
+    GoRedisDialTimeout(ConnId),
+    /// go-redis: the subscription's `Receive` loop has slept; it dials again.
+    GoRedisResubscribe,
 }
 
 /// The context every model actor writes into.

@@ -5,6 +5,7 @@ use super::t;
 use crate::record::Record;
 use crate::scenario::ClientSpec;
 use model::client::Library;
+use model::client::go_redis::settings::GO_REDIS_RELEASE;
 use model::client::ioredis::settings::IOREDIS_RELEASE;
 use model::client::jedis::settings::JEDIS_RELEASE;
 use model::client::node_redis::settings::NODE_REDIS_RELEASE;
@@ -12,7 +13,7 @@ use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use model::observe::Note;
 
 /// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`,
-/// `Jedis 7.5.3`.
+/// `Jedis 7.5.3`, `go-redis v9.22.0`.
 pub(super) fn library(c: &ClientSpec) -> String {
     match &c.library {
         Library::RedisPy(py) => py.name(),
@@ -20,10 +21,12 @@ pub(super) fn library(c: &ClientSpec) -> String {
         Library::NodeRedis(_) => format!("node-redis {NODE_REDIS_RELEASE}"),
         Library::RedisRs(_) => format!("redis-rs {REDIS_RS_RELEASE}"),
         Library::Jedis(_) => format!("Jedis {JEDIS_RELEASE}"),
+        Library::GoRedis(_) => format!("go-redis {GO_REDIS_RELEASE}"),
     }
 }
 
-/// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`, `jedis`.
+/// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`, `jedis`,
+/// `go-redis`.
 pub(super) fn library_name(c: &ClientSpec) -> &'static str {
     match &c.library {
         Library::RedisPy(py) if py.valkey_py.is_some() => "valkey-py",
@@ -32,6 +35,7 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
         Library::NodeRedis(_) => "node-redis",
         Library::RedisRs(_) => "redis-rs",
         Library::Jedis(_) => "jedis",
+        Library::GoRedis(_) => "go-redis",
     }
 }
 
@@ -50,6 +54,12 @@ pub(super) fn discovery(c: &ClientSpec) -> &'static str {
         }
         Library::RedisRs(_) => {
             "each connection it is asked for asks them in list order (SENTINEL MASTERS, never reordered), checks the named master with ROLE and connects to it"
+        }
+        Library::Jedis(_) => {
+            "the pool asks them once, in the iteration order of the application's HashSet (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag or ROLE checked), and a listener per sentinel subscribed to +switch-master replaces the pool when one announces a new master"
+        }
+        Library::GoRedis(_) => {
+            "each new connection asks the sentinel it cached (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag or ROLE checked), or all of them at once, shuffled, keeping the first to answer; a +switch-master subscription on the cached sentinel closes the connections to the old master"
         }
     }
 }

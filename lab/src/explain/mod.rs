@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 mod answers;
+mod go_redis;
 mod ioredis;
 mod jedis;
 mod library;
@@ -173,6 +174,10 @@ fn deployment(r: &Record, out: &mut String) {
                             walked.join(", ")
                         )
                     }
+                    model::client::Library::GoRedis(_) => format!(
+                        "a go-redis NewFailoverClient asking [{}] for {service}",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -194,7 +199,8 @@ fn deployment(r: &Record, out: &mut String) {
             model::client::Library::Ioredis(_)
             | model::client::Library::NodeRedis(_)
             | model::client::Library::RedisRs(_)
-            | model::client::Library::Jedis(_) => String::new(),
+            | model::client::Library::Jedis(_)
+            | model::client::Library::GoRedis(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

@@ -1,17 +1,19 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
 //! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
-//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`) and Jedis (`super::jedis`)
-//! are modelled; any other
+//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`), Jedis (`super::jedis`) and
+//! go-redis (`super::go_redis`) are modelled; any other
 //! library of [`model::client::library::LIBRARIES`] is refused by name,
 //! never run as redis-py. A setting of the other library is an error too, naming the ones this
 //! library takes.
 
 use super::ScenarioError;
 use super::context::Ctx;
+use super::go_redis::go_redis_keys;
 use super::jedis::jedis_keys;
 use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
+use model::client::go_redis::settings::GO_REDIS_SETTINGS;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };
@@ -44,6 +46,17 @@ impl Ctx<'_> {
                     ),
                 );
             }
+        }
+        if name == "go-redis" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c));
+            foreign.extend(node_redis_keys(c));
+            foreign.extend(redis_rs_keys(c));
+            foreign.extend(jedis_keys(c));
+            return self.go_redis(c, foreign).map(Library::GoRedis);
+        }
+        if let Some((key, span)) = go_redis_keys(c).into_iter().next() {
+            return self.err(span, format!("`{key}` is a go-redis setting, not one of {name}'s"));
         }
         if name == "jedis" {
             let mut foreign = py_keys(c);
@@ -195,6 +208,8 @@ pub fn library_keys() -> Vec<(&'static str, Vec<&'static str>)> {
                 "ioredis" => IOREDIS_SETTINGS.to_vec(),
                 "node-redis" => NODE_REDIS_SETTINGS.to_vec(),
                 "redis-rs" => REDIS_RS_SETTINGS.to_vec(),
+                "jedis" => JEDIS_SETTINGS.to_vec(),
+                "go-redis" => GO_REDIS_SETTINGS.to_vec(),
                 _ => py(),
             };
             (name, keys)
@@ -250,18 +265,20 @@ pub(super) fn unknown_client_key(message: String) -> String {
                     || NODE_REDIS_SETTINGS.contains(k)
                     || REDIS_RS_SETTINGS.contains(k)
                     || JEDIS_SETTINGS.contains(k)
+                    || GO_REDIS_SETTINGS.contains(k)
             };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}) nor a Jedis setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}) nor a go-redis setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
         IOREDIS_SETTINGS.join(", "),
         NODE_REDIS_SETTINGS.join(", "),
         REDIS_RS_SETTINGS.join(", "),
-        JEDIS_SETTINGS.join(", ")
+        JEDIS_SETTINGS.join(", "),
+        GO_REDIS_SETTINGS.join(", ")
     )
 }
 
@@ -280,7 +297,7 @@ mod tests {
 
     /// A value of `key` its own library takes: the first of a few shapes that parses.
     fn accepted(library: &str, key: &str) -> String {
-        ["\"1s\"", "true", "3", "\"READONLY\""]
+        ["\"1s\"", "true", "false", "3", "\"READONLY\""]
             .iter()
             .map(|v| format!("\"{key}\" = {v}"))
             .find(|line| client_with(library, line).is_ok())

@@ -6,6 +6,7 @@ mod context;
 mod error;
 mod expect;
 mod explore;
+mod go_redis;
 mod jedis;
 pub mod keys;
 mod library;

@@ -212,6 +212,22 @@ pub struct Client {
     pub sentinel_so_timeout: Option<Spanned<String>>,
     #[serde(rename = "sentinelReconnectDelay")]
     pub sentinel_reconnect_delay: Option<Spanned<String>>,
+    #[serde(rename = "MaxRetries")]
+    pub max_retries: Option<Spanned<i64>>,
+    #[serde(rename = "MinRetryBackoff")]
+    pub min_retry_backoff: Option<Spanned<String>>,
+    #[serde(rename = "MaxRetryBackoff")]
+    pub max_retry_backoff: Option<Spanned<String>>,
+    #[serde(rename = "DialTimeout")]
+    pub dial_timeout: Option<Spanned<String>>,
+    #[serde(rename = "ReadTimeout")]
+    pub read_timeout: Option<Spanned<String>>,
+    #[serde(rename = "DialerRetries")]
+    pub dialer_retries: Option<Spanned<i64>>,
+    #[serde(rename = "DialerRetryTimeout")]
+    pub dialer_retry_timeout: Option<Spanned<String>>,
+    #[serde(rename = "RouteByLatency")]
+    pub route_by_latency: Option<Spanned<bool>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

@@ -17,6 +17,7 @@
 //! - `node_redis/`: the node-redis client, another;
 //! - `redis_rs/`: the redis-rs client (`SentinelClient`), likewise;
 //! - `jedis/`: the Jedis client (`JedisSentineled`), likewise;
+//! - `go_redis/`: the go-redis client (`NewFailoverClient`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -24,6 +25,7 @@
 //! - `reply.rs`: reading replies and connection errors.
 
 mod cli;
+pub mod go_redis;
 pub mod ioredis;
 pub mod jedis;
 pub mod library;
@@ -34,6 +36,7 @@ mod reply;
 mod retry;
 mod workload;
 
+pub use go_redis::settings::GoRedis;
 pub use ioredis::settings::Ioredis;
 pub use jedis::settings::Jedis;
 pub use library::{Library, RedisPy};
@@ -141,6 +144,8 @@ pub struct Client {
     rs: Option<Box<redis_rs::RsState>>,
     /// A Jedis client's state (`None`: another library).
     jd: Option<Box<jedis::JdState>>,
+    /// A go-redis client's state (`None`: another library).
+    go: Option<Box<go_redis::GoState>>,
 }
 
 impl Client {
@@ -183,6 +188,7 @@ impl Client {
             nr: None,
             rs: None,
             jd: None,
+            go: None,
         }
     }
 
@@ -194,6 +200,7 @@ impl Client {
             Library::NodeRedis(nr) => self.node_redis(nr.clone()),
             Library::RedisRs(rs) => self.redis_rs(rs.clone()),
             Library::Jedis(jd) => self.jedis(jd.clone()),
+            Library::GoRedis(go) => self.go_redis(go.clone()),
         }
     }
 
@@ -254,6 +261,9 @@ impl Client {
         if self.jd.is_some() {
             self.jd_crash();
         }
+        if self.go.is_some() {
+            self.go_crash();
+        }
     }
 
     /// One input.
@@ -269,6 +279,9 @@ impl Client {
         }
         if self.jd.is_some() {
             return self.jd_handle(ctx, input);
+        }
+        if self.go.is_some() {
+            return self.go_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -298,6 +311,9 @@ impl Client {
         }
         if self.jd.is_some() {
             return self.jd_send(ctx);
+        }
+        if self.go.is_some() {
+            return self.go_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
