@@ -68,8 +68,9 @@ pub struct Client {
 }
 
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
-/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`).
-fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
+/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot run here
+/// (Lettuce: model-only).
+fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<String> {
     let ms = |d: sim::Duration| d.as_micros() / 1000;
     match library {
         Library::RedisPy(py) => {
@@ -86,7 +87,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
                 None => py.version.release(),
             };
             spec["library_version"] = release.clone().into();
-            release
+            Some(release)
         }
         Library::Ioredis(io) => {
             let release = format!("ioredis-{IOREDIS_RELEASE}");
@@ -103,7 +104,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
                 "autoResendUnfulfilledCommands": io.auto_resend_unfulfilled_commands,
                 "enableReadyCheck": io.enable_ready_check,
             });
-            release
+            Some(release)
         }
         Library::NodeRedis(nr) => {
             let release = format!("node-redis-{NODE_REDIS_RELEASE}");
@@ -123,7 +124,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
                 "reconnectStrategy": strategy,
                 "commandTimeout": nr.command_timeout.map_or(0, ms),
             });
-            release
+            Some(release)
         }
         Library::RedisRs(rs) => {
             let release = format!("redis-rs-{REDIS_RS_RELEASE}");
@@ -134,8 +135,9 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> String {
                 "response_timeout_ms": ms(rs.response_timeout),
                 "reuse_connection": rs.reuse_connection,
             });
-            release
+            Some(release)
         }
+        Library::Lettuce(_) => None,
     }
 }
 
@@ -274,7 +276,7 @@ impl Plan {
             }
             ClientMode::Plain(a) => spec["plain"] = pair(*a),
         }
-        let release = library_spec(&c.library, &mut spec);
+        let release = library_spec(&c.library, &mut spec)?;
         Some(Client { name: c.name.clone(), host: c.host.0 as usize, release, spec })
     }
 

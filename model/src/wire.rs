@@ -136,6 +136,11 @@ pub enum Timer {
     NodeRedisScan,
     /// redis-rs: the connect or the reply this connection waits for is late.
     RedisRsTimeout(ConnId),
+    /// Lettuce: the connect (`connectTimeout`), the handshake or the sentinel query (`timeout`)
+    /// of this connection is late.
+    LettuceTimeout(ConnId),
+    /// Lettuce: the `ConnectionWatchdog`'s `reconnectDelay` is over.
+    LettuceReconnect,
 }
 
 /// The context every model actor writes into.

@@ -6,21 +6,24 @@ use crate::record::Record;
 use crate::scenario::ClientSpec;
 use model::client::Library;
 use model::client::ioredis::settings::IOREDIS_RELEASE;
+use model::client::lettuce::settings::LETTUCE_RELEASE;
 use model::client::node_redis::settings::NODE_REDIS_RELEASE;
 use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use model::observe::Note;
 
-/// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`.
+/// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`,
+/// `Lettuce 7.7.0.RELEASE`.
 pub(super) fn library(c: &ClientSpec) -> String {
     match &c.library {
         Library::RedisPy(py) => py.name(),
         Library::Ioredis(_) => format!("ioredis {IOREDIS_RELEASE}"),
         Library::NodeRedis(_) => format!("node-redis {NODE_REDIS_RELEASE}"),
         Library::RedisRs(_) => format!("redis-rs {REDIS_RS_RELEASE}"),
+        Library::Lettuce(_) => format!("Lettuce {LETTUCE_RELEASE}"),
     }
 }
 
-/// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`.
+/// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`, `lettuce`.
 pub(super) fn library_name(c: &ClientSpec) -> &'static str {
     match &c.library {
         Library::RedisPy(py) if py.valkey_py.is_some() => "valkey-py",
@@ -28,6 +31,7 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
         Library::Ioredis(_) => "ioredis",
         Library::NodeRedis(_) => "node-redis",
         Library::RedisRs(_) => "redis-rs",
+        Library::Lettuce(_) => "lettuce",
     }
 }
 

@@ -13,6 +13,7 @@ use std::fmt::Write;
 
 mod answers;
 mod ioredis;
+mod lettuce;
 mod library;
 mod node_redis;
 mod redis_rs;
@@ -158,6 +159,10 @@ fn deployment(r: &Record, out: &mut String) {
                         if *replica { "Replica" } else { "Master" },
                         list.join(", ")
                     ),
+                    model::client::Library::Lettuce(_) => format!(
+                        "a Lettuce RedisClient.connect of a sentinel RedisURI asking [{}] for {service}",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -178,7 +183,8 @@ fn deployment(r: &Record, out: &mut String) {
         let timeout = match &c.library {
             model::client::Library::Ioredis(_)
             | model::client::Library::NodeRedis(_)
-            | model::client::Library::RedisRs(_) => String::new(),
+            | model::client::Library::RedisRs(_)
+            | model::client::Library::Lettuce(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

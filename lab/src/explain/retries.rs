@@ -36,6 +36,7 @@ pub(super) fn rules(c: &ClientSpec) -> String {
         Library::Ioredis(io) => return super::ioredis::rules(c, io),
         Library::NodeRedis(nr) => return super::node_redis::rules(nr),
         Library::RedisRs(rs) => return super::redis_rs::rules(c, rs),
+        Library::Lettuce(lt) => return super::lettuce::rules(c, lt),
     };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =

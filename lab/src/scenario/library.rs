@@ -1,18 +1,21 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
 //! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
-//! node-redis (`super::node_redis`) and redis-rs (`super::redis_rs`) are modelled; any other
+//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`) and Lettuce
+//! (`super::lettuce`) are modelled; any other
 //! library of [`model::client::library::LIBRARIES`] is refused by name,
 //! never run as redis-py. A setting of the other library is an error too, naming the ones this
 //! library takes.
 
 use super::ScenarioError;
 use super::context::Ctx;
+use super::lettuce::lettuce_keys;
 use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };
+use model::client::lettuce::settings::LETTUCE_SETTINGS;
 use model::client::library::{
     LIBRARIES, MODELLED, REDIS_PY_SETTINGS, RedisPyVersion, ValkeyPyVersion,
 };
@@ -41,6 +44,16 @@ impl Ctx<'_> {
                     ),
                 );
             }
+        }
+        if name == "lettuce" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c).into_iter().filter(|(k, _)| *k != "connectTimeout"));
+            foreign.extend(node_redis_keys(c));
+            foreign.extend(redis_rs_keys(c));
+            return self.lettuce(c, foreign).map(Library::Lettuce);
+        }
+        if let Some((key, span)) = lettuce_keys(c).into_iter().next() {
+            return self.err(span, format!("`{key}` is a Lettuce setting, not one of {name}'s"));
         }
         if name == "redis-rs" {
             let mut foreign = py_keys(c);
@@ -217,16 +230,18 @@ pub(super) fn unknown_client_key(message: String) -> String {
                     || IOREDIS_SETTINGS.contains(k)
                     || NODE_REDIS_SETTINGS.contains(k)
                     || REDIS_RS_SETTINGS.contains(k)
+                    || LETTUCE_SETTINGS.contains(k)
             };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}) nor a redis-rs setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}) nor a Lettuce setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
         IOREDIS_SETTINGS.join(", "),
         NODE_REDIS_SETTINGS.join(", "),
-        REDIS_RS_SETTINGS.join(", ")
+        REDIS_RS_SETTINGS.join(", "),
+        LETTUCE_SETTINGS.join(", ")
     )
 }

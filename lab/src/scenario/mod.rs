@@ -7,6 +7,7 @@ mod error;
 mod expect;
 mod explore;
 pub mod keys;
+mod lettuce;
 mod library;
 mod node_redis;
 mod raw;

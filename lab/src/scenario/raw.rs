@@ -202,6 +202,15 @@ pub struct Client {
     #[serde(rename = "response_timeout")]
     pub response_timeout: Option<Spanned<String>>,
     pub reuse_connection: Option<Spanned<bool>>,
+    pub timeout: Option<Spanned<String>>,
+    #[serde(rename = "autoReconnect")]
+    pub auto_reconnect: Option<Spanned<bool>>,
+    #[serde(rename = "disconnectedBehavior")]
+    pub disconnected_behavior: Option<Spanned<String>>,
+    #[serde(rename = "requestQueueSize")]
+    pub request_queue_size: Option<Spanned<i64>>,
+    #[serde(rename = "reconnectDelay")]
+    pub reconnect_delay: Option<Spanned<String>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

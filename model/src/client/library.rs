@@ -48,7 +48,8 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 5] = ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs"];
+pub const MODELLED: [&str; 6] =
+    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "lettuce"];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -217,6 +218,8 @@ pub enum Library {
     NodeRedis(super::NodeRedis),
     /// redis-rs (the `redis` crate 1.8.2).
     RedisRs(super::RedisRs),
+    /// Lettuce (7.7.0.RELEASE).
+    Lettuce(super::Lettuce),
 }
 
 impl Default for Library {
@@ -231,7 +234,10 @@ impl Library {
     pub fn redis_py(&self) -> Option<&RedisPy> {
         match self {
             Library::RedisPy(py) => Some(py),
-            Library::Ioredis(_) | Library::NodeRedis(_) | Library::RedisRs(_) => None,
+            Library::Ioredis(_)
+            | Library::NodeRedis(_)
+            | Library::RedisRs(_)
+            | Library::Lettuce(_) => None,
         }
     }
 }

@@ -16,6 +16,7 @@
 //! - `ioredis/`: the ioredis client, a state machine of its own inside the same process;
 //! - `node_redis/`: the node-redis client, another;
 //! - `redis_rs/`: the redis-rs client (`SentinelClient`), likewise;
+//! - `lettuce/`: the Lettuce client (`RedisClient.connect` of a sentinel `RedisURI`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -24,6 +25,7 @@
 
 mod cli;
 pub mod ioredis;
+pub mod lettuce;
 pub mod library;
 pub mod node_redis;
 mod redis_py;
@@ -33,6 +35,7 @@ mod retry;
 mod workload;
 
 pub use ioredis::settings::Ioredis;
+pub use lettuce::settings::Lettuce;
 pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
 pub use redis_rs::settings::RedisRs;
@@ -136,6 +139,8 @@ pub struct Client {
     nr: Option<Box<node_redis::NrState>>,
     /// A redis-rs client's state (`None`: another library).
     rs: Option<Box<redis_rs::RsState>>,
+    /// A Lettuce client's state (`None`: another library).
+    lt: Option<Box<lettuce::LtState>>,
 }
 
 impl Client {
@@ -177,6 +182,7 @@ impl Client {
             io: None,
             nr: None,
             rs: None,
+            lt: None,
         }
     }
 
@@ -187,6 +193,7 @@ impl Client {
             Library::Ioredis(io) => self.ioredis(io.clone()),
             Library::NodeRedis(nr) => self.node_redis(nr.clone()),
             Library::RedisRs(rs) => self.redis_rs(rs.clone()),
+            Library::Lettuce(lt) => self.lettuce(lt.clone()),
         }
     }
 
@@ -244,6 +251,9 @@ impl Client {
         if self.rs.is_some() {
             self.rs_crash();
         }
+        if self.lt.is_some() {
+            self.lt_crash();
+        }
     }
 
     /// One input.
@@ -256,6 +266,9 @@ impl Client {
         }
         if self.rs.is_some() {
             return self.rs_handle(ctx, input);
+        }
+        if self.lt.is_some() {
+            return self.lt_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -282,6 +295,9 @@ impl Client {
         }
         if self.rs.is_some() {
             return self.rs_send(ctx);
+        }
+        if self.lt.is_some() {
+            return self.lt_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
