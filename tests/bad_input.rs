@@ -320,7 +320,55 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "redis-rs-unknown",
             "library = \"redis-rs\"\n",
             "max_delay = \"1s\"",
-            "nor a redis-rs setting (connection_timeout, response_timeout, reuse-connection)",
+            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection) nor a Lettuce setting (timeout, connectTimeout",
+        ),
+        (
+            "redis-rs-on-lettuce",
+            "library = \"lettuce\"\n",
+            "reuse-connection = false",
+            "`reuse-connection` is not a Lettuce setting; a Lettuce client takes: timeout, connectTimeout, autoReconnect, disconnectedBehavior, requestQueueSize, reconnectDelay",
+        ),
+        (
+            "socket-timeout-on-lettuce",
+            "library = \"lettuce\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is not a Lettuce setting",
+        ),
+        (
+            "lettuce-on-redis-rs",
+            "library = \"redis-rs\"\n",
+            "autoReconnect = false",
+            "`autoReconnect` is a Lettuce setting, not one of redis-rs'",
+        ),
+        (
+            "lettuce-on-py",
+            "",
+            "timeout = \"5s\"",
+            "`timeout` is a Lettuce setting, not one of redis-py's",
+        ),
+        (
+            "lettuce-version",
+            "library = \"lettuce\"\nlibrary-version = \"6.8\"\n",
+            "",
+            "Lettuce `6.8` is not supported: the model follows Lettuce 7.7.0.RELEASE",
+        ),
+        (
+            "lettuce-behavior",
+            "library = \"lettuce\"\n",
+            "disconnectedBehavior = \"QUEUE\"",
+            "disconnectedBehavior `QUEUE`: one of DEFAULT, ACCEPT_COMMANDS, REJECT_COMMANDS",
+        ),
+        (
+            "lettuce-queue",
+            "library = \"lettuce\"\n",
+            "requestQueueSize = -1",
+            "requestQueueSize is a Java int from 0 to 2147483647",
+        ),
+        (
+            "lettuce-replica",
+            "library = \"lettuce\"\nrole = \"replica\"\n",
+            "",
+            "reaches the master only",
         ),
     ];
     for (name, lib, setting, want) in cases {
