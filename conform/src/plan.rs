@@ -535,6 +535,14 @@ workload = { writes-per-sec = 10 }
     }
 
     #[test]
+    fn a_lettuce_client_has_no_driver_and_no_real_client() {
+        let text = BASE.replace("service = \"m\"\n", "service = \"m\"\nlibrary = \"lettuce\"\n");
+        let s = scenario(&text);
+        assert!(matches!(s.clients[0].library, Library::Lettuce(_)));
+        assert!(Plan::new(&s).clients.is_empty(), "model-only: nothing to install or run");
+    }
+
+    #[test]
     fn faults_become_real_steps_and_the_rest_caveats() {
         let text = format!(
             "{BASE}{}",

@@ -357,7 +357,8 @@ impl Client {
     /// `ConnectionWatchdog.run`: resolve the address again (through the sentinels) and
     /// connect.
     fn lt_reconnect(&mut self, ctx: &mut NodeCtx<'_>) {
-        if self.lt().chan.is_some() || self.lt().lookup.is_some() {
+        let lt = self.lt();
+        if !lt.open || !lt.reconnecting || lt.chan.is_some() || lt.lookup.is_some() {
             return;
         }
         if self.lt_should_log(ctx) {
