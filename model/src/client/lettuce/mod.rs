@@ -23,7 +23,8 @@
 //!   `RedisReadOnlyException`, and the connection stays with the server it has.
 //!
 //! Simplifications: the handshake is one `PING` round trip (the RESP2 handshake; Lettuce's
-//! default `HELLO 3` is one round trip too, and the model's servers speak RESP2); the first
+//! default `HELLO 3` is one round trip too, and the model's servers speak RESP2), whose
+//! `-LOADING` or `-MASTERDOWN` counts as done, as `HELLO` would succeed there; the first
 //! `connect()` is the application's, at its first operation, which fails with it if no address
 //! or connection is had (the application calls `connect()` again at its next operation).
 
@@ -233,7 +234,11 @@ impl Client {
         if c.phase == Phase::Handshake {
             ctx.cancel_timer(Timer::LettuceTimeout(conn));
             return match r {
-                Reply::Error(e) => self.lt_failed(ctx, conn, e),
+                // HELLO, the handshake the PING stands for, runs while loading and on a stale
+                // replica (its flags carry `loading` and `stale`; PING's do not).
+                Reply::Error(e) if !e.starts_with("LOADING") && !e.starts_with("MASTERDOWN") => {
+                    self.lt_failed(ctx, conn, e)
+                }
                 _ => self.lt_active(ctx, c),
             };
         }

@@ -237,3 +237,21 @@ fn connect_moves_on_only_when_a_sentinel_does_not_connect_and_a_null_answer_fail
     assert_eq!(records(&e)[0].result, OpResult::Error { error: error.into() });
     assert!(connects(&e).is_empty(), "the third sentinel is not asked");
 }
+
+#[test]
+fn a_loading_server_completes_the_handshake_as_hello_would_and_its_error_is_the_callers() {
+    let (mut c, mut out) = client(Lettuce::default());
+    let e = input(&mut c, &mut out, 0, Input::Timer(Timer::ClientNext));
+    let s1 = connects(&e)[0].0;
+    let e = handshake(&mut c, &mut out, 0, s1);
+    assert_eq!(sends(&e).len(), 1);
+    let e = reply(&mut c, &mut out, 0, s1, addr("m1"));
+    let data = connects(&e)[0].0;
+    input(&mut c, &mut out, 1, Input::Connected(data));
+    let loading = "LOADING Redis is loading the dataset in memory";
+    let e = reply(&mut c, &mut out, 2, data, Reply::err(loading));
+    assert!(matches!(&sends(&e)[..], [(d, Command::Set { .. })] if *d == data));
+    let e = reply(&mut c, &mut out, 3, data, Reply::err(loading));
+    assert_eq!(records(&e)[0].result, OpResult::Error { error: loading.into() });
+    assert!(closes(&e).is_empty(), "RedisLoadingException is the caller's; the connection stays");
+}
