@@ -191,7 +191,7 @@ fn a_directive_the_build_does_not_have_is_refused() {
 fn a_library_not_modelled_yet_is_refused_never_run_as_redis_py() {
     let line = first_line("library-not-modelled.toml");
     assert!(line.starts_with("error: tests/bad/library-not-modelled.toml:21:11:"), "{line}");
-    assert!(line.contains("library `lettuce` is not modelled yet; modelled: redis-py"), "{line}");
+    assert!(line.contains("library `redisson` is not modelled yet; modelled: redis-py"), "{line}");
 }
 
 #[test]
@@ -320,7 +320,55 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "redis-rs-unknown",
             "library = \"redis-rs\"\n",
             "max_delay = \"1s\"",
-            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection), a Jedis setting (connectionTimeout, soTimeout, sentinelConnectionTimeout, sentinelSoTimeout, sentinelReconnectDelay) nor a go-redis setting (MaxRetries, MinRetryBackoff",
+            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection), a Jedis setting (connectionTimeout, soTimeout, sentinelConnectionTimeout, sentinelSoTimeout, sentinelReconnectDelay), a go-redis setting (MaxRetries, MinRetryBackoff",
+        ),
+        (
+            "redis-rs-on-lettuce",
+            "library = \"lettuce\"\n",
+            "reuse-connection = false",
+            "`reuse-connection` is not a Lettuce setting; a Lettuce client takes: timeout, connectTimeout, autoReconnect, disconnectedBehavior, requestQueueSize, reconnectDelay",
+        ),
+        (
+            "socket-timeout-on-lettuce",
+            "library = \"lettuce\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is not a Lettuce setting",
+        ),
+        (
+            "lettuce-on-redis-rs",
+            "library = \"redis-rs\"\n",
+            "autoReconnect = false",
+            "`autoReconnect` is a Lettuce setting, not one of redis-rs'",
+        ),
+        (
+            "lettuce-on-py",
+            "",
+            "timeout = \"5s\"",
+            "`timeout` is a Lettuce setting, not one of redis-py's",
+        ),
+        (
+            "lettuce-version",
+            "library = \"lettuce\"\nlibrary-version = \"6.8\"\n",
+            "",
+            "Lettuce `6.8` is not supported: the model follows Lettuce 7.7.0.RELEASE",
+        ),
+        (
+            "lettuce-behavior",
+            "library = \"lettuce\"\n",
+            "disconnectedBehavior = \"QUEUE\"",
+            "disconnectedBehavior `QUEUE`: one of DEFAULT, ACCEPT_COMMANDS, REJECT_COMMANDS",
+        ),
+        (
+            "lettuce-queue",
+            "library = \"lettuce\"\n",
+            "requestQueueSize = -1",
+            "requestQueueSize is a Java int from 0 to 2147483647",
+        ),
+        (
+            "lettuce-replica",
+            "library = \"lettuce\"\nrole = \"replica\"\n",
+            "",
+            "reaches the master only",
         ),
         (
             "redis-rs-on-go-redis",
@@ -363,7 +411,7 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "go-redis-unknown",
             "library = \"go-redis\"\n",
             "PoolSize = 10",
-            "nor a go-redis setting (MaxRetries, MinRetryBackoff",
+            ", a go-redis setting (MaxRetries, MinRetryBackoff",
         ),
         (
             "redis-rs-on-jedis",

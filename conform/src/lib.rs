@@ -116,17 +116,21 @@ pub fn conform(
     // them, so the seeds vary only timing, as real runs do.
     let mut scenario = scenario.for_seed(scenario.seed);
     scenario.explore = None;
-    // A model-only library (Jedis, go-redis: no Maven Central, no Go module proxy here) has no
-    // driver: its clients are left out of the real runs and the simulated ones alike.
-    let (kept, left): (Vec<_>, Vec<_>) =
-        std::mem::take(&mut scenario.clients).into_iter().partition(|c| plan::runnable(&c.library));
+    // A model-only library (Jedis, Lettuce, go-redis) has no driver here: its clients are left
+    // out of the real runs and the simulated ones alike, each named in a caveat.
+    let (kept, left): (Vec<_>, Vec<_>) = std::mem::take(&mut scenario.clients)
+        .into_iter()
+        .partition(|c| plan::model_only(&c.library).is_none());
     scenario.clients = kept;
-    if !left.is_empty() {
-        let names: Vec<&str> = left.iter().map(|c| c.name.as_str()).collect();
-        say(format_args!("left out (model-only, no driver here): {}", names.join(", ")));
-    }
     let scenario = &scenario;
-    let plan = plan::Plan::new(scenario);
+    let mut plan = plan::Plan::new(scenario);
+    for c in &left {
+        let why = plan::model_only(&c.library).unwrap_or_default();
+        plan.caveats.push(format!(
+            "client {} cannot run here ({why}): left out of the real runs and of the simulated seeds they are compared with",
+            c.name
+        ));
+    }
     let python = preflight::venv(REDIS_PY).map_err(Unable)?;
     let drivers = venvs(&plan, opts.redis_py.as_deref())?;
     let simulated: Vec<Outcome> =

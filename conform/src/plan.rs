@@ -67,16 +67,20 @@ pub struct Client {
     pub spec: serde_json::Value,
 }
 
-/// True if `library` can be installed and driven here (every modelled library but the
-/// model-only Jedis and go-redis, for which [`library_spec`] has no driver either).
-pub(crate) fn runnable(library: &Library) -> bool {
-    !matches!(library, Library::Jedis(_) | Library::GoRedis(_))
+/// Why `library` cannot be installed and driven here, for the model-only libraries (for which
+/// [`library_spec`] has no driver either); `None` for the runnable ones.
+pub(crate) fn model_only(library: &Library) -> Option<&'static str> {
+    match library {
+        Library::Jedis(_) => Some("Jedis is Java; no Maven Central here"),
+        Library::Lettuce(_) => Some("Lettuce is Java; no Maven Central here"),
+        Library::GoRedis(_) => Some("go-redis needs the Go module proxy, out of reach here"),
+        _ => None,
+    }
 }
 
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
-/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot be installed
-/// here (Jedis: no Maven Central; go-redis: no Go module proxy): its clients are model-only and
-/// [`crate::conform`] leaves them out of the real and the simulated runs.
+/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a model-only library
+/// ([`model_only`]), which [`crate::conform`] leaves out of the real and the simulated runs.
 fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<String> {
     let ms = |d: sim::Duration| d.as_micros() / 1000;
     match library {
@@ -144,7 +148,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
             });
             Some(release)
         }
-        Library::Jedis(_) | Library::GoRedis(_) => None,
+        Library::Jedis(_) | Library::GoRedis(_) | Library::Lettuce(_) => None,
     }
 }
 
@@ -525,7 +529,7 @@ workload = { writes-per-sec = 10 }
     fn a_go_redis_client_is_model_only_and_gets_no_driver() {
         let text = BASE.replace("service = \"m\"\n", "service = \"m\"\nlibrary = \"go-redis\"\n");
         let s = scenario(&text);
-        assert!(!runnable(&s.clients[0].library));
+        assert!(model_only(&s.clients[0].library).is_some());
         assert!(Plan::new(&s).clients.is_empty());
     }
 
@@ -547,6 +551,14 @@ workload = { writes-per-sec = 10 }
         assert!(io["maxRetriesPerRequest"].is_null(), "a negative number is ioredis' null");
         assert_eq!(io["connectTimeout_ms"], 10_000);
         assert!(c.spec.get("socket_connect_timeout").is_none(), "no redis-py setting");
+    }
+
+    #[test]
+    fn a_lettuce_client_has_no_driver_and_no_real_client() {
+        let text = BASE.replace("service = \"m\"\n", "service = \"m\"\nlibrary = \"lettuce\"\n");
+        let s = scenario(&text);
+        assert!(matches!(s.clients[0].library, Library::Lettuce(_)));
+        assert!(Plan::new(&s).clients.is_empty(), "model-only: nothing to install or run");
     }
 
     #[test]

@@ -148,6 +148,11 @@ pub enum Timer {
     GoRedisDialTimeout(ConnId),
     /// go-redis: the subscription's `Receive` loop has slept; it dials again.
     GoRedisResubscribe,
+    /// Lettuce: the connect (`connectTimeout`), the handshake or the sentinel query (`timeout`)
+    /// of this connection is late.
+    LettuceTimeout(ConnId),
+    /// Lettuce: the `ConnectionWatchdog`'s `reconnectDelay` is over.
+    LettuceReconnect,
 }
 
 /// The context every model actor writes into.

@@ -8,12 +8,13 @@ use model::client::Library;
 use model::client::go_redis::settings::GO_REDIS_RELEASE;
 use model::client::ioredis::settings::IOREDIS_RELEASE;
 use model::client::jedis::settings::JEDIS_RELEASE;
+use model::client::lettuce::settings::LETTUCE_RELEASE;
 use model::client::node_redis::settings::NODE_REDIS_RELEASE;
 use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use model::observe::Note;
 
 /// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`,
-/// `Jedis 7.5.3`, `go-redis v9.22.0`.
+/// `Jedis 7.5.3`, `go-redis v9.22.0`, `Lettuce 7.7.0.RELEASE`.
 pub(super) fn library(c: &ClientSpec) -> String {
     match &c.library {
         Library::RedisPy(py) => py.name(),
@@ -22,11 +23,12 @@ pub(super) fn library(c: &ClientSpec) -> String {
         Library::RedisRs(_) => format!("redis-rs {REDIS_RS_RELEASE}"),
         Library::Jedis(_) => format!("Jedis {JEDIS_RELEASE}"),
         Library::GoRedis(_) => format!("go-redis {GO_REDIS_RELEASE}"),
+        Library::Lettuce(_) => format!("Lettuce {LETTUCE_RELEASE}"),
     }
 }
 
 /// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`, `jedis`,
-/// `go-redis`.
+/// `go-redis`, `lettuce`.
 pub(super) fn library_name(c: &ClientSpec) -> &'static str {
     match &c.library {
         Library::RedisPy(py) if py.valkey_py.is_some() => "valkey-py",
@@ -36,6 +38,7 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
         Library::RedisRs(_) => "redis-rs",
         Library::Jedis(_) => "jedis",
         Library::GoRedis(_) => "go-redis",
+        Library::Lettuce(_) => "lettuce",
     }
 }
 
@@ -60,6 +63,9 @@ pub(super) fn discovery(c: &ClientSpec) -> &'static str {
         }
         Library::GoRedis(_) => {
             "each new connection asks the sentinel it cached (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag or ROLE checked), or all of them at once, shuffled, keeping the first to answer; a +switch-master subscription on the cached sentinel closes the connections to the old master"
+        }
+        Library::Lettuce(_) => {
+            "each connect and reconnect asks them in list order, moving on only when a sentinel cannot be connected to (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag or ROLE checked), and connects to the address named; nothing subscribes to +switch-master"
         }
     }
 }

@@ -15,6 +15,7 @@ mod answers;
 mod go_redis;
 mod ioredis;
 mod jedis;
+mod lettuce;
 mod library;
 mod node_redis;
 mod redis_rs;
@@ -178,6 +179,10 @@ fn deployment(r: &Record, out: &mut String) {
                         "a go-redis NewFailoverClient asking [{}] for {service}",
                         list.join(", ")
                     ),
+                    model::client::Library::Lettuce(_) => format!(
+                        "a Lettuce RedisClient.connect of a sentinel RedisURI asking [{}] for {service}",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -200,7 +205,8 @@ fn deployment(r: &Record, out: &mut String) {
             | model::client::Library::NodeRedis(_)
             | model::client::Library::RedisRs(_)
             | model::client::Library::Jedis(_)
-            | model::client::Library::GoRedis(_) => String::new(),
+            | model::client::Library::GoRedis(_)
+            | model::client::Library::Lettuce(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

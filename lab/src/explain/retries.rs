@@ -38,6 +38,7 @@ pub(super) fn rules(c: &ClientSpec) -> String {
         Library::RedisRs(rs) => return super::redis_rs::rules(c, rs),
         Library::Jedis(jd) => return super::jedis::rules(c, jd),
         Library::GoRedis(go) => return super::go_redis::rules(c, go),
+        Library::Lettuce(lt) => return super::lettuce::rules(c, lt),
     };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =

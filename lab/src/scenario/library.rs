@@ -1,7 +1,7 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
 //! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
-//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`), Jedis (`super::jedis`) and
-//! go-redis (`super::go_redis`) are modelled; any other
+//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`), Jedis (`super::jedis`),
+//! go-redis (`super::go_redis`) and Lettuce (`super::lettuce`) are modelled; any other
 //! library of [`model::client::library::LIBRARIES`] is refused by name,
 //! never run as redis-py. A setting of the other library is an error too, naming the ones this
 //! library takes.
@@ -10,6 +10,7 @@ use super::ScenarioError;
 use super::context::Ctx;
 use super::go_redis::go_redis_keys;
 use super::jedis::jedis_keys;
+use super::lettuce::lettuce_keys;
 use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
@@ -18,6 +19,7 @@ use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };
 use model::client::jedis::settings::JEDIS_SETTINGS;
+use model::client::lettuce::settings::LETTUCE_SETTINGS;
 use model::client::library::{
     LIBRARIES, MODELLED, REDIS_PY_SETTINGS, RedisPyVersion, ValkeyPyVersion,
 };
@@ -46,6 +48,18 @@ impl Ctx<'_> {
                     ),
                 );
             }
+        }
+        if name == "lettuce" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c).into_iter().filter(|(k, _)| *k != "connectTimeout"));
+            foreign.extend(node_redis_keys(c));
+            foreign.extend(redis_rs_keys(c));
+            foreign.extend(jedis_keys(c));
+            foreign.extend(go_redis_keys(c));
+            return self.lettuce(c, foreign).map(Library::Lettuce);
+        }
+        if let Some((key, span)) = lettuce_keys(c).into_iter().next() {
+            return self.err(span, format!("`{key}` is a Lettuce setting, not one of {name}'s"));
         }
         if name == "go-redis" {
             let mut foreign = py_keys(c);
@@ -210,6 +224,7 @@ pub fn library_keys() -> Vec<(&'static str, Vec<&'static str>)> {
                 "redis-rs" => REDIS_RS_SETTINGS.to_vec(),
                 "jedis" => JEDIS_SETTINGS.to_vec(),
                 "go-redis" => GO_REDIS_SETTINGS.to_vec(),
+                "lettuce" => LETTUCE_SETTINGS.to_vec(),
                 _ => py(),
             };
             (name, keys)
@@ -266,19 +281,21 @@ pub(super) fn unknown_client_key(message: String) -> String {
                     || REDIS_RS_SETTINGS.contains(k)
                     || JEDIS_SETTINGS.contains(k)
                     || GO_REDIS_SETTINGS.contains(k)
+                    || LETTUCE_SETTINGS.contains(k)
             };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}) nor a go-redis setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}), a go-redis setting ({}) nor a Lettuce setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
         IOREDIS_SETTINGS.join(", "),
         NODE_REDIS_SETTINGS.join(", "),
         REDIS_RS_SETTINGS.join(", "),
         JEDIS_SETTINGS.join(", "),
-        GO_REDIS_SETTINGS.join(", ")
+        GO_REDIS_SETTINGS.join(", "),
+        LETTUCE_SETTINGS.join(", ")
     )
 }
 
@@ -297,7 +314,7 @@ mod tests {
 
     /// A value of `key` its own library takes: the first of a few shapes that parses.
     fn accepted(library: &str, key: &str) -> String {
-        ["\"1s\"", "true", "false", "3", "\"READONLY\""]
+        ["\"1s\"", "true", "false", "3", "\"READONLY\"", "\"DEFAULT\""]
             .iter()
             .map(|v| format!("\"{key}\" = {v}"))
             .find(|line| client_with(library, line).is_ok())

@@ -9,6 +9,7 @@ mod explore;
 mod go_redis;
 mod jedis;
 pub mod keys;
+mod lettuce;
 mod library;
 mod node_redis;
 mod raw;

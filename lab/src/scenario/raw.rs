@@ -228,6 +228,15 @@ pub struct Client {
     pub dialer_retry_timeout: Option<Spanned<String>>,
     #[serde(rename = "RouteByLatency")]
     pub route_by_latency: Option<Spanned<bool>>,
+    pub timeout: Option<Spanned<String>>,
+    #[serde(rename = "autoReconnect")]
+    pub auto_reconnect: Option<Spanned<bool>>,
+    #[serde(rename = "disconnectedBehavior")]
+    pub disconnected_behavior: Option<Spanned<String>>,
+    #[serde(rename = "requestQueueSize")]
+    pub request_queue_size: Option<Spanned<i64>>,
+    #[serde(rename = "reconnectDelay")]
+    pub reconnect_delay: Option<Spanned<String>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

@@ -48,8 +48,8 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 7] =
-    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "jedis", "go-redis"];
+pub const MODELLED: [&str; 8] =
+    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "jedis", "go-redis", "lettuce"];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -222,6 +222,8 @@ pub enum Library {
     Jedis(super::Jedis),
     /// go-redis (v9.22.0).
     GoRedis(super::GoRedis),
+    /// Lettuce (7.7.0.RELEASE).
+    Lettuce(super::Lettuce),
 }
 
 impl Default for Library {
@@ -240,7 +242,8 @@ impl Library {
             | Library::NodeRedis(_)
             | Library::RedisRs(_)
             | Library::Jedis(_)
-            | Library::GoRedis(_) => None,
+            | Library::GoRedis(_)
+            | Library::Lettuce(_) => None,
         }
     }
 }

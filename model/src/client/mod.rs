@@ -18,6 +18,7 @@
 //! - `redis_rs/`: the redis-rs client (`SentinelClient`), likewise;
 //! - `jedis/`: the Jedis client (`JedisSentineled`), likewise;
 //! - `go_redis/`: the go-redis client (`NewFailoverClient`), likewise;
+//! - `lettuce/`: the Lettuce client (`RedisClient.connect` of a sentinel `RedisURI`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -28,6 +29,7 @@ mod cli;
 pub mod go_redis;
 pub mod ioredis;
 pub mod jedis;
+pub mod lettuce;
 pub mod library;
 pub mod node_redis;
 mod redis_py;
@@ -39,6 +41,7 @@ mod workload;
 pub use go_redis::settings::GoRedis;
 pub use ioredis::settings::Ioredis;
 pub use jedis::settings::Jedis;
+pub use lettuce::settings::Lettuce;
 pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
 pub use redis_rs::settings::RedisRs;
@@ -146,6 +149,8 @@ pub struct Client {
     jd: Option<Box<jedis::JdState>>,
     /// A go-redis client's state (`None`: another library).
     go: Option<Box<go_redis::GoState>>,
+    /// A Lettuce client's state (`None`: another library).
+    lt: Option<Box<lettuce::LtState>>,
 }
 
 impl Client {
@@ -189,6 +194,7 @@ impl Client {
             rs: None,
             jd: None,
             go: None,
+            lt: None,
         }
     }
 
@@ -201,6 +207,7 @@ impl Client {
             Library::RedisRs(rs) => self.redis_rs(rs.clone()),
             Library::Jedis(jd) => self.jedis(jd.clone()),
             Library::GoRedis(go) => self.go_redis(go.clone()),
+            Library::Lettuce(lt) => self.lettuce(lt.clone()),
         }
     }
 
@@ -264,6 +271,9 @@ impl Client {
         if self.go.is_some() {
             self.go_crash();
         }
+        if self.lt.is_some() {
+            self.lt_crash();
+        }
     }
 
     /// One input.
@@ -282,6 +292,9 @@ impl Client {
         }
         if self.go.is_some() {
             return self.go_handle(ctx, input);
+        }
+        if self.lt.is_some() {
+            return self.lt_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -314,6 +327,9 @@ impl Client {
         }
         if self.go.is_some() {
             return self.go_send(ctx);
+        }
+        if self.lt.is_some() {
+            return self.lt_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
