@@ -50,9 +50,9 @@ impl Read {
 /// `hello` read: `None` when it is not eight fields long, or when it contains `own_id`, if
 /// given (`strstr(hello, sentinel.myid)`: a sentinel ignores its own hellos on its links).
 pub(crate) fn read(hello: &str, own_id: Option<&str>) -> Option<Read> {
-    let own_id = own_id.unwrap_or_default();
-    let own = |s: &str| !own_id.is_empty() && s.len() >= own_id.len() && contains(s, own_id);
-    if own_id.as_bytes().contains(&b',') && own(hello) {
+    // `strstr` finds an empty id in every text.
+    let own = |s: &str| own_id.is_some_and(|id| s.len() >= id.len() && contains(s, id));
+    if own_id.is_some_and(|id| id.as_bytes().contains(&b',')) && own(hello) {
         return None;
     }
     let t = split8(hello)?;
@@ -171,6 +171,7 @@ mod tests {
         let comma = Some("3,mymaster");
         assert_eq!(read(h, comma), None, "an id with a comma is looked for everywhere");
         assert_eq!(read("a,b", Some("me")), None);
+        assert_eq!(read(h, Some("")), None, "strstr finds an empty id everywhere");
     }
 
     #[test]
