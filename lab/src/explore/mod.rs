@@ -61,6 +61,10 @@ pub struct SeedResult {
 
 /// The longest stretch over which one server acknowledged only writes that were then lost.
 pub fn lost_window_ms(outcome: &Outcome) -> u64 {
+    // No lost key: no stretch to measure (and no history to sort, the common case).
+    if outcome.writes.lost_keys.is_empty() {
+        return 0;
+    }
     let lost: std::collections::BTreeSet<&str> =
         outcome.writes.lost_keys.iter().map(String::as_str).collect();
     let mut by_node: BTreeMap<&str, Vec<&OpRecord>> = BTreeMap::new();

@@ -61,12 +61,22 @@ impl Client {
     }
 }
 
-/// `<name>:<seq, six digits at least>`, the key of write `seq` (`format!("{name}:{seq:06}")`
-/// without the formatting machinery: one allocation).
+/// `<name>:<seq, six digits at least>`, the key of write `seq` (`format!("{name}:{seq:06}")`).
 fn key_of(name: &str, seq: u64) -> Text {
+    joined(name, ":", seq, 6)
+}
+
+/// `<name>-v<seq>`, the value of write `seq` (`format!("{name}-v{seq}")`).
+fn value_of(name: &str, seq: u64) -> Text {
+    joined(name, "-v", seq, 1)
+}
+
+/// `<head><sep><n>`, `n` in decimal with at least `width` digits (zero-padded), built without
+/// the formatting machinery: on the stack when short, so the text's own is the one allocation.
+fn joined(head: &str, sep: &str, n: u64, width: usize) -> Text {
     let mut digits = [b'0'; 20];
     let mut i = digits.len();
-    let mut n = seq;
+    let mut n = n;
     loop {
         i -= 1;
         digits[i] = b'0' + (n % 10) as u8;
@@ -75,18 +85,32 @@ fn key_of(name: &str, seq: u64) -> Text {
             break;
         }
     }
-    let start = i.min(digits.len() - 6);
-    let mut s = String::with_capacity(name.len() + 1 + digits.len() - start);
-    s.push_str(name);
-    s.push(':');
-    s.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
-    Text::from(s.as_str())
+    let tail = &digits[i.min(digits.len() - width)..];
+    let parts = [head.as_bytes(), sep.as_bytes(), tail];
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut buf = [0u8; 96];
+    if len > buf.len() {
+        let text: Vec<u8> = parts.concat();
+        return Text::from(std::str::from_utf8(&text).expect("strs and ASCII digits"));
+    }
+    let mut at = 0;
+    for p in parts {
+        buf[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+    Text::from(std::str::from_utf8(&buf[..len]).expect("strs and ASCII digits"))
 }
 
-/// `<name>-v<seq>`, the value of write `seq`.
-fn value_of(name: &str, seq: u64) -> Text {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(name.len() + 22);
-    let _ = write!(s, "{name}-v{seq}");
-    Text::from(s.as_str())
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_and_values_are_the_formatted_ones() {
+        let long = "n".repeat(90);
+        for name in ["c1", "writer-é", "", long.as_str()] {
+            for seq in [0, 7, 42, 999_999, 1_000_000, u64::MAX] {
+                assert_eq!(&*super::key_of(name, seq), format!("{name}:{seq:06}"));
+                assert_eq!(&*super::value_of(name, seq), format!("{name}-v{seq}"));
+            }
+        }
+    }
 }

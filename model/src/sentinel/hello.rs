@@ -5,6 +5,7 @@
 //! higher config epoch (`+config-update-from`, `+switch-master`): the last failover wins wherever
 //! it propagates. The switch itself (`sentinelResetMasterAndChangeAddress`) is here too.
 
+use super::hello_read::{Fields, read};
 use super::instance::{FailoverState, Flags, Instance, Kind, Role};
 use super::{HELLO_CHANNEL, Sentinel, Slot, mstime};
 use crate::observe::Level;
@@ -20,39 +21,6 @@ pub(crate) struct HelloCache {
     master_host: String,
     payload: Text,
     channel: Text,
-}
-
-/// `strstr(hello, needle) != NULL`, as `sentinelProcessHelloMessage`'s caller checks for its own
-/// id. Hellos are short: a scan for the first byte beats building a two-way searcher for each.
-pub(crate) fn contains(hay: &str, needle: &str) -> bool {
-    let (h, n) = (hay.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = n.split_first() else { return true };
-    if h.len() < n.len() {
-        return false;
-    }
-    (0..=h.len() - n.len()).any(|i| h[i] == first && h[i + 1..i + n.len()] == *rest)
-}
-
-/// The eight comma-separated fields of a hello, or `None` when it has another number of them
-/// (one pass over the bytes).
-fn split8(hello: &str) -> Option<[&str; 8]> {
-    let mut t = [""; 8];
-    let (mut n, mut start) = (0, 0);
-    for (i, &b) in hello.as_bytes().iter().enumerate() {
-        if b == b',' {
-            if n == 7 {
-                return None;
-            }
-            t[n] = &hello[start..i];
-            n += 1;
-            start = i + 1;
-        }
-    }
-    if n != 7 {
-        return None;
-    }
-    t[7] = &hello[start..];
-    Some(t)
 }
 
 impl Sentinel {
@@ -103,41 +71,28 @@ impl Sentinel {
 
     /// A hello on a pub/sub link (`sentinelReceiveHelloMessages`): processed unless it contains
     /// this sentinel's own id (`strstr(r->element[2]->str, sentinel.myid)`).
-    pub(crate) fn hello_from_link(&mut self, ctx: &mut NodeCtx<'_>, hello: &str) {
-        let id = self.rt().my_id.as_str();
-        if id.as_bytes().contains(&b',') {
-            if !contains(hello, id) {
-                self.process_hello(ctx, hello);
-            }
-            return;
-        }
-        // An id without a comma can only occur inside one field, and a hello that is not eight
-        // fields long is ignored anyway: look only where the id can be.
-        let Some(t) = split8(hello) else { return };
-        if !t.iter().any(|f| f.len() >= id.len() && contains(f, id)) {
-            self.process_fields(ctx, t);
+    pub(crate) fn hello_from_link(&mut self, ctx: &mut NodeCtx<'_>, hello: &Text) {
+        let rt = self.rt();
+        if let Some(r) = rt.seen.read(hello, &rt.my_id) {
+            self.process_fields(ctx, r.fields(hello));
         }
     }
 
     /// `sentinelProcessHelloMessage`.
     pub(crate) fn process_hello(&mut self, ctx: &mut NodeCtx<'_>, hello: &str) {
-        if let Some(t) = split8(hello) {
-            self.process_fields(ctx, t);
+        if let Some(r) = read(hello, None) {
+            self.process_fields(ctx, r.fields(hello));
         }
     }
 
-    /// `sentinelProcessHelloMessage` on a hello's eight fields.
-    fn process_fields(&mut self, ctx: &mut NodeCtx<'_>, t: [&str; 8]) {
+    /// `sentinelProcessHelloMessage` on a hello's fields.
+    fn process_fields(&mut self, ctx: &mut NodeCtx<'_>, f: Fields<'_>) {
         // `sentinelGetMasterByName(token[4])`: the hello is about that master, if monitored.
-        if !self.rt().focus(t[4]) {
+        if !self.rt().focus(f.master) {
             return;
         }
         let now = mstime(ctx);
-        let (ip, runid) = (t[0], t[2]);
-        let port: u16 = t[1].parse().unwrap_or(0);
-        let current_epoch: u64 = t[3].parse().unwrap_or(0);
-        let (master_ip, master_port) = (t[5], t[6].parse::<u16>().unwrap_or(0));
-        let config_epoch: u64 = t[7].parse().unwrap_or(0);
+        let Fields { ip, port, runid, current_epoch, master_ip, master_port, config_epoch, .. } = f;
         let find =
             |s: &Instance| s.host == ip && s.port == port && s.runid.as_deref() == Some(runid);
         let mut si = self.rt().m.sentinels.iter().position(find);
@@ -319,35 +274,6 @@ impl Sentinel {
         rt.flush = true;
         for i in 0..self.rt().m.replicas.len() {
             self.event(ctx, Level::Notice, "+slave", Some(Slot::Replica(i)), "");
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn contains_agrees_with_str_contains() {
-        let hay = "10.0.0.1,26379,abcdef,3,mymaster,10.0.0.2,6379,3";
-        for needle in ["", "a", "abcdef", "abcdeg", "6379,3", "3,mymaster", "x", hay, "10.0.0.1,"] {
-            assert_eq!(super::contains(hay, needle), hay.contains(needle), "{needle}");
-        }
-        assert!(!super::contains("ab", "abc"));
-        assert!(super::contains("aab", "ab"));
-    }
-
-    #[test]
-    fn split8_agrees_with_split() {
-        for s in [
-            "a,b,c,d,e,f,g,h",
-            ",,,,,,,",
-            "a,b,c,d,e,f,g",
-            "a,b,c,d,e,f,g,h,i",
-            "",
-            "é,b,c,d,e,f,g,ü",
-        ] {
-            let v: Vec<&str> = s.split(',').collect();
-            let want = (v.len() == 8).then(|| <[&str; 8]>::try_from(v).unwrap());
-            assert_eq!(super::split8(s), want, "{s}");
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod config;
 mod election;
 mod failover;
 mod hello;
+mod hello_read;
 pub mod instance;
 mod masters;
 mod monitor;
@@ -137,6 +138,8 @@ pub(crate) struct Runtime {
     pub started: sim::Instant,
     /// The configuration must be saved once this input is handled.
     pub flush: bool,
+    /// The hellos read last on links.
+    pub seen: hello_read::Seen,
 }
 
 impl Runtime {
@@ -314,6 +317,7 @@ impl Sentinel {
             clients: BTreeMap::new(),
             started: ctx.now(),
             flush: false,
+            seen: hello_read::Seen::default(),
         };
         self.rt = Some(Box::new(rt));
         self.save();
