@@ -206,8 +206,21 @@ fn header(r: &Record) -> String {
     let mut h = String::new();
     let _ =
         write!(h, "<header><h1>{} <span class=\"seed\">seed {}</span></h1>", esc(&s.name), r.seed);
-    if !s.description.trim().is_empty() {
-        let _ = write!(h, "<p class=\"desc\">{}</p>", esc(s.description.trim()));
+    let desc = s.description.trim();
+    // A long description folds behind its first sentence, so the lanes stay in view.
+    match desc.split_once(". ").filter(|_| desc.len() > 240) {
+        Some((first, rest)) => {
+            let _ = write!(
+                h,
+                "<details class=\"desc\"><summary>{}.</summary>{}</details>",
+                esc(first),
+                esc(rest)
+            );
+        }
+        None if !desc.is_empty() => {
+            let _ = write!(h, "<p class=\"desc\">{}</p>", esc(desc));
+        }
+        None => {}
     }
     let promoted = if o.promotions.is_empty() {
         "none".to_string()
