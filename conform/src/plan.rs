@@ -68,7 +68,7 @@ pub struct Client {
 }
 
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
-/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot run here (Jedis).
+/// 5.0, `valkey-6.1.1`, `ioredis-5.11.1`), or `None` for a library that cannot run here (Jedis, Redisson).
 fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<String> {
     let ms = |d: sim::Duration| d.as_micros() / 1000;
     let release = match library {
@@ -137,7 +137,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
             release
         }
         // Model-only: no Maven Central here, no driver.
-        Library::Jedis(_) => return None,
+        Library::Jedis(_) | Library::Redisson(_) => return None,
     };
     Some(release)
 }
@@ -229,12 +229,15 @@ impl Plan {
         };
         plan.clients = scenario.clients.iter().filter_map(|c| plan.client(c)).collect();
         for c in &scenario.clients {
-            if matches!(c.library, Library::Jedis(_)) {
-                plan.caveats.push(format!(
-                    "client {}: Jedis cannot run here (model-only: no Maven Central); the real run leaves it out",
-                    c.name
-                ));
-            }
+            let java = match c.library {
+                Library::Jedis(_) => "Jedis",
+                Library::Redisson(_) => "Redisson",
+                _ => continue,
+            };
+            plan.caveats.push(format!(
+                "client {}: {java} cannot run here (model-only: no Maven Central); the real run leaves it out",
+                c.name
+            ));
         }
         plan.timeline(scenario);
         plan.network_caveats(scenario);

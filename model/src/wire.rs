@@ -140,6 +140,16 @@ pub enum Timer {
     JedisTimeout(ConnId),
     /// Jedis: sentinel listener `i`'s `resubscribeDelay` sleep is over.
     JedisResubscribe(usize),
+    /// Redisson: the connect or the sentinel's reply this connection waits for is late.
+    RedissonTimeout(ConnId),
+    /// Redisson: `scanInterval` elapsed (`scheduleChangeCheck`).
+    RedissonScan,
+    /// Redisson: the sentinel query's retry delay is over.
+    RedissonRequery,
+    /// Redisson: the command's `retryDelay` is over.
+    RedissonRetry,
+    /// Redisson: the `ConnectionWatchdog`'s `reconnectionDelay` for this connection is over.
+    RedissonReconnect(ConnId),
 }
 
 /// The context every model actor writes into.

@@ -111,6 +111,7 @@ fn in_short(r: &Record, out: &mut String) {
                 let ioredis = super::ioredis::trigger(r, c, sw.invoked_us)
                     .or_else(|| super::node_redis::trigger(r, c, sw.completed_us))
                     .or_else(|| super::jedis::trigger(r, c, sw.invoked_us))
+                    .or_else(|| super::redisson::trigger(r, c, sw.invoked_us))
                     .or_else(|| super::redis_rs::trigger(c, failure.copied()));
                 let trigger = match failure {
                     _ if ioredis.is_some() => ioredis.unwrap_or_default(),

@@ -9,10 +9,11 @@ use model::client::ioredis::settings::IOREDIS_RELEASE;
 use model::client::jedis::settings::JEDIS_RELEASE;
 use model::client::node_redis::settings::NODE_REDIS_RELEASE;
 use model::client::redis_rs::settings::REDIS_RS_RELEASE;
+use model::client::redisson::settings::REDISSON_RELEASE;
 use model::observe::Note;
 
 /// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`,
-/// `Jedis 7.5.3`.
+/// `Jedis 7.5.3`, `Redisson 4.7.0`.
 pub(super) fn library(c: &ClientSpec) -> String {
     match &c.library {
         Library::RedisPy(py) => py.name(),
@@ -20,10 +21,11 @@ pub(super) fn library(c: &ClientSpec) -> String {
         Library::NodeRedis(_) => format!("node-redis {NODE_REDIS_RELEASE}"),
         Library::RedisRs(_) => format!("redis-rs {REDIS_RS_RELEASE}"),
         Library::Jedis(_) => format!("Jedis {JEDIS_RELEASE}"),
+        Library::Redisson(_) => format!("Redisson {REDISSON_RELEASE}"),
     }
 }
 
-/// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`, `jedis`.
+/// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`, `jedis`, `redisson`.
 pub(super) fn library_name(c: &ClientSpec) -> &'static str {
     match &c.library {
         Library::RedisPy(py) if py.valkey_py.is_some() => "valkey-py",
@@ -32,6 +34,7 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
         Library::NodeRedis(_) => "node-redis",
         Library::RedisRs(_) => "redis-rs",
         Library::Jedis(_) => "jedis",
+        Library::Redisson(_) => "redisson",
     }
 }
 

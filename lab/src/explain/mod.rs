@@ -17,6 +17,7 @@ mod jedis;
 mod library;
 mod node_redis;
 mod redis_rs;
+mod redisson;
 mod retries;
 mod stops;
 mod why;
@@ -172,6 +173,10 @@ fn deployment(r: &Record, out: &mut String) {
                             walked.join(", ")
                         )
                     }
+                    model::client::Library::Redisson(_) => format!(
+                        "a Redisson client (useSentinelServers) of [{}] for {service}, which polls them in shuffled order",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -193,7 +198,8 @@ fn deployment(r: &Record, out: &mut String) {
             model::client::Library::Ioredis(_)
             | model::client::Library::NodeRedis(_)
             | model::client::Library::RedisRs(_)
-            | model::client::Library::Jedis(_) => String::new(),
+            | model::client::Library::Jedis(_)
+            | model::client::Library::Redisson(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

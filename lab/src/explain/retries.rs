@@ -37,6 +37,7 @@ pub(super) fn rules(c: &ClientSpec) -> String {
         Library::NodeRedis(nr) => return super::node_redis::rules(nr),
         Library::RedisRs(rs) => return super::redis_rs::rules(c, rs),
         Library::Jedis(jd) => return super::jedis::rules(c, jd),
+        Library::Redisson(rd) => return super::redisson::rules(c, rd),
     };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =

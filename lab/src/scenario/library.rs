@@ -1,7 +1,7 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
 //! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
-//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`) and Jedis (`super::jedis`)
-//! are modelled; any other
+//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`), Jedis (`super::jedis`) and
+//! Redisson (`super::redisson`) are modelled; any other
 //! library of [`model::client::library::LIBRARIES`] is refused by name,
 //! never run as redis-py. A setting of the other library is an error too, naming the ones this
 //! library takes.
@@ -12,6 +12,7 @@ use super::jedis::jedis_keys;
 use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
+use super::redisson::redisson_keys;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };
@@ -21,6 +22,7 @@ use model::client::library::{
 };
 use model::client::node_redis::settings::NODE_REDIS_SETTINGS;
 use model::client::redis_rs::settings::REDIS_RS_SETTINGS;
+use model::client::redisson::settings::REDISSON_SETTINGS;
 use model::client::{Ioredis, Library, RedisPy};
 use std::ops::Range;
 
@@ -44,6 +46,17 @@ impl Ctx<'_> {
                     ),
                 );
             }
+        }
+        if name == "redisson" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c));
+            foreign.extend(node_redis_keys(c));
+            foreign.extend(redis_rs_keys(c));
+            foreign.extend(jedis_keys(c));
+            return self.redisson(c, foreign).map(Library::Redisson);
+        }
+        if let Some((key, span)) = redisson_keys(c).into_iter().next() {
+            return self.err(span, format!("`{key}` is a Redisson setting, not one of {name}'s"));
         }
         if name == "jedis" {
             let mut foreign = py_keys(c);
@@ -231,17 +244,19 @@ pub(super) fn unknown_client_key(message: String) -> String {
                     || NODE_REDIS_SETTINGS.contains(k)
                     || REDIS_RS_SETTINGS.contains(k)
                     || JEDIS_SETTINGS.contains(k)
+                    || REDISSON_SETTINGS.contains(k)
             };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}) nor a Jedis setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}) nor a Redisson setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
         IOREDIS_SETTINGS.join(", "),
         NODE_REDIS_SETTINGS.join(", "),
         REDIS_RS_SETTINGS.join(", "),
-        JEDIS_SETTINGS.join(", ")
+        JEDIS_SETTINGS.join(", "),
+        REDISSON_SETTINGS.join(", ")
     )
 }

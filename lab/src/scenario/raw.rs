@@ -212,6 +212,13 @@ pub struct Client {
     pub sentinel_so_timeout: Option<Spanned<String>>,
     #[serde(rename = "sentinelReconnectDelay")]
     pub sentinel_reconnect_delay: Option<Spanned<String>>,
+    pub timeout: Option<Spanned<String>>,
+    #[serde(rename = "retryAttempts")]
+    pub retry_attempts: Option<Spanned<u32>>,
+    #[serde(rename = "retryInterval")]
+    pub retry_interval: Option<Spanned<String>>,
+    #[serde(rename = "checkSentinelsList")]
+    pub check_sentinels_list: Option<Spanned<bool>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

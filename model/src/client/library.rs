@@ -48,8 +48,8 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 6] =
-    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "jedis"];
+pub const MODELLED: [&str; 7] =
+    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "jedis", "redisson"];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -220,6 +220,8 @@ pub enum Library {
     RedisRs(super::RedisRs),
     /// Jedis (7.5.3).
     Jedis(super::Jedis),
+    /// Redisson (4.7.0).
+    Redisson(super::Redisson),
 }
 
 impl Default for Library {
@@ -237,7 +239,8 @@ impl Library {
             Library::Ioredis(_)
             | Library::NodeRedis(_)
             | Library::RedisRs(_)
-            | Library::Jedis(_) => None,
+            | Library::Jedis(_)
+            | Library::Redisson(_) => None,
         }
     }
 }

@@ -17,6 +17,7 @@
 //! - `node_redis/`: the node-redis client, another;
 //! - `redis_rs/`: the redis-rs client (`SentinelClient`), likewise;
 //! - `jedis/`: the Jedis client (`JedisSentineled`), likewise;
+//! - `redisson/`: the Redisson client (`SentinelConnectionManager`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -30,6 +31,7 @@ pub mod library;
 pub mod node_redis;
 mod redis_py;
 pub mod redis_rs;
+pub mod redisson;
 mod reply;
 mod retry;
 mod workload;
@@ -39,6 +41,7 @@ pub use jedis::settings::Jedis;
 pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
 pub use redis_rs::settings::RedisRs;
+pub use redisson::settings::Redisson;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
@@ -141,6 +144,8 @@ pub struct Client {
     rs: Option<Box<redis_rs::RsState>>,
     /// A Jedis client's state (`None`: another library).
     jd: Option<Box<jedis::JdState>>,
+    /// A Redisson client's state (`None`: another library).
+    rd: Option<Box<redisson::RdState>>,
 }
 
 impl Client {
@@ -183,6 +188,7 @@ impl Client {
             nr: None,
             rs: None,
             jd: None,
+            rd: None,
         }
     }
 
@@ -194,6 +200,7 @@ impl Client {
             Library::NodeRedis(nr) => self.node_redis(nr.clone()),
             Library::RedisRs(rs) => self.redis_rs(rs.clone()),
             Library::Jedis(jd) => self.jedis(jd.clone()),
+            Library::Redisson(rd) => self.redisson(rd.clone()),
         }
     }
 
@@ -254,6 +261,9 @@ impl Client {
         if self.jd.is_some() {
             self.jd_crash();
         }
+        if self.rd.is_some() {
+            self.rd_crash();
+        }
     }
 
     /// One input.
@@ -269,6 +279,9 @@ impl Client {
         }
         if self.jd.is_some() {
             return self.jd_handle(ctx, input);
+        }
+        if self.rd.is_some() {
+            return self.rd_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -298,6 +311,9 @@ impl Client {
         }
         if self.jd.is_some() {
             return self.jd_send(ctx);
+        }
+        if self.rd.is_some() {
+            return self.rd_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
