@@ -320,7 +320,7 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "redis-rs-unknown",
             "library = \"redis-rs\"\n",
             "max_delay = \"1s\"",
-            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection) nor a Jedis setting (connectionTimeout, soTimeout, sentinelConnectionTimeout, sentinelSoTimeout, sentinelReconnectDelay)",
+            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection), a Jedis setting (connectionTimeout, soTimeout, sentinelConnectionTimeout, sentinelSoTimeout, sentinelReconnectDelay) nor a Redisson setting (timeout, connectTimeout, retryAttempts, retryInterval, scanInterval, checkSentinelsList)",
         ),
         (
             "redis-rs-on-jedis",
@@ -347,6 +347,25 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "Jedis `5.2` is not supported: the model follows Jedis 7.5.3",
         ),
         ("jedis-bad-duration", "library = \"jedis\"\n", "sentinelReconnectDelay = \"five\"", ""),
+        (
+            "jedis-on-redisson",
+            "library = \"redisson\"\n",
+            "soTimeout = \"1s\"",
+            "`soTimeout` is not a Redisson setting; a Redisson client takes: timeout, connectTimeout, retryAttempts, retryInterval, scanInterval, checkSentinelsList",
+        ),
+        (
+            "redisson-on-jedis",
+            "library = \"jedis\"\n",
+            "retryAttempts = 3",
+            "`retryAttempts` is a Redisson setting, not one of jedis's",
+        ),
+        (
+            "redisson-version",
+            "library = \"redisson\"\nlibrary-version = \"3.27\"\n",
+            "",
+            "Redisson `3.27` is not supported: the model follows Redisson 4.7.0",
+        ),
+        ("redisson-bad-duration", "library = \"redisson\"\n", "scanInterval = \"five\"", ""),
     ];
     for (name, lib, setting, want) in cases {
         let (code, stderr) = run_with(name, &client(lib, setting));

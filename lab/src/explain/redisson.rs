@@ -32,7 +32,8 @@ pub(super) fn rules(c: &ClientSpec, rd: &Redisson) -> String {
 }
 
 /// Why a Redisson client moved to another master before `before_us` (when it started its
-/// first write there): the last round that named it and the entry change that followed.
+/// first write there): the round that named it and the entry change that followed; and how
+/// often later rounds moved it back to the master it had left.
 pub(super) fn trigger(r: &Record, c: &ClientSpec, before_us: u64) -> Option<String> {
     if !matches!(c.library, Library::Redisson(_)) {
         return None;
@@ -41,18 +42,32 @@ pub(super) fn trigger(r: &Record, c: &ClientSpec, before_us: u64) -> Option<Stri
         .entries
         .iter()
         .filter_map(|e| match &e.note {
-            Note::Library(n) if n.client == c.name && e.at.as_micros() <= before_us => {
-                Some((e.at.as_micros(), n.text.as_str()))
-            }
+            Note::Library(n) if n.client == c.name => Some((e.at.as_micros(), n.text.as_str())),
             _ => None,
         })
         .collect();
-    let changed = notes.iter().rposition(|(_, text)| text.contains("has been changed to"));
+    let changed = notes
+        .iter()
+        .rposition(|&(at, text)| at <= before_us && text.contains(" has been changed to "));
     let Some(i) = changed else { return Some("Redisson changed its master entry".to_string()) };
     let asked = notes[..i].iter().rev().find(|(_, text)| text.starts_with("scheduleChangeCheck"));
     let (at, text) = notes[i];
-    Some(match asked {
+    let mut story = match asked {
         Some((a, q)) => format!("at {} Redisson's {q}, and at {} {text}", t(*a), t(at)),
         None => format!("at {} Redisson's {text}", t(at)),
-    })
+    };
+    let left = text.strip_prefix("master ").and_then(|x| x.split(' ').next()).unwrap_or("");
+    let back: Vec<u64> = notes[i + 1..]
+        .iter()
+        .filter(|(_, x)| !left.is_empty() && x.ends_with(&format!(" has been changed to {left}")))
+        .map(|&(at, _)| at)
+        .collect();
+    if let Some(last) = back.last() {
+        story.push_str(&format!(
+            "; {} later round(s) asked a sentinel that still named {left} and moved it back there (the last at {}), each until the next round named the new master",
+            back.len(),
+            t(*last)
+        ));
+    }
+    Some(story)
 }
