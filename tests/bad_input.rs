@@ -191,7 +191,7 @@ fn a_directive_the_build_does_not_have_is_refused() {
 fn a_library_not_modelled_yet_is_refused_never_run_as_redis_py() {
     let line = first_line("library-not-modelled.toml");
     assert!(line.starts_with("error: tests/bad/library-not-modelled.toml:21:11:"), "{line}");
-    assert!(line.contains("library `redisson` is not modelled yet; modelled: redis-py"), "{line}");
+    assert!(line.contains("library `stackexchange` is not modelled yet; modelled: redis-py"), "{line}");
 }
 
 #[test]
@@ -344,7 +344,7 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "lettuce-on-py",
             "",
             "timeout = \"5s\"",
-            "`timeout` is a Lettuce setting, not one of redis-py's",
+            "`timeout` is a Redisson setting, not one of redis-py's",
         ),
         (
             "lettuce-version",
@@ -438,6 +438,25 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "Jedis `5.2` is not supported: the model follows Jedis 7.5.3",
         ),
         ("jedis-bad-duration", "library = \"jedis\"\n", "sentinelReconnectDelay = \"five\"", ""),
+        (
+            "jedis-on-redisson",
+            "library = \"redisson\"\n",
+            "soTimeout = \"1s\"",
+            "`soTimeout` is not a Redisson setting; a Redisson client takes: timeout, connectTimeout, retryAttempts, retryInterval, scanInterval, checkSentinelsList",
+        ),
+        (
+            "redisson-on-jedis",
+            "library = \"jedis\"\n",
+            "retryAttempts = 3",
+            "`retryAttempts` is a Redisson setting, not one of jedis's",
+        ),
+        (
+            "redisson-version",
+            "library = \"redisson\"\nlibrary-version = \"3.27\"\n",
+            "",
+            "Redisson `3.27` is not supported: the model follows Redisson 4.7.0",
+        ),
+        ("redisson-bad-duration", "library = \"redisson\"\n", "scanInterval = \"five\"", ""),
     ];
     for (name, lib, setting, want) in cases {
         let (code, stderr) = run_with(name, &client(lib, setting));

@@ -74,6 +74,7 @@ pub(crate) fn model_only(library: &Library) -> Option<&'static str> {
         Library::Jedis(_) => Some("Jedis is Java; no Maven Central here"),
         Library::Lettuce(_) => Some("Lettuce is Java; no Maven Central here"),
         Library::GoRedis(_) => Some("go-redis needs the Go module proxy, out of reach here"),
+        Library::Redisson(_) => Some("Redisson is Java; no Maven Central here"),
         _ => None,
     }
 }
@@ -148,7 +149,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
             });
             Some(release)
         }
-        Library::Jedis(_) | Library::GoRedis(_) | Library::Lettuce(_) => None,
+        Library::Jedis(_) | Library::GoRedis(_) | Library::Lettuce(_) | Library::Redisson(_) => None,
     }
 }
 

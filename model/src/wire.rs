@@ -153,6 +153,16 @@ pub enum Timer {
     LettuceTimeout(ConnId),
     /// Lettuce: the `ConnectionWatchdog`'s `reconnectDelay` is over.
     LettuceReconnect,
+    /// Redisson: the connect or the sentinel's reply this connection waits for is late.
+    RedissonTimeout(ConnId),
+    /// Redisson: `scanInterval` elapsed (`scheduleChangeCheck`).
+    RedissonScan,
+    /// Redisson: the sentinel query's retry delay is over.
+    RedissonRequery,
+    /// Redisson: the command's `retryDelay` is over.
+    RedissonRetry,
+    /// Redisson: the `ConnectionWatchdog`'s `reconnectionDelay` for this connection is over.
+    RedissonReconnect(ConnId),
 }
 
 /// The context every model actor writes into.

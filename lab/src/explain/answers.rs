@@ -136,6 +136,7 @@ fn in_short(r: &Record, out: &mut String) {
                     .or_else(|| super::node_redis::trigger(r, c, sw.completed_us))
                     .or_else(|| super::jedis::trigger(r, c, sw.invoked_us))
                     .or_else(|| super::lettuce::trigger(r, c, sw))
+                    .or_else(|| super::redisson::trigger(r, c, sw.invoked_us))
                     .or_else(|| super::redis_rs::trigger(c, failure.copied()))
                     .or_else(|| super::go_redis::trigger(r, c, sw.invoked_us, failure.copied()));
                 let trigger = match failure {

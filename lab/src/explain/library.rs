@@ -11,10 +11,11 @@ use model::client::jedis::settings::JEDIS_RELEASE;
 use model::client::lettuce::settings::LETTUCE_RELEASE;
 use model::client::node_redis::settings::NODE_REDIS_RELEASE;
 use model::client::redis_rs::settings::REDIS_RS_RELEASE;
+use model::client::redisson::settings::REDISSON_RELEASE;
 use model::observe::Note;
 
 /// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`,
-/// `Jedis 7.5.3`, `go-redis v9.22.0`, `Lettuce 7.7.0.RELEASE`.
+/// `Jedis 7.5.3`, `go-redis v9.22.0`, `Lettuce 7.7.0.RELEASE`, `Redisson 4.7.0`.
 pub(super) fn library(c: &ClientSpec) -> String {
     match &c.library {
         Library::RedisPy(py) => py.name(),
@@ -24,11 +25,12 @@ pub(super) fn library(c: &ClientSpec) -> String {
         Library::Jedis(_) => format!("Jedis {JEDIS_RELEASE}"),
         Library::GoRedis(_) => format!("go-redis {GO_REDIS_RELEASE}"),
         Library::Lettuce(_) => format!("Lettuce {LETTUCE_RELEASE}"),
+        Library::Redisson(_) => format!("Redisson {REDISSON_RELEASE}"),
     }
 }
 
 /// The library's name without its version: `ioredis`, `node-redis`, `redis-rs`, `jedis`,
-/// `go-redis`, `lettuce`.
+/// `go-redis`, `lettuce`, `redisson`.
 pub(super) fn library_name(c: &ClientSpec) -> &'static str {
     match &c.library {
         Library::RedisPy(py) if py.valkey_py.is_some() => "valkey-py",
@@ -39,6 +41,7 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
         Library::Jedis(_) => "jedis",
         Library::GoRedis(_) => "go-redis",
         Library::Lettuce(_) => "lettuce",
+        Library::Redisson(_) => "redisson",
     }
 }
 
@@ -66,6 +69,9 @@ pub(super) fn discovery(c: &ClientSpec) -> &'static str {
         }
         Library::Lettuce(_) => {
             "each connect and reconnect asks them in list order, moving on only when a sentinel cannot be connected to (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag or ROLE checked), and connects to the address named; nothing subscribes to +switch-master"
+        }
+        Library::Redisson(_) => {
+            "no subscription: every scanInterval it asks the first reachable sentinel of a freshly shuffled list (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag or ROLE checked) and moves to whatever address it names"
         }
     }
 }

@@ -19,6 +19,7 @@ mod lettuce;
 mod library;
 mod node_redis;
 mod redis_rs;
+mod redisson;
 mod retries;
 mod stops;
 mod why;
@@ -183,6 +184,10 @@ fn deployment(r: &Record, out: &mut String) {
                         "a Lettuce RedisClient.connect of a sentinel RedisURI asking [{}] for {service}",
                         list.join(", ")
                     ),
+                    model::client::Library::Redisson(_) => format!(
+                        "a Redisson client (useSentinelServers) of [{}] for {service}, which polls them in shuffled order",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -206,7 +211,8 @@ fn deployment(r: &Record, out: &mut String) {
             | model::client::Library::RedisRs(_)
             | model::client::Library::Jedis(_)
             | model::client::Library::GoRedis(_)
-            | model::client::Library::Lettuce(_) => String::new(),
+            | model::client::Library::Lettuce(_)
+            | model::client::Library::Redisson(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

@@ -39,6 +39,7 @@ pub(super) fn rules(c: &ClientSpec) -> String {
         Library::Jedis(jd) => return super::jedis::rules(c, jd),
         Library::GoRedis(go) => return super::go_redis::rules(c, go),
         Library::Lettuce(lt) => return super::lettuce::rules(c, lt),
+        Library::Redisson(rd) => return super::redisson::rules(c, rd),
     };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =

@@ -1,7 +1,8 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
 //! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
 //! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`), Jedis (`super::jedis`),
-//! go-redis (`super::go_redis`) and Lettuce (`super::lettuce`) are modelled; any other
+//! go-redis (`super::go_redis`), Lettuce (`super::lettuce`) and Redisson (`super::redisson`) are
+//! modelled; any other
 //! library of [`model::client::library::LIBRARIES`] is refused by name,
 //! never run as redis-py. A setting of the other library is an error too, naming the ones this
 //! library takes.
@@ -15,6 +16,7 @@ use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
 use model::client::go_redis::settings::GO_REDIS_SETTINGS;
+use super::redisson::redisson_keys;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };
@@ -25,6 +27,7 @@ use model::client::library::{
 };
 use model::client::node_redis::settings::NODE_REDIS_SETTINGS;
 use model::client::redis_rs::settings::REDIS_RS_SETTINGS;
+use model::client::redisson::settings::REDISSON_SETTINGS;
 use model::client::{Ioredis, Library, RedisPy};
 use std::ops::Range;
 
@@ -49,6 +52,19 @@ impl Ctx<'_> {
                 );
             }
         }
+        if name == "redisson" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c));
+            foreign.extend(node_redis_keys(c));
+            foreign.extend(redis_rs_keys(c));
+            foreign.extend(jedis_keys(c));
+            foreign.extend(go_redis_keys(c));
+            foreign.extend(lettuce_keys(c));
+            return self.redisson(c, not_own(name, foreign)).map(Library::Redisson);
+        }
+        if let Some((key, span)) = first_foreign(name, redisson_keys(c)) {
+            return self.err(span, format!("`{key}` is a Redisson setting, not one of {name}'s"));
+        }
         if name == "lettuce" {
             let mut foreign = py_keys(c);
             foreign.extend(ioredis_keys(c).into_iter().filter(|(k, _)| *k != "connectTimeout"));
@@ -56,9 +72,9 @@ impl Ctx<'_> {
             foreign.extend(redis_rs_keys(c));
             foreign.extend(jedis_keys(c));
             foreign.extend(go_redis_keys(c));
-            return self.lettuce(c, foreign).map(Library::Lettuce);
+            return self.lettuce(c, not_own(name, foreign)).map(Library::Lettuce);
         }
-        if let Some((key, span)) = lettuce_keys(c).into_iter().next() {
+        if let Some((key, span)) = first_foreign(name, lettuce_keys(c)) {
             return self.err(span, format!("`{key}` is a Lettuce setting, not one of {name}'s"));
         }
         if name == "go-redis" {
@@ -67,9 +83,9 @@ impl Ctx<'_> {
             foreign.extend(node_redis_keys(c));
             foreign.extend(redis_rs_keys(c));
             foreign.extend(jedis_keys(c));
-            return self.go_redis(c, foreign).map(Library::GoRedis);
+            return self.go_redis(c, not_own(name, foreign)).map(Library::GoRedis);
         }
-        if let Some((key, span)) = go_redis_keys(c).into_iter().next() {
+        if let Some((key, span)) = first_foreign(name, go_redis_keys(c)) {
             return self.err(span, format!("`{key}` is a go-redis setting, not one of {name}'s"));
         }
         if name == "jedis" {
@@ -77,24 +93,24 @@ impl Ctx<'_> {
             foreign.extend(ioredis_keys(c));
             foreign.extend(node_redis_keys(c));
             foreign.extend(redis_rs_keys(c));
-            return self.jedis(c, foreign).map(Library::Jedis);
+            return self.jedis(c, not_own(name, foreign)).map(Library::Jedis);
         }
-        if let Some((key, span)) = jedis_keys(c).into_iter().next() {
+        if let Some((key, span)) = first_foreign(name, jedis_keys(c)) {
             return self.err(span, format!("`{key}` is a Jedis setting, not one of {name}'s"));
         }
         if name == "redis-rs" {
             let mut foreign = py_keys(c);
             foreign.extend(ioredis_keys(c));
             foreign.extend(node_redis_keys(c));
-            return self.redis_rs(c, foreign).map(Library::RedisRs);
+            return self.redis_rs(c, not_own(name, foreign)).map(Library::RedisRs);
         }
-        if let Some((key, span)) = redis_rs_keys(c).into_iter().next() {
+        if let Some((key, span)) = first_foreign(name, redis_rs_keys(c)) {
             return self.err(span, format!("`{key}` is a redis-rs setting, not one of {name}'s"));
         }
         if name == "node-redis" {
             return self.node_redis(c, ioredis_keys(c)).map(Library::NodeRedis);
         }
-        if let Some((key, span)) = node_redis_keys(c).into_iter().next() {
+        if let Some((key, span)) = first_foreign(name, node_redis_keys(c)) {
             let own = if name == "ioredis" {
                 IOREDIS_SETTINGS.join(", ")
             } else {
@@ -111,7 +127,7 @@ impl Ctx<'_> {
         if name == "ioredis" {
             return self.ioredis(c).map(Library::Ioredis);
         }
-        if let Some((key, span)) = ioredis_keys(c).into_iter().next() {
+        if let Some((key, span)) = first_foreign(name, ioredis_keys(c)) {
             return self.err(
                 span,
                 format!(
@@ -225,11 +241,34 @@ pub fn library_keys() -> Vec<(&'static str, Vec<&'static str>)> {
                 "jedis" => JEDIS_SETTINGS.to_vec(),
                 "go-redis" => GO_REDIS_SETTINGS.to_vec(),
                 "lettuce" => LETTUCE_SETTINGS.to_vec(),
+                "redisson" => REDISSON_SETTINGS.to_vec(),
                 _ => py(),
             };
             (name, keys)
         })
         .collect()
+}
+
+/// True if a client of `library` takes `key` as a setting of its own (some keys, such as
+/// `connectTimeout` or `timeout`, are several libraries').
+fn takes(library: &str, key: &str) -> bool {
+    library_keys().iter().any(|(n, keys)| *n == library && keys.contains(&key))
+}
+
+/// The settings of `set` that a client of `library` does not take.
+fn not_own(
+    library: &str,
+    set: Vec<(&'static str, Range<usize>)>,
+) -> Vec<(&'static str, Range<usize>)> {
+    set.into_iter().filter(|(k, _)| !takes(library, k)).collect()
+}
+
+/// The first setting of `set` that a client of `library` does not take.
+fn first_foreign(
+    library: &str,
+    set: Vec<(&'static str, Range<usize>)>,
+) -> Option<(&'static str, Range<usize>)> {
+    not_own(library, set).into_iter().next()
 }
 
 /// The redis-py settings a client sets, with where.
@@ -282,12 +321,13 @@ pub(super) fn unknown_client_key(message: String) -> String {
                     || JEDIS_SETTINGS.contains(k)
                     || GO_REDIS_SETTINGS.contains(k)
                     || LETTUCE_SETTINGS.contains(k)
+                    || REDISSON_SETTINGS.contains(k)
             };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}), a go-redis setting ({}) nor a Lettuce setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}), a go-redis setting ({}), a Lettuce setting ({}) nor a Redisson setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
         IOREDIS_SETTINGS.join(", "),
@@ -295,7 +335,8 @@ pub(super) fn unknown_client_key(message: String) -> String {
         REDIS_RS_SETTINGS.join(", "),
         JEDIS_SETTINGS.join(", "),
         GO_REDIS_SETTINGS.join(", "),
-        LETTUCE_SETTINGS.join(", ")
+        LETTUCE_SETTINGS.join(", "),
+        REDISSON_SETTINGS.join(", ")
     )
 }
 

@@ -14,6 +14,7 @@ mod library;
 mod node_redis;
 mod raw;
 mod redis_rs;
+mod redisson;
 mod schedule;
 mod validate;
 pub mod write;

@@ -237,6 +237,12 @@ pub struct Client {
     pub request_queue_size: Option<Spanned<i64>>,
     #[serde(rename = "reconnectDelay")]
     pub reconnect_delay: Option<Spanned<String>>,
+    #[serde(rename = "retryAttempts")]
+    pub retry_attempts: Option<Spanned<u32>>,
+    #[serde(rename = "retryInterval")]
+    pub retry_interval: Option<Spanned<String>>,
+    #[serde(rename = "checkSentinelsList")]
+    pub check_sentinels_list: Option<Spanned<bool>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

@@ -48,8 +48,17 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 8] =
-    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "jedis", "go-redis", "lettuce"];
+pub const MODELLED: [&str; 9] = [
+    "redis-py",
+    "ioredis",
+    "valkey-py",
+    "node-redis",
+    "redis-rs",
+    "jedis",
+    "go-redis",
+    "lettuce",
+    "redisson",
+];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -224,6 +233,8 @@ pub enum Library {
     GoRedis(super::GoRedis),
     /// Lettuce (7.7.0.RELEASE).
     Lettuce(super::Lettuce),
+    /// Redisson (4.7.0).
+    Redisson(super::Redisson),
 }
 
 impl Default for Library {
@@ -243,7 +254,8 @@ impl Library {
             | Library::RedisRs(_)
             | Library::Jedis(_)
             | Library::GoRedis(_)
-            | Library::Lettuce(_) => None,
+            | Library::Lettuce(_)
+            | Library::Redisson(_) => None,
         }
     }
 }

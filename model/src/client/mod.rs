@@ -19,6 +19,7 @@
 //! - `jedis/`: the Jedis client (`JedisSentineled`), likewise;
 //! - `go_redis/`: the go-redis client (`NewFailoverClient`), likewise;
 //! - `lettuce/`: the Lettuce client (`RedisClient.connect` of a sentinel `RedisURI`), likewise;
+//! - `redisson/`: the Redisson client (`SentinelConnectionManager`), likewise;
 //! - `redis_py.rs`: redis-py's discovery through the sentinels;
 //! - `retry.rs`: redis-py's `Retry` loops around sentinel queries, connects and commands;
 //! - `cli.rs`: redis-cli;
@@ -34,6 +35,7 @@ pub mod library;
 pub mod node_redis;
 mod redis_py;
 pub mod redis_rs;
+pub mod redisson;
 mod reply;
 mod retry;
 mod workload;
@@ -45,6 +47,7 @@ pub use lettuce::settings::Lettuce;
 pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
 pub use redis_rs::settings::RedisRs;
+pub use redisson::settings::Redisson;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
@@ -151,6 +154,8 @@ pub struct Client {
     go: Option<Box<go_redis::GoState>>,
     /// A Lettuce client's state (`None`: another library).
     lt: Option<Box<lettuce::LtState>>,
+    /// A Redisson client's state (`None`: another library).
+    rd: Option<Box<redisson::RdState>>,
 }
 
 impl Client {
@@ -195,6 +200,7 @@ impl Client {
             jd: None,
             go: None,
             lt: None,
+            rd: None,
         }
     }
 
@@ -208,6 +214,7 @@ impl Client {
             Library::Jedis(jd) => self.jedis(jd.clone()),
             Library::GoRedis(go) => self.go_redis(go.clone()),
             Library::Lettuce(lt) => self.lettuce(lt.clone()),
+            Library::Redisson(rd) => self.redisson(rd.clone()),
         }
     }
 
@@ -274,6 +281,9 @@ impl Client {
         if self.lt.is_some() {
             self.lt_crash();
         }
+        if self.rd.is_some() {
+            self.rd_crash();
+        }
     }
 
     /// One input.
@@ -295,6 +305,9 @@ impl Client {
         }
         if self.lt.is_some() {
             return self.lt_handle(ctx, input);
+        }
+        if self.rd.is_some() {
+            return self.rd_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -330,6 +343,9 @@ impl Client {
         }
         if self.lt.is_some() {
             return self.lt_send(ctx);
+        }
+        if self.rd.is_some() {
+            return self.rd_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
