@@ -116,7 +116,7 @@ pub fn conform(
     // them, so the seeds vary only timing, as real runs do.
     let mut scenario = scenario.for_seed(scenario.seed);
     scenario.explore = None;
-    // A model-only library (go-redis: no Go module proxy here) has no driver: its clients are
+    // A model-only library (go-redis, StackExchange.Redis: no Go module proxy or NuGet here) has no driver: its clients are
     // left out of the real runs and the simulated ones alike.
     let (kept, left): (Vec<_>, Vec<_>) =
         std::mem::take(&mut scenario.clients).into_iter().partition(|c| plan::runnable(&c.library));

@@ -67,9 +67,10 @@ pub struct Client {
     pub spec: serde_json::Value,
 }
 
-/// True if `library` can be installed and driven here (every modelled library but go-redis).
+/// True if `library` can be installed and driven here (every modelled library but go-redis and
+/// StackExchange.Redis).
 pub(crate) fn runnable(library: &Library) -> bool {
-    !matches!(library, Library::GoRedis(_))
+    !matches!(library, Library::GoRedis(_) | Library::StackExchange(_))
 }
 
 /// The library's part of a client's spec; returns the release it installs (`5.0.8` for redis-py
@@ -143,7 +144,7 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
             });
             Some(release)
         }
-        Library::GoRedis(_) => None,
+        Library::GoRedis(_) | Library::StackExchange(_) => None,
     }
 }
 

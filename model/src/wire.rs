@@ -144,6 +144,16 @@ pub enum Timer {
     GoRedisDialTimeout(ConnId),
     /// go-redis: the subscription's `Receive` loop has slept; it dials again.
     GoRedisResubscribe,
+    /// StackExchange.Redis: round `n` of `GetConfiguredPrimaryForService` is out of time.
+    SeAsk(u64),
+    /// StackExchange.Redis: `OnManagedConnectionFailed`'s timer runs `SwitchPrimary`.
+    SeSwitch,
+    /// StackExchange.Redis: `GetSentinelMasterConnection`'s 100 ms sleep is over.
+    SeRetry,
+    /// StackExchange.Redis: the lost `+switch-master` subscription is made again.
+    SeResubscribe,
+    /// StackExchange.Redis: `connectTimeout` of this connect.
+    SeConnect(ConnId),
 }
 
 /// The context every model actor writes into.

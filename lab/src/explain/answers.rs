@@ -111,7 +111,8 @@ fn in_short(r: &Record, out: &mut String) {
                 let ioredis = super::ioredis::trigger(r, c, sw.invoked_us)
                     .or_else(|| super::node_redis::trigger(r, c, sw.completed_us))
                     .or_else(|| super::redis_rs::trigger(c, failure.copied()))
-                    .or_else(|| super::go_redis::trigger(r, c, sw.invoked_us, failure.copied()));
+                    .or_else(|| super::go_redis::trigger(r, c, sw.invoked_us, failure.copied()))
+                    .or_else(|| super::stackexchange::trigger(r, c, sw.invoked_us));
                 let trigger = match failure {
                     _ if ioredis.is_some() => ioredis.unwrap_or_default(),
                     Some(o) => format!("its writes failed (last: `{}` at {}), and each new connection asked the sentinels again", error_text(o), t(o.completed_us)),

@@ -9,6 +9,7 @@ use model::client::go_redis::settings::GO_REDIS_RELEASE;
 use model::client::ioredis::settings::IOREDIS_RELEASE;
 use model::client::node_redis::settings::NODE_REDIS_RELEASE;
 use model::client::redis_rs::settings::REDIS_RS_RELEASE;
+use model::client::stackexchange::settings::STACKEXCHANGE_RELEASE;
 use model::observe::Note;
 
 /// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`,
@@ -20,6 +21,7 @@ pub(super) fn library(c: &ClientSpec) -> String {
         Library::NodeRedis(_) => format!("node-redis {NODE_REDIS_RELEASE}"),
         Library::RedisRs(_) => format!("redis-rs {REDIS_RS_RELEASE}"),
         Library::GoRedis(_) => format!("go-redis {GO_REDIS_RELEASE}"),
+        Library::StackExchange(_) => format!("StackExchange.Redis {STACKEXCHANGE_RELEASE}"),
     }
 }
 
@@ -32,6 +34,7 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
         Library::NodeRedis(_) => "node-redis",
         Library::RedisRs(_) => "redis-rs",
         Library::GoRedis(_) => "go-redis",
+        Library::StackExchange(_) => "StackExchange.Redis",
     }
 }
 

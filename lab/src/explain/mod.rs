@@ -18,6 +18,7 @@ mod library;
 mod node_redis;
 mod redis_rs;
 mod retries;
+mod stackexchange;
 mod stops;
 mod why;
 use why::{noisy, reason, sentinel_ids};
@@ -163,6 +164,10 @@ fn deployment(r: &Record, out: &mut String) {
                         "a go-redis NewFailoverClient asking [{}] for {service}",
                         list.join(", ")
                     ),
+                    model::client::Library::StackExchange(_) => format!(
+                        "a StackExchange.Redis ConnectionMultiplexer (serviceName={service}) of [{}]",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -184,7 +189,8 @@ fn deployment(r: &Record, out: &mut String) {
             model::client::Library::Ioredis(_)
             | model::client::Library::NodeRedis(_)
             | model::client::Library::RedisRs(_)
-            | model::client::Library::GoRedis(_) => String::new(),
+            | model::client::Library::GoRedis(_)
+            | model::client::Library::StackExchange(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

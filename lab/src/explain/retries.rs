@@ -37,6 +37,7 @@ pub(super) fn rules(c: &ClientSpec) -> String {
         Library::NodeRedis(nr) => return super::node_redis::rules(nr),
         Library::RedisRs(rs) => return super::redis_rs::rules(c, rs),
         Library::GoRedis(go) => return super::go_redis::rules(c, go),
+        Library::StackExchange(se) => return super::stackexchange::rules(c, se),
     };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =

@@ -12,6 +12,7 @@ use super::go_redis::go_redis_keys;
 use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
+use super::stackexchange::stackexchange_keys;
 use model::client::go_redis::settings::GO_REDIS_SETTINGS;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
@@ -21,6 +22,7 @@ use model::client::library::{
 };
 use model::client::node_redis::settings::NODE_REDIS_SETTINGS;
 use model::client::redis_rs::settings::REDIS_RS_SETTINGS;
+use model::client::stackexchange::settings::STACKEXCHANGE_SETTINGS;
 use model::client::{Ioredis, Library, RedisPy};
 use std::ops::Range;
 
@@ -44,6 +46,20 @@ impl Ctx<'_> {
                     ),
                 );
             }
+        }
+        if name == "stackexchange" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c));
+            foreign.extend(node_redis_keys(c));
+            foreign.extend(redis_rs_keys(c));
+            foreign.extend(go_redis_keys(c));
+            return self.stackexchange(c, foreign).map(Library::StackExchange);
+        }
+        if let Some((key, span)) = stackexchange_keys(c).into_iter().next() {
+            return self.err(
+                span,
+                format!("`{key}` is a StackExchange.Redis setting, not one of {name}'s"),
+            );
         }
         if name == "go-redis" {
             let mut foreign = py_keys(c);
@@ -231,17 +247,19 @@ pub(super) fn unknown_client_key(message: String) -> String {
                     || NODE_REDIS_SETTINGS.contains(k)
                     || REDIS_RS_SETTINGS.contains(k)
                     || GO_REDIS_SETTINGS.contains(k)
+                    || STACKEXCHANGE_SETTINGS.contains(k)
             };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}) nor a go-redis setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a go-redis setting ({}) nor a StackExchange.Redis setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
         IOREDIS_SETTINGS.join(", "),
         NODE_REDIS_SETTINGS.join(", "),
         REDIS_RS_SETTINGS.join(", "),
-        GO_REDIS_SETTINGS.join(", ")
+        GO_REDIS_SETTINGS.join(", "),
+        STACKEXCHANGE_SETTINGS.join(", ")
     )
 }

@@ -13,6 +13,7 @@ mod node_redis;
 mod raw;
 mod redis_rs;
 mod schedule;
+mod stackexchange;
 mod validate;
 pub mod write;
 

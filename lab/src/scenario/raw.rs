@@ -218,6 +218,8 @@ pub struct Client {
     pub dialer_retry_timeout: Option<Spanned<String>>,
     #[serde(rename = "RouteByLatency")]
     pub route_by_latency: Option<Spanned<bool>>,
+    #[serde(rename = "syncTimeout")]
+    pub sync_timeout: Option<Spanned<String>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

@@ -48,8 +48,8 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 6] =
-    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "go-redis"];
+pub const MODELLED: [&str; 7] =
+    ["redis-py", "ioredis", "valkey-py", "node-redis", "redis-rs", "go-redis", "stackexchange"];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
 const LINES: [(u16, u16, u16); 30] = [
@@ -220,6 +220,8 @@ pub enum Library {
     RedisRs(super::RedisRs),
     /// go-redis (v9.22.0).
     GoRedis(super::GoRedis),
+    /// StackExchange.Redis (3.1.31).
+    StackExchange(super::StackExchange),
 }
 
 impl Default for Library {
@@ -237,7 +239,8 @@ impl Library {
             Library::Ioredis(_)
             | Library::NodeRedis(_)
             | Library::RedisRs(_)
-            | Library::GoRedis(_) => None,
+            | Library::GoRedis(_)
+            | Library::StackExchange(_) => None,
         }
     }
 }

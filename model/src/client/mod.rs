@@ -32,6 +32,7 @@ mod redis_py;
 pub mod redis_rs;
 mod reply;
 mod retry;
+pub mod stackexchange;
 mod workload;
 
 pub use go_redis::settings::GoRedis;
@@ -39,6 +40,7 @@ pub use ioredis::settings::Ioredis;
 pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
 pub use redis_rs::settings::RedisRs;
+pub use stackexchange::settings::StackExchange;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
@@ -141,6 +143,8 @@ pub struct Client {
     rs: Option<Box<redis_rs::RsState>>,
     /// A go-redis client's state (`None`: another library).
     go: Option<Box<go_redis::GoState>>,
+    /// A StackExchange.Redis client's state (`None`: another library).
+    se: Option<Box<stackexchange::SeState>>,
 }
 
 impl Client {
@@ -183,6 +187,7 @@ impl Client {
             nr: None,
             rs: None,
             go: None,
+            se: None,
         }
     }
 
@@ -194,6 +199,7 @@ impl Client {
             Library::NodeRedis(nr) => self.node_redis(nr.clone()),
             Library::RedisRs(rs) => self.redis_rs(rs.clone()),
             Library::GoRedis(go) => self.go_redis(go.clone()),
+            Library::StackExchange(se) => self.stackexchange(se.clone()),
         }
     }
 
@@ -254,6 +260,9 @@ impl Client {
         if self.go.is_some() {
             self.go_crash();
         }
+        if self.se.is_some() {
+            self.se_crash();
+        }
     }
 
     /// One input.
@@ -269,6 +278,9 @@ impl Client {
         }
         if self.go.is_some() {
             return self.go_handle(ctx, input);
+        }
+        if self.se.is_some() {
+            return self.se_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -298,6 +310,9 @@ impl Client {
         }
         if self.go.is_some() {
             return self.go_send(ctx);
+        }
+        if self.se.is_some() {
+            return self.se_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
