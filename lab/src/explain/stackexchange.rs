@@ -30,18 +30,28 @@ pub(super) fn trigger(r: &Record, c: &ClientSpec, before_us: u64) -> Option<Stri
     if !matches!(c.library, Library::StackExchange(_)) {
         return None;
     }
-    let switch = r.entries.iter().rev().find_map(|e| match &e.note {
-        Note::Library(n)
-            if n.client == c.name
-                && e.at.as_micros() <= before_us
-                && n.text.starts_with("SwitchPrimary (") =>
-        {
-            Some((e.at.as_micros(), n.text.as_str()))
-        }
-        _ => None,
-    });
+    let notes = |prefix: &'static str| {
+        r.entries.iter().filter_map(move |e| match &e.note {
+            Note::Library(n)
+                if n.client == c.name
+                    && e.at.as_micros() <= before_us
+                    && n.text.starts_with(prefix) =>
+            {
+                Some((e.at.as_micros(), n.text.as_str()))
+            }
+            _ => None,
+        })
+    };
+    let switch = notes("SwitchPrimary (").last();
+    let unheeded = notes("SwitchPrimary after ")
+        .next()
+        .map(|(at, text)| format!(" (at {} it had run {text})", super::t(at)));
     Some(match switch {
-        Some((at, text)) => format!("at {} StackExchange.Redis ran {text}", super::t(at)),
+        Some((at, text)) => format!(
+            "at {} StackExchange.Redis ran {text}{}",
+            super::t(at),
+            unheeded.unwrap_or_default()
+        ),
         None => {
             "its sentinel multiplexer's GetConfiguredPrimaryForService named it when it connected"
                 .to_string()

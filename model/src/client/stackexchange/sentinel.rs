@@ -206,7 +206,12 @@ impl Client {
                 self.se_note(ctx, format!("GetSentinelMasterConnection: {via} names {to}"));
                 self.se_open(ctx, addr);
             }
-            Why::Switch { .. } if old.is_some_and(|p| p.addr == addr) => {}
+            Why::Switch { heard } if old.is_some_and(|p| p.addr == addr) => {
+                if let Some(h) = heard {
+                    let on = self.dir.addr(self.sentinels()[h]);
+                    self.se_note(ctx, format!("SwitchPrimary after +switch-master on {on}: {via} answered first and names {to}, where it writes already: nothing to reconfigure"));
+                }
+            }
             Why::Switch { heard } => {
                 let from = old.map(|p| format!(", writes move from {}", self.dir.addr(p.addr)));
                 let cause = match heard {
