@@ -329,12 +329,13 @@ impl Client {
         self.se().orphans = 0;
         let at = self.dir.addr(p.addr);
         self.se_written_lost(ctx, conn, why);
+        if matches!(self.kind, ClientKind::Plain { .. }) {
+            // A plain multiplexer: the next command connects again.
+            return;
+        }
         if !self.se().managed {
             // GetSentinelMasterConnection's loop: again after its sleep.
             return self.se_connect_again(ctx);
-        }
-        if matches!(self.kind, ClientKind::Plain { .. }) {
-            return;
         }
         self.se_note(ctx, format!("connection to {at} failed: {why}; OnManagedConnectionFailed starts SwitchPrimary every 1s"));
         self.se_start_timer(ctx);
