@@ -320,7 +320,7 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "redis-rs-unknown",
             "library = \"redis-rs\"\n",
             "max_delay = \"1s\"",
-            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection) nor a go-redis setting (MaxRetries, MinRetryBackoff",
+            "a redis-rs setting (connection_timeout, response_timeout, reuse-connection), a go-redis setting (MaxRetries, MinRetryBackoff",
         ),
         (
             "redis-rs-on-go-redis",
@@ -363,7 +363,49 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "go-redis-unknown",
             "library = \"go-redis\"\n",
             "PoolSize = 10",
-            "nor a go-redis setting (MaxRetries, MinRetryBackoff",
+            "a go-redis setting (MaxRetries, MinRetryBackoff",
+        ),
+        (
+            "stackexchange-unknown",
+            "library = \"stackexchange\"\n",
+            "abortConnect = false",
+            "nor a StackExchange.Redis setting (syncTimeout, connectTimeout)",
+        ),
+        (
+            "go-redis-on-stackexchange",
+            "library = \"stackexchange\"\n",
+            "ReadTimeout = \"1s\"",
+            "`ReadTimeout` is not a StackExchange.Redis setting; a stackexchange client takes: syncTimeout, connectTimeout",
+        ),
+        (
+            "socket-timeout-on-stackexchange",
+            "library = \"stackexchange\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is not a StackExchange.Redis setting",
+        ),
+        (
+            "stackexchange-on-go-redis",
+            "library = \"go-redis\"\n",
+            "syncTimeout = \"1s\"",
+            "`syncTimeout` is a StackExchange.Redis setting, not one of go-redis's",
+        ),
+        (
+            "stackexchange-version",
+            "library = \"stackexchange\"\nlibrary-version = \"2.8\"\n",
+            "",
+            "StackExchange.Redis `2.8` is not supported: the model follows StackExchange.Redis 3.1.31",
+        ),
+        (
+            "stackexchange-zero",
+            "library = \"stackexchange\"\n",
+            "syncTimeout = \"0s\"",
+            "`syncTimeout` must be above zero",
+        ),
+        (
+            "stackexchange-duration",
+            "library = \"stackexchange\"\n",
+            "connectTimeout = \"five\"",
+            "five",
         ),
     ];
     for (name, lib, setting, want) in cases {

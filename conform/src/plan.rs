@@ -530,6 +530,15 @@ workload = { writes-per-sec = 10 }
     }
 
     #[test]
+    fn a_stackexchange_client_is_model_only_and_gets_no_driver() {
+        let text =
+            BASE.replace("service = \"m\"\n", "service = \"m\"\nlibrary = \"stackexchange\"\n");
+        let s = scenario(&text);
+        assert!(!runnable(&s.clients[0].library));
+        assert!(Plan::new(&s).clients.is_empty());
+    }
+
+    #[test]
     fn an_ioredis_client_carries_its_release_and_settings_as_ioredis_spells_them() {
         let text = BASE.replace(
             "service = \"m\"\n",
