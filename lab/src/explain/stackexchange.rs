@@ -42,7 +42,7 @@ pub(super) fn trigger(r: &Record, c: &ClientSpec, before_us: u64) -> Option<Stri
             _ => None,
         })
     };
-    let switch = notes("SwitchPrimary (").last();
+    let switch = notes("SwitchPrimary (").next_back();
     let unheeded = notes("SwitchPrimary after ")
         .next()
         .map(|(at, text)| format!(" (at {} it had run {text})", super::t(at)));

@@ -98,8 +98,6 @@ pub(super) struct SeState {
     primary: Option<Primary>,
     /// The old primary's connection, kept until the command written on it is answered.
     draining: Option<ConnId>,
-    /// `currentSentinelPrimaryEndPoint`.
-    current: Option<Addr>,
     ask: Option<Ask>,
     /// How many rounds were asked so far (names their timers).
     asks: u64,
@@ -123,7 +121,6 @@ impl SeState {
             sub: None,
             primary: None,
             draining: None,
-            current: None,
             ask: None,
             asks: 0,
             managed: false,

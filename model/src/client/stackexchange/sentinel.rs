@@ -198,7 +198,6 @@ impl Client {
     fn se_found(&mut self, ctx: &mut NodeCtx<'_>, why: Why, addr: Addr, idx: usize) {
         let via = self.dir.addr(self.sentinels()[idx]);
         self.believe(ctx, Some(addr), format!("{via} answered"));
-        self.se().current = Some(addr);
         let to = self.dir.addr(addr);
         let old = self.se().primary;
         match why {
