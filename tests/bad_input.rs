@@ -188,13 +188,6 @@ fn a_directive_the_build_does_not_have_is_refused() {
 }
 
 #[test]
-fn a_library_not_modelled_yet_is_refused_never_run_as_redis_py() {
-    let line = first_line("library-not-modelled.toml");
-    assert!(line.starts_with("error: tests/bad/library-not-modelled.toml:21:11:"), "{line}");
-    assert!(line.contains("library `stackexchange` is not modelled yet; modelled: redis-py"), "{line}");
-}
-
-#[test]
 fn an_unsupported_library_version_lists_the_supported_ones() {
     let line = first_line("library-version.toml");
     assert!(line.starts_with("error: tests/bad/library-version.toml:21:19:"), "{line}");
@@ -412,6 +405,48 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
             "library = \"go-redis\"\n",
             "PoolSize = 10",
             ", a go-redis setting (MaxRetries, MinRetryBackoff",
+        ),
+        (
+            "stackexchange-unknown",
+            "library = \"stackexchange\"\n",
+            "abortConnect = false",
+            "nor a StackExchange.Redis setting (syncTimeout, connectTimeout)",
+        ),
+        (
+            "go-redis-on-stackexchange",
+            "library = \"stackexchange\"\n",
+            "ReadTimeout = \"1s\"",
+            "`ReadTimeout` is not a StackExchange.Redis setting; a stackexchange client takes: syncTimeout, connectTimeout",
+        ),
+        (
+            "socket-timeout-on-stackexchange",
+            "library = \"stackexchange\"\n",
+            "socket-timeout = \"1s\"",
+            "`socket-timeout` is not a StackExchange.Redis setting",
+        ),
+        (
+            "stackexchange-on-go-redis",
+            "library = \"go-redis\"\n",
+            "syncTimeout = \"1s\"",
+            "`syncTimeout` is a StackExchange.Redis setting, not one of go-redis's",
+        ),
+        (
+            "stackexchange-version",
+            "library = \"stackexchange\"\nlibrary-version = \"2.8\"\n",
+            "",
+            "StackExchange.Redis `2.8` is not supported: the model follows StackExchange.Redis 3.1.31",
+        ),
+        (
+            "stackexchange-zero",
+            "library = \"stackexchange\"\n",
+            "syncTimeout = \"0s\"",
+            "`syncTimeout` must be above zero",
+        ),
+        (
+            "stackexchange-duration",
+            "library = \"stackexchange\"\n",
+            "connectTimeout = \"five\"",
+            "five",
         ),
         (
             "redis-rs-on-jedis",

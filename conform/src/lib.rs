@@ -116,7 +116,7 @@ pub fn conform(
     // them, so the seeds vary only timing, as real runs do.
     let mut scenario = scenario.for_seed(scenario.seed);
     scenario.explore = None;
-    // A model-only library (Jedis, Lettuce, go-redis) has no driver here: its clients are left
+    // A model-only library (Jedis, Lettuce, Redisson, go-redis, StackExchange.Redis) has no driver here: its clients are left
     // out of the real runs and the simulated ones alike, each named in a caveat.
     let (kept, left): (Vec<_>, Vec<_>) = std::mem::take(&mut scenario.clients)
         .into_iter()

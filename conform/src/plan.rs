@@ -75,6 +75,7 @@ pub(crate) fn model_only(library: &Library) -> Option<&'static str> {
         Library::Lettuce(_) => Some("Lettuce is Java; no Maven Central here"),
         Library::GoRedis(_) => Some("go-redis needs the Go module proxy, out of reach here"),
         Library::Redisson(_) => Some("Redisson is Java; no Maven Central here"),
+        Library::StackExchange(_) => Some("StackExchange.Redis is .NET; no NuGet here"),
         _ => None,
     }
 }
@@ -149,7 +150,11 @@ fn library_spec(library: &Library, spec: &mut serde_json::Value) -> Option<Strin
             });
             Some(release)
         }
-        Library::Jedis(_) | Library::GoRedis(_) | Library::Lettuce(_) | Library::Redisson(_) => None,
+        Library::Jedis(_)
+        | Library::GoRedis(_)
+        | Library::Lettuce(_)
+        | Library::Redisson(_)
+        | Library::StackExchange(_) => None,
     }
 }
 
@@ -529,6 +534,15 @@ workload = { writes-per-sec = 10 }
     #[test]
     fn a_go_redis_client_is_model_only_and_gets_no_driver() {
         let text = BASE.replace("service = \"m\"\n", "service = \"m\"\nlibrary = \"go-redis\"\n");
+        let s = scenario(&text);
+        assert!(model_only(&s.clients[0].library).is_some());
+        assert!(Plan::new(&s).clients.is_empty());
+    }
+
+    #[test]
+    fn a_stackexchange_client_is_model_only_and_gets_no_driver() {
+        let text =
+            BASE.replace("service = \"m\"\n", "service = \"m\"\nlibrary = \"stackexchange\"\n");
         let s = scenario(&text);
         assert!(model_only(&s.clients[0].library).is_some());
         assert!(Plan::new(&s).clients.is_empty());

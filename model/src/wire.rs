@@ -163,6 +163,16 @@ pub enum Timer {
     RedissonRetry,
     /// Redisson: the `ConnectionWatchdog`'s `reconnectionDelay` for this connection is over.
     RedissonReconnect(ConnId),
+    /// StackExchange.Redis: round `n` of `GetConfiguredPrimaryForService` is out of time.
+    SeAsk(u64),
+    /// StackExchange.Redis: `OnManagedConnectionFailed`'s timer runs `SwitchPrimary`.
+    SeSwitch,
+    /// StackExchange.Redis: `GetSentinelMasterConnection`'s 100 ms sleep is over.
+    SeRetry,
+    /// StackExchange.Redis: the lost `+switch-master` subscription is made again.
+    SeResubscribe,
+    /// StackExchange.Redis: `connectTimeout` of this connect.
+    SeConnect(ConnId),
 }
 
 /// The context every model actor writes into.

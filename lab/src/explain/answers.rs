@@ -138,7 +138,8 @@ fn in_short(r: &Record, out: &mut String) {
                     .or_else(|| super::lettuce::trigger(r, c, sw))
                     .or_else(|| super::redisson::trigger(r, c, sw.invoked_us))
                     .or_else(|| super::redis_rs::trigger(c, failure.copied()))
-                    .or_else(|| super::go_redis::trigger(r, c, sw.invoked_us, failure.copied()));
+                    .or_else(|| super::go_redis::trigger(r, c, sw.invoked_us, failure.copied()))
+                    .or_else(|| super::stackexchange::trigger(r, c, sw.invoked_us));
                 let trigger = match failure {
                     _ if ioredis.is_some() => ioredis.unwrap_or_default(),
                     Some(o) => format!("its writes failed (last: `{}` at {}), and each new connection asked the sentinels again", error_text(o), t(o.completed_us)),

@@ -12,6 +12,7 @@ use model::client::lettuce::settings::LETTUCE_RELEASE;
 use model::client::node_redis::settings::NODE_REDIS_RELEASE;
 use model::client::redis_rs::settings::REDIS_RS_RELEASE;
 use model::client::redisson::settings::REDISSON_RELEASE;
+use model::client::stackexchange::settings::STACKEXCHANGE_RELEASE;
 use model::observe::Note;
 
 /// `redis-py 8.1`, `valkey-py 6.1`, `ioredis 5.11.1`, `node-redis 6.2.1`, `redis-rs 1.8.2`,
@@ -26,6 +27,7 @@ pub(super) fn library(c: &ClientSpec) -> String {
         Library::GoRedis(_) => format!("go-redis {GO_REDIS_RELEASE}"),
         Library::Lettuce(_) => format!("Lettuce {LETTUCE_RELEASE}"),
         Library::Redisson(_) => format!("Redisson {REDISSON_RELEASE}"),
+        Library::StackExchange(_) => format!("StackExchange.Redis {STACKEXCHANGE_RELEASE}"),
     }
 }
 
@@ -42,6 +44,7 @@ pub(super) fn library_name(c: &ClientSpec) -> &'static str {
         Library::GoRedis(_) => "go-redis",
         Library::Lettuce(_) => "lettuce",
         Library::Redisson(_) => "redisson",
+        Library::StackExchange(_) => "StackExchange.Redis",
     }
 }
 
@@ -72,6 +75,9 @@ pub(super) fn discovery(c: &ClientSpec) -> &'static str {
         }
         Library::Redisson(_) => {
             "no subscription: every scanInterval it asks the first reachable sentinel of a freshly shuffled list (SENTINEL GET-MASTER-ADDR-BY-NAME, no flag or ROLE checked) and moves to whatever address it names"
+        }
+        Library::StackExchange(_) => {
+            "it asks them all at once (SENTINEL GET-MASTER-ADDR-BY-NAME, the first answer wins, no flag checked), checks the address with ROLE, and asks again on +switch-master and, every second, after a lost connection"
         }
     }
 }

@@ -21,6 +21,7 @@ mod node_redis;
 mod redis_rs;
 mod redisson;
 mod retries;
+mod stackexchange;
 mod stops;
 mod why;
 use why::{noisy, reason, sentinel_ids};
@@ -188,6 +189,10 @@ fn deployment(r: &Record, out: &mut String) {
                         "a Redisson client (useSentinelServers) of [{}] for {service}, which polls them in shuffled order",
                         list.join(", ")
                     ),
+                    model::client::Library::StackExchange(_) => format!(
+                        "a StackExchange.Redis ConnectionMultiplexer (serviceName={service}) of [{}]",
+                        list.join(", ")
+                    ),
                     model::client::Library::RedisPy(_) => format!(
                         "a redis-py Sentinel client ({}) asking [{}] for {service}",
                         if *replica { "slave_for" } else { "master_for" },
@@ -212,7 +217,8 @@ fn deployment(r: &Record, out: &mut String) {
             | model::client::Library::Jedis(_)
             | model::client::Library::GoRedis(_)
             | model::client::Library::Lettuce(_)
-            | model::client::Library::Redisson(_) => String::new(),
+            | model::client::Library::Redisson(_)
+            | model::client::Library::StackExchange(_) => String::new(),
             model::client::Library::RedisPy(_) => format!(", socket-timeout {}", c.socket_timeout),
         };
         let _ = writeln!(

@@ -40,6 +40,7 @@ pub(super) fn rules(c: &ClientSpec) -> String {
         Library::GoRedis(go) => return super::go_redis::rules(c, go),
         Library::Lettuce(lt) => return super::lettuce::rules(c, lt),
         Library::Redisson(rd) => return super::redisson::rules(c, rd),
+        Library::StackExchange(se) => return super::stackexchange::rules(c, se),
     };
     let plain = matches!(c.mode, ClientMode::Plain(_));
     let mut parts =

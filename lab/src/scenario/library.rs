@@ -15,6 +15,7 @@ use super::lettuce::lettuce_keys;
 use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
+use super::stackexchange::stackexchange_keys;
 use model::client::go_redis::settings::GO_REDIS_SETTINGS;
 use super::redisson::redisson_keys;
 use model::client::ioredis::settings::{
@@ -28,6 +29,7 @@ use model::client::library::{
 use model::client::node_redis::settings::NODE_REDIS_SETTINGS;
 use model::client::redis_rs::settings::REDIS_RS_SETTINGS;
 use model::client::redisson::settings::REDISSON_SETTINGS;
+use model::client::stackexchange::settings::STACKEXCHANGE_SETTINGS;
 use model::client::{Ioredis, Library, RedisPy};
 use std::ops::Range;
 
@@ -42,15 +44,23 @@ impl Ctx<'_> {
                     format!("unknown library `{name}` (known: {})", LIBRARIES.join(", ")),
                 );
             }
-            if !MODELLED.contains(&name) {
-                return self.err(
-                    l.span(),
-                    format!(
-                        "library `{name}` is not modelled yet; modelled: {}",
-                        MODELLED.join(", ")
-                    ),
-                );
-            }
+        }
+        if name == "stackexchange" {
+            let mut foreign = py_keys(c);
+            foreign.extend(ioredis_keys(c));
+            foreign.extend(node_redis_keys(c));
+            foreign.extend(redis_rs_keys(c));
+            foreign.extend(jedis_keys(c));
+            foreign.extend(go_redis_keys(c));
+            foreign.extend(lettuce_keys(c));
+            foreign.extend(redisson_keys(c));
+            return self.stackexchange(c, not_own(name, foreign)).map(Library::StackExchange);
+        }
+        if let Some((key, span)) = first_foreign(name, stackexchange_keys(c)) {
+            return self.err(
+                span,
+                format!("`{key}` is a StackExchange.Redis setting, not one of {name}'s"),
+            );
         }
         if name == "redisson" {
             let mut foreign = py_keys(c);
@@ -242,6 +252,7 @@ pub fn library_keys() -> Vec<(&'static str, Vec<&'static str>)> {
                 "go-redis" => GO_REDIS_SETTINGS.to_vec(),
                 "lettuce" => LETTUCE_SETTINGS.to_vec(),
                 "redisson" => REDISSON_SETTINGS.to_vec(),
+                "stackexchange" => STACKEXCHANGE_SETTINGS.to_vec(),
                 _ => py(),
             };
             (name, keys)
@@ -322,12 +333,13 @@ pub(super) fn unknown_client_key(message: String) -> String {
                     || GO_REDIS_SETTINGS.contains(k)
                     || LETTUCE_SETTINGS.contains(k)
                     || REDISSON_SETTINGS.contains(k)
+                    || STACKEXCHANGE_SETTINGS.contains(k)
             };
             t.keys.iter().copied().filter(|k| !setting(k)).collect()
         })
         .unwrap_or_default();
     format!(
-        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}), a go-redis setting ({}), a Lettuce setting ({}) nor a Redisson setting ({})",
+        "unknown [[client]] key `{key}`: not a client key ({}), a redis-py setting ({}), an ioredis setting ({}), a node-redis setting ({}), a redis-rs setting ({}), a Jedis setting ({}), a go-redis setting ({}), a Lettuce setting ({}) a Redisson setting ({}) nor a StackExchange.Redis setting ({})",
         own.join(", "),
         REDIS_PY_SETTINGS.join(", "),
         IOREDIS_SETTINGS.join(", "),
@@ -336,7 +348,8 @@ pub(super) fn unknown_client_key(message: String) -> String {
         JEDIS_SETTINGS.join(", "),
         GO_REDIS_SETTINGS.join(", "),
         LETTUCE_SETTINGS.join(", "),
-        REDISSON_SETTINGS.join(", ")
+        REDISSON_SETTINGS.join(", "),
+        STACKEXCHANGE_SETTINGS.join(", ")
     )
 }
 

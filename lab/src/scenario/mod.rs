@@ -16,6 +16,7 @@ mod raw;
 mod redis_rs;
 mod redisson;
 mod schedule;
+mod stackexchange;
 mod validate;
 pub mod write;
 

@@ -243,6 +243,8 @@ pub struct Client {
     pub retry_interval: Option<Spanned<String>>,
     #[serde(rename = "checkSentinelsList")]
     pub check_sentinels_list: Option<Spanned<bool>>,
+    #[serde(rename = "syncTimeout")]
+    pub sync_timeout: Option<Spanned<String>>,
 }
 
 /// node-redis' `reconnectStrategy`: `false` or a fixed wait.

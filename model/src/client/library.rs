@@ -48,7 +48,7 @@ pub const LIBRARIES: [&str; 10] = [
 ];
 
 /// The libraries the model follows.
-pub const MODELLED: [&str; 9] = [
+pub const MODELLED: [&str; 10] = [
     "redis-py",
     "ioredis",
     "valkey-py",
@@ -58,6 +58,7 @@ pub const MODELLED: [&str; 9] = [
     "go-redis",
     "lettuce",
     "redisson",
+    "stackexchange",
 ];
 
 /// redis-py's release lines the model knows, with their newest patch release (PyPI).
@@ -235,6 +236,8 @@ pub enum Library {
     Lettuce(super::Lettuce),
     /// Redisson (4.7.0).
     Redisson(super::Redisson),
+    /// StackExchange.Redis (3.1.31).
+    StackExchange(super::StackExchange),
 }
 
 impl Default for Library {
@@ -255,7 +258,8 @@ impl Library {
             | Library::Jedis(_)
             | Library::GoRedis(_)
             | Library::Lettuce(_)
-            | Library::Redisson(_) => None,
+            | Library::Redisson(_)
+            | Library::StackExchange(_) => None,
         }
     }
 }

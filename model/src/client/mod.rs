@@ -38,6 +38,7 @@ pub mod redis_rs;
 pub mod redisson;
 mod reply;
 mod retry;
+pub mod stackexchange;
 mod workload;
 
 pub use go_redis::settings::GoRedis;
@@ -48,6 +49,7 @@ pub use library::{Library, RedisPy};
 pub use node_redis::settings::NodeRedis;
 pub use redis_rs::settings::RedisRs;
 pub use redisson::settings::Redisson;
+pub use stackexchange::settings::StackExchange;
 pub use workload::Workload;
 
 use crate::observe::{Note, Op, OpRecord, OpResult};
@@ -156,6 +158,8 @@ pub struct Client {
     lt: Option<Box<lettuce::LtState>>,
     /// A Redisson client's state (`None`: another library).
     rd: Option<Box<redisson::RdState>>,
+    /// A StackExchange.Redis client's state (`None`: another library).
+    se: Option<Box<stackexchange::SeState>>,
 }
 
 impl Client {
@@ -201,6 +205,7 @@ impl Client {
             go: None,
             lt: None,
             rd: None,
+            se: None,
         }
     }
 
@@ -215,6 +220,7 @@ impl Client {
             Library::GoRedis(go) => self.go_redis(go.clone()),
             Library::Lettuce(lt) => self.lettuce(lt.clone()),
             Library::Redisson(rd) => self.redisson(rd.clone()),
+            Library::StackExchange(se) => self.stackexchange(se.clone()),
         }
     }
 
@@ -284,6 +290,9 @@ impl Client {
         if self.rd.is_some() {
             self.rd_crash();
         }
+        if self.se.is_some() {
+            self.se_crash();
+        }
     }
 
     /// One input.
@@ -308,6 +317,9 @@ impl Client {
         }
         if self.rd.is_some() {
             return self.rd_handle(ctx, input);
+        }
+        if self.se.is_some() {
+            return self.se_handle(ctx, input);
         }
         match input {
             Input::Timer(Timer::ClientNext) => self.next_op(ctx),
@@ -346,6 +358,9 @@ impl Client {
         }
         if self.rd.is_some() {
             return self.rd_send(ctx);
+        }
+        if self.se.is_some() {
+            return self.se_send(ctx);
         }
         match (self.data, &self.kind) {
             (Some((conn, addr, true)), _) => self.send_op(ctx, conn, addr),
