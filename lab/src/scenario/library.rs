@@ -1,11 +1,10 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
-//! checked at its `file:line:col`. redis-py, valkey-py (redis-py 5.x's rules), ioredis and
-//! node-redis (`super::node_redis`), redis-rs (`super::redis_rs`), Jedis (`super::jedis`),
-//! go-redis (`super::go_redis`), Lettuce (`super::lettuce`) and Redisson (`super::redisson`) are
-//! modelled; any other
-//! library of [`model::client::library::LIBRARIES`] is refused by name,
-//! never run as redis-py. A setting of the other library is an error too, naming the ones this
-//! library takes.
+//! checked at its `file:line:col`. Every library of [`model::client::library::LIBRARIES`] is
+//! modelled: redis-py and valkey-py (redis-py 5.x's rules) here, the others in their own modules
+//! (`super::ioredis`'s settings here too, `super::node_redis`, `super::redis_rs`, `super::jedis`,
+//! `super::go_redis`, `super::lettuce`, `super::redisson`, `super::stackexchange`); any other name
+//! is refused, never run as redis-py. A setting only another library takes is an error too,
+//! naming the ones this library takes.
 
 use super::ScenarioError;
 use super::context::Ctx;
