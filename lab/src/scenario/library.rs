@@ -1,7 +1,7 @@
 //! A `[[client]]`'s library: `library`, `library-version` and the library's own settings, each
 //! checked at its `file:line:col`. Every library of [`model::client::library::LIBRARIES`] is
 //! modelled: redis-py and valkey-py (redis-py 5.x's rules) here, the others in their own modules
-//! (`super::ioredis`'s settings here too, `super::node_redis`, `super::redis_rs`, `super::jedis`,
+//! (ioredis' settings here too; `super::node_redis`, `super::redis_rs`, `super::jedis`,
 //! `super::go_redis`, `super::lettuce`, `super::redisson`, `super::stackexchange`); any other name
 //! is refused, never run as redis-py. A setting only another library takes is an error too,
 //! naming the ones this library takes.
