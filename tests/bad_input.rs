@@ -474,6 +474,12 @@ fn a_setting_of_the_other_library_is_refused_where_it_is_written() {
         ),
         ("jedis-bad-duration", "library = \"jedis\"\n", "sentinelReconnectDelay = \"five\"", ""),
         (
+            "jedis-zero-timeout",
+            "library = \"jedis\"\n",
+            "soTimeout = \"0s\"",
+            "`soTimeout` of 0 is Java's \"no timeout\"",
+        ),
+        (
             "jedis-on-redisson",
             "library = \"redisson\"\n",
             "soTimeout = \"1s\"",

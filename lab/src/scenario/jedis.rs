@@ -41,14 +41,34 @@ impl Ctx<'_> {
         let duration = |t: &Option<toml::Spanned<String>>, default| {
             t.as_ref().map_or(Ok(default), |t| self.duration(t))
         };
+        // Java's 0 is no timeout at all (`Socket.setSoTimeout(0)`, `connect(addr, 0)`).
+        let timeout = |key: &str, t: &Option<toml::Spanned<String>>, default| {
+            let d = duration(t, default)?;
+            match t {
+                Some(t) if d.as_micros() == 0 => self.err(
+                    t.span(),
+                    format!("`{key}` of 0 is Java's \"no timeout\"; the model needs one above zero"),
+                ),
+                _ => Ok(d),
+            }
+        };
         Ok(Jedis {
-            connection_timeout: duration(&c.jedis_connection_timeout, d.connection_timeout)?,
-            so_timeout: duration(&c.so_timeout, d.so_timeout)?,
-            sentinel_connection_timeout: duration(
+            connection_timeout: timeout(
+                "connectionTimeout",
+                &c.jedis_connection_timeout,
+                d.connection_timeout,
+            )?,
+            so_timeout: timeout("soTimeout", &c.so_timeout, d.so_timeout)?,
+            sentinel_connection_timeout: timeout(
+                "sentinelConnectionTimeout",
                 &c.sentinel_connection_timeout,
                 d.sentinel_connection_timeout,
             )?,
-            sentinel_so_timeout: duration(&c.sentinel_so_timeout, d.sentinel_so_timeout)?,
+            sentinel_so_timeout: timeout(
+                "sentinelSoTimeout",
+                &c.sentinel_so_timeout,
+                d.sentinel_so_timeout,
+            )?,
             sentinel_reconnect_delay: duration(
                 &c.sentinel_reconnect_delay,
                 d.sentinel_reconnect_delay,

@@ -314,7 +314,8 @@ impl Sentinel {
                     "ERR Unknown option or number of arguments for SENTINEL SET '{option}'"
                 ));
             };
-            let fits = value.parse::<i64>().is_ok_and(|v| v >= floor);
+            // `string2ll`: digits with an optional `-`, no `+`, no spaces.
+            let fits = !value.starts_with('+') && value.parse::<i64>().is_ok_and(|v| v >= floor);
             if !fits || self.rt().m.conf.set_option(&lower, value).is_err() {
                 break Reply::err(format!(
                     "ERR Invalid argument '{value}' for SENTINEL SET '{option}'"

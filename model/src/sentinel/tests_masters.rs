@@ -213,6 +213,7 @@ fn sentinel_set_stops_at_a_bad_option_keeping_the_ones_before() {
             "ERR Unknown option or number of arguments for SENTINEL SET 'no-such'",
         ),
         (&["quorum", "many"][..], "ERR Invalid argument 'many' for SENTINEL SET 'quorum'"),
+        (&["quorum", "+2"][..], "ERR Invalid argument '+2' for SENTINEL SET 'quorum'"),
         (
             &["master-reboot-down-after-period", "-1"][..],
             "ERR Invalid argument '-1' for SENTINEL SET 'master-reboot-down-after-period'",
