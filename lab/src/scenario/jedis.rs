@@ -47,7 +47,9 @@ impl Ctx<'_> {
             match t {
                 Some(t) if d.as_micros() == 0 => self.err(
                     t.span(),
-                    format!("`{key}` of 0 is Java's \"no timeout\"; the model needs one above zero"),
+                    format!(
+                        "`{key}` of 0 is Java's \"no timeout\"; the model needs one above zero"
+                    ),
                 ),
                 _ => Ok(d),
             }

@@ -14,9 +14,9 @@ use super::lettuce::lettuce_keys;
 use super::node_redis::node_redis_keys;
 use super::raw;
 use super::redis_rs::redis_rs_keys;
+use super::redisson::redisson_keys;
 use super::stackexchange::stackexchange_keys;
 use model::client::go_redis::settings::GO_REDIS_SETTINGS;
-use super::redisson::redisson_keys;
 use model::client::ioredis::settings::{
     IOREDIS_RELEASE, IOREDIS_SETTINGS, IOREDIS_VERSIONS, ReconnectOnError,
 };

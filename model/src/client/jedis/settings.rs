@@ -50,7 +50,11 @@ impl Jedis {
         [
             ("connectionTimeout", self.connection_timeout, d.connection_timeout),
             ("soTimeout", self.so_timeout, d.so_timeout),
-            ("sentinelConnectionTimeout", self.sentinel_connection_timeout, d.sentinel_connection_timeout),
+            (
+                "sentinelConnectionTimeout",
+                self.sentinel_connection_timeout,
+                d.sentinel_connection_timeout,
+            ),
             ("sentinelSoTimeout", self.sentinel_so_timeout, d.sentinel_so_timeout),
             ("sentinelReconnectDelay", self.sentinel_reconnect_delay, d.sentinel_reconnect_delay),
         ]
