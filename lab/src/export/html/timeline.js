@@ -51,7 +51,7 @@
   // for writes sent to none (no master known): where a write sits says where it went.
   // Many client lanes (a scenario comparing libraries) are drawn compact, to stay in view.
   const clientLanes = D.lanes.filter(function (l) { return l.kind === "client"; }).length;
-  const SUB_TOP = clientLanes > 6 ? 12 : 14, SUB_H = clientLanes > 6 ? 9 : 16;
+  const SUB_TOP = clientLanes > 6 ? 11 : 14, SUB_H = clientLanes > 6 ? 7 : 16;
   const serverRank = {};
   D.lanes.forEach(function (l, i) { if (l.kind === "redis") serverRank[l.id] = i; });
   function targetRank(node) { return node === "" ? 2e9 : node in serverRank ? serverRank[node] : 1e9; }
